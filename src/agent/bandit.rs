@@ -1,0 +1,93 @@
+//! A non-contextual bandit with one arm per streamer slot: UCB1 or ε-greedy on the mean reward
+//! per recommendation, restricted to the streams live now.
+
+use super::{Mode, Policy, Transition, argmax_by};
+use crate::scenario::BanditParams;
+use crate::sim::{Observation, OracleView, random};
+
+pub struct Bandit {
+    ucb: bool,
+    exploration: f64,
+    counts: Vec<u64>,
+    means: Vec<f64>,
+    total: u64,
+    /// Running mean and M2 of all rewards (Welford), to scale UCB's bonus to the reward's spread.
+    reward_mean: f64,
+    reward_m2: f64,
+    mode: Mode,
+    rng: random::Rng,
+}
+
+impl Bandit {
+    pub fn new(p: &BanditParams, arms: usize, rng: random::Rng) -> Self {
+        Bandit {
+            ucb: p.kind == "ucb",
+            exploration: p.exploration,
+            counts: vec![0; arms],
+            means: vec![0.0; arms],
+            total: 0,
+            reward_mean: 0.0,
+            reward_m2: 0.0,
+            mode: Mode::Train,
+            rng,
+        }
+    }
+
+    /// Mean observed reward of arm `i` (0 before any pull).
+    pub fn mean(&self, i: u32) -> f64 {
+        self.means[i as usize]
+    }
+
+    fn reward_sd(&self) -> f64 {
+        if self.total < 2 {
+            1.0
+        } else {
+            (self.reward_m2 / (self.total - 1) as f64).sqrt().max(1e-6)
+        }
+    }
+}
+
+impl Policy for Bandit {
+    fn name(&self) -> &str {
+        "bandit"
+    }
+
+    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
+        let greedy = |b: &Bandit| argmax_by(obs.live, |i| b.means[i as usize]);
+        if self.mode == Mode::Eval {
+            return greedy(self);
+        }
+        if self.ucb {
+            let ln_t = ((self.total + 1) as f64).ln();
+            let scale = self.exploration * self.reward_sd();
+            argmax_by(obs.live, |i| match self.counts[i as usize] {
+                0 => f64::INFINITY,
+                n => self.means[i as usize] + scale * (2.0 * ln_t / n as f64).sqrt(),
+            })
+        } else if random::uniform(&mut self.rng) < self.exploration {
+            obs.live[random::below(&mut self.rng, obs.live.len())]
+        } else {
+            argmax_by(obs.live, |i| match self.counts[i as usize] {
+                0 => f64::INFINITY,
+                _ => self.means[i as usize],
+            })
+        }
+    }
+
+    fn learn(&mut self, t: &Transition<'_>) {
+        if self.mode == Mode::Eval {
+            return;
+        }
+        let i = t.action as usize;
+        self.counts[i] += 1;
+        self.means[i] += (t.reward - self.means[i]) / self.counts[i] as f64;
+        self.total += 1;
+        let delta = t.reward - self.reward_mean;
+        self.reward_mean += delta / self.total as f64;
+        self.reward_m2 += delta * (t.reward - self.reward_mean);
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+    }
+}

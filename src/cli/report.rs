@@ -1,0 +1,132 @@
+//! Formats a run's report for people (a text summary) and for scripts (JSON, CSV).
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::worker::{PhaseReport, RunReport};
+
+#[derive(Serialize)]
+struct PhaseJson<'a> {
+    #[serde(flatten)]
+    totals: &'a crate::metrics::Totals,
+    steps_per_second: f64,
+    wall_seconds: f64,
+}
+
+fn phase_json(p: &PhaseReport) -> Value {
+    serde_json::to_value(PhaseJson {
+        totals: &p.totals,
+        steps_per_second: p.steps_per_second(),
+        wall_seconds: p.wall_seconds,
+    })
+    .expect("plain data serialises")
+}
+
+/// The run as one JSON object: scenario, policy, seed, the training phase's metrics at the top
+/// level, and `eval` with the same metrics for the evaluation phase when there was one.
+pub fn to_json(r: &RunReport) -> Value {
+    let mut obj = Map::new();
+    obj.insert("scenario".into(), r.scenario.clone().into());
+    obj.insert("policy".into(), r.policy.clone().into());
+    obj.insert("seed".into(), r.seed.into());
+    if let Value::Object(train) = phase_json(&r.train) {
+        obj.extend(train);
+    }
+    if let Some(e) = &r.eval {
+        obj.insert("eval".into(), phase_json(e));
+    }
+    if let Some(err) = &r.error {
+        obj.insert("error".into(), err.clone().into());
+    }
+    Value::Object(obj)
+}
+
+/// The windowed series as CSV: a header row, then one row per window, train phase first.
+pub fn to_csv(r: &RunReport) -> String {
+    let mut out = String::new();
+    let phases = std::iter::once(("train", &r.train)).chain(r.eval.iter().map(|e| ("eval", e)));
+    let mut header_done = false;
+    for (phase, p) in phases {
+        for row in &p.rows {
+            let Value::Object(fields) = serde_json::to_value(row).expect("plain data serialises") else {
+                continue;
+            };
+            if !header_done {
+                out.push_str("phase");
+                for k in fields.keys() {
+                    out.push(',');
+                    out.push_str(k);
+                }
+                out.push('\n');
+                header_done = true;
+            }
+            out.push_str(phase);
+            for v in fields.values() {
+                out.push(',');
+                match v {
+                    Value::Number(n) => out.push_str(&n.to_string()),
+                    Value::Null => {}
+                    other => out.push_str(&other.to_string()),
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn phase_text(name: &str, p: &PhaseReport) -> String {
+    let t = &p.totals;
+    let r = &t.rates;
+    let d = &t.diversity;
+    format!(
+        "{name}: {steps} steps in {wall:.2} s ({sps:.0} steps/s), {days:.1} simulated days\n\
+         \x20 reward        {rps:.4} per step, {total:.1} total, {msr:.2} per session\n\
+         \x20 viewers       {acc:.1}% accepted, {watch:.0} watch minutes, {likes} likes, {comments} comments, {gifts} gifts, {follows} follows\n\
+         \x20 sessions      {sessions} ended, {len:.2} recommendations and {mins:.1} minutes each, {ret:.1}% return, {churned} churned\n\
+         \x20 daily active  {dav:.0} viewers per day\n\
+         \x20 diversity     coverage {cov:.3}, topic entropy {ent:.3}, exposure Gini {gini:.3}\n\
+         \x20 myopic regret {regret:.4} per step{nothing}\n",
+        steps = r.steps,
+        wall = p.wall_seconds,
+        sps = p.steps_per_second(),
+        days = t.sim_days,
+        rps = r.reward_per_step,
+        total = t.total_reward,
+        msr = r.mean_session_reward,
+        acc = 100.0 * r.acceptance_rate,
+        watch = t.watch_minutes,
+        likes = t.likes,
+        comments = t.comments,
+        gifts = t.gifts,
+        follows = t.follows,
+        sessions = r.sessions,
+        len = r.mean_session_length,
+        mins = r.mean_session_minutes,
+        ret = 100.0 * r.return_rate,
+        churned = r.churned,
+        dav = t.daily_active_viewers,
+        cov = d.coverage,
+        ent = d.topic_entropy,
+        gini = d.exposure_gini,
+        regret = r.myopic_regret_per_step,
+        nothing = if t.nothing_live_steps > 0 {
+            format!("\n  nothing live  {} steps", t.nothing_live_steps)
+        } else {
+            String::new()
+        },
+    )
+}
+
+/// A readable summary of the run.
+pub fn to_text(r: &RunReport) -> String {
+    let mut s = format!("liveq run: scenario {}, policy {}, seed {}\n", r.scenario, r.policy, r.seed);
+    s.push_str(&phase_text("train", &r.train));
+    if let Some(e) = &r.eval {
+        s.push_str(&phase_text("eval ", e));
+    }
+    if let Some(err) = &r.error {
+        s.push_str(&format!("stopped early: {err}\n"));
+    }
+    s
+}

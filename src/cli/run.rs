@@ -1,0 +1,109 @@
+//! `liveq run`: trains (and optionally evaluates) one policy headless through the worker, with a
+//! progress bar on stderr when it is a terminal, then prints or writes the report.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{CliError, DashboardArgs, RunArgs, load_scenario, report};
+use crate::worker::{Phase, RunPlan, RunReport, Update, Worker, build_policy};
+
+/// Runs the plan described by the arguments and returns the report.
+pub fn execute(args: &RunArgs, common: &DashboardArgs) -> Result<RunReport, CliError> {
+    let scenario = load_scenario(common.scenario.as_deref())?;
+    let seed = common.seed.unwrap_or_else(|| scenario.seed());
+    let policy = build_policy(&args.policy, &scenario, seed).ok_or_else(|| {
+        let known: Vec<_> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
+        CliError::Input(format!(
+            "unknown policy `{}` (known: {})",
+            args.policy,
+            known.join(", ")
+        ))
+    })?;
+    if args.steps == 0 {
+        return Err(CliError::Input("--steps must be at least 1".into()));
+    }
+    let plan = RunPlan {
+        scenario,
+        policy: args.policy.clone(),
+        seed,
+        train_steps: args.steps,
+        eval_steps: args.eval_steps,
+    };
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(plan.train_steps);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>5} [{bar:40}] {pos}/{len} steps {per_sec} eta {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix("train");
+        bar
+    });
+    let worker = Worker::spawn(plan.clone(), policy);
+    let mut report = None;
+    for update in worker.updates.iter() {
+        match update {
+            Update::Progress(p) => {
+                if let Some(bar) = &bar {
+                    if p.phase == Phase::Eval && bar.prefix() != "eval" {
+                        bar.set_prefix("eval");
+                        bar.set_length(p.total);
+                        bar.reset();
+                    }
+                    bar.set_position(p.step);
+                }
+            }
+            Update::Finished(r) => {
+                report = Some(*r);
+                break;
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let joined = worker.join();
+    let report = match (report, joined) {
+        (Some(r), _) => r,
+        (None, Err(panic)) => return Err(CliError::Run(format!("the worker failed: {panic}"))),
+        (None, Ok(())) => return Err(CliError::Run("the worker ended without a report".into())),
+    };
+    write_outputs(args, &report)?;
+    if let Some(err) = &report.error {
+        return Err(CliError::Run(format!("run stopped early: {err}")));
+    }
+    Ok(report)
+}
+
+fn write_to(path: &str, what: &str, text: &str) -> Result<(), CliError> {
+    if path == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|_| out.flush())
+            .map_err(|e| CliError::Run(format!("writing {what} to stdout: {e}")))
+    } else {
+        std::fs::write(path, text).map_err(|e| CliError::Run(format!("writing {what} to {path}: {e}")))
+    }
+}
+
+fn write_outputs(args: &RunArgs, r: &RunReport) -> Result<(), CliError> {
+    let stdout_taken = args.json.as_deref() == Some("-") || args.csv.as_deref() == Some("-");
+    if !args.quiet {
+        let text = report::to_text(r);
+        if stdout_taken {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    if let Some(path) = &args.json {
+        let mut text = serde_json::to_string_pretty(&report::to_json(r)).expect("JSON of plain data");
+        text.push('\n');
+        write_to(path, "JSON", &text)?;
+    }
+    if let Some(path) = &args.csv {
+        write_to(path, "CSV", &report::to_csv(r))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! The engine: one world, one policy and the metrics, stepped together. It hands each policy its
+//! observations, delivers each transition (reward, then the viewer's next observation or the end
+//! of the session), samples myopic regret and feeds the metrics. The worker thread, the headless
+//! runner and the benchmark all step the world through this type.
+
+use crate::agent::{Mode, Next, Policy, Transition};
+use crate::metrics::Metrics;
+use crate::scenario::Scenario;
+use crate::sim::{OracleView, StepError, World, random};
+
+/// A choice whose consequences are not yet known: kept per viewer until the viewer's next
+/// decision or the end of its session.
+#[derive(Debug, Clone, Copy)]
+struct Awaiting {
+    action: u32,
+    reward: f64,
+    accepted: bool,
+}
+
+/// Why stepping stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the policy `{policy}` made an invalid choice: {source}")]
+    InvalidChoice { policy: String, source: StepError },
+    #[error("no viewer is left in the world (everyone churned and nobody replaces them)")]
+    WorldEmpty,
+}
+
+/// What one step did, for front ends that show individual decisions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepSummary {
+    pub viewer: u32,
+    pub outcome: crate::sim::Outcome,
+}
+
+pub struct Engine {
+    world: World,
+    policy: Box<dyn Policy>,
+    metrics: Metrics,
+    awaiting: Vec<Option<Awaiting>>,
+    ends: Vec<crate::sim::SessionEnd>,
+    regret_every: u64,
+}
+
+impl Engine {
+    /// A fresh world of `scenario` seeded with `seed`, driven by `policy`.
+    pub fn new(scenario: &Scenario, seed: u64, policy: Box<dyn Policy>) -> Engine {
+        let world = World::new(scenario, seed);
+        Engine::with_world(world, policy)
+    }
+
+    pub fn with_world(world: World, policy: Box<dyn Policy>) -> Engine {
+        let p = world.params();
+        let metrics = Metrics::new(
+            world.num_streamers(),
+            world.num_topics(),
+            p.metrics.window_steps,
+            world.now().minutes(),
+        );
+        Engine {
+            regret_every: p.metrics.regret_every as u64,
+            awaiting: vec![None; world.num_viewers()],
+            ends: Vec::with_capacity(16),
+            world,
+            policy,
+            metrics,
+        }
+    }
+
+    /// Runs one recommendation.
+    pub fn step(&mut self) -> Result<StepSummary, EngineError> {
+        let viewer = self.world.next_decision().ok_or(EngineError::WorldEmpty)?;
+        self.flush_session_ends();
+        let step_index = self.metrics.steps();
+        let obs = self.world.observe();
+        if let Some(a) = self.awaiting[viewer as usize].take() {
+            self.policy.learn(&Transition {
+                viewer,
+                action: a.action,
+                reward: a.reward,
+                accepted: a.accepted,
+                next: Next::Decision(&obs),
+            });
+        }
+        let (choice, regret) = if obs.live.is_empty() {
+            self.policy.nothing_live(&obs);
+            (None, None)
+        } else {
+            let oracle = OracleView::new(&self.world);
+            let choice = self.policy.act(&obs, self.policy.is_oracle().then_some(&oracle));
+            let regret = (step_index % self.regret_every == 0 && obs.is_live(choice)).then(|| {
+                oracle.best_expected_reward(viewer) - oracle.expected_reward(viewer, choice)
+            });
+            (Some(choice), regret)
+        };
+        let topic = choice.and_then(|i| self.world.streams().get(i as usize)).map(|s| s.topic);
+        let outcome = self
+            .world
+            .respond(choice)
+            .map_err(|source| EngineError::InvalidChoice {
+                policy: self.policy.name().to_string(),
+                source,
+            })?;
+        self.metrics.record_step(&outcome, topic, regret);
+        if let Some(action) = outcome.streamer {
+            let awaiting = Awaiting {
+                action,
+                reward: outcome.reward,
+                accepted: outcome.accepted,
+            };
+            if outcome.session_ended {
+                self.deliver_end(viewer, awaiting);
+            } else {
+                self.awaiting[viewer as usize] = Some(awaiting);
+            }
+        }
+        self.flush_session_ends();
+        if self.metrics.window_full() {
+            self.metrics.close_window(&self.world);
+        }
+        Ok(StepSummary { viewer, outcome })
+    }
+
+    /// Runs `n` steps, stopping at the first error.
+    pub fn run(&mut self, n: u64) -> Result<(), EngineError> {
+        for _ in 0..n {
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    fn deliver_end(&mut self, viewer: u32, a: Awaiting) {
+        self.policy.learn(&Transition {
+            viewer,
+            action: a.action,
+            reward: a.reward,
+            accepted: a.accepted,
+            next: Next::SessionEnd,
+        });
+    }
+
+    fn flush_session_ends(&mut self) {
+        // A reused buffer releases the borrow of the world without allocating.
+        let mut ends = std::mem::take(&mut self.ends);
+        ends.extend(self.world.take_session_ends());
+        for end in ends.drain(..) {
+            self.metrics.record_session(&end);
+            if let Some(a) = self.awaiting[end.viewer as usize].take() {
+                self.deliver_end(end.viewer, a);
+            }
+        }
+        self.ends = ends;
+    }
+
+    /// Closes the open metrics window (end of a run or phase).
+    pub fn finish(&mut self) {
+        self.metrics.close_window(&self.world);
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+    pub fn policy(&self) -> &dyn Policy {
+        self.policy.as_ref()
+    }
+    pub fn policy_mut(&mut self) -> &mut dyn Policy {
+        self.policy.as_mut()
+    }
+
+    /// Gives the policy back (e.g. to evaluate it on another world).
+    pub fn into_policy(self) -> Box<dyn Policy> {
+        self.policy
+    }
+}
+
+/// The seed of the evaluation world for a run seeded with `seed`: fixed, different from the
+/// training world, and the same for every policy.
+pub fn eval_seed(seed: u64) -> u64 {
+    use rand::Rng as _;
+    random::stream(seed, 0xE7A1).next_u64()
+}
+
+/// Switches `policy` to evaluation mode on a fresh world seeded with [`eval_seed`].
+pub fn eval_engine(scenario: &Scenario, seed: u64, mut policy: Box<dyn Policy>) -> Engine {
+    policy.set_mode(Mode::Eval);
+    Engine::new(scenario, eval_seed(seed), policy)
+}

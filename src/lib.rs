@@ -1,0 +1,12 @@
+//! liveq: a simulated live-streaming platform, recommender policies that act on it (baselines and
+//! a DQN), and the front ends that run them (a terminal dashboard and headless runners).
+//!
+//! See ARCHITECTURE.md for the map of modules and the rules between them.
+
+pub mod agent;
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod scenario;
+pub mod sim;
+pub mod worker;

@@ -1,0 +1,34 @@
+//! The `liveq` binary: parses the command line and hands over to a front end. The one place
+//! where errors become messages and exit codes (2 bad input, 1 failure while running).
+
+use clap::Parser;
+use liveq::cli::{self, Cli, CliError, Commands};
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout with exit 0 and usage errors with exit 2.
+            e.exit();
+        }
+    };
+    let result: Result<(), CliError> = match &cli.command {
+        Some(Commands::Run(args)) => cli::run::execute(args, &cli.dashboard).map(|_| ()),
+        Some(Commands::Check { files }) => cli::check(files),
+        Some(Commands::Scenarios) => {
+            cli::list_scenarios();
+            Ok(())
+        }
+        Some(Commands::Policies) => {
+            cli::list_policies();
+            Ok(())
+        }
+        None => Err(CliError::Input(
+            "the dashboard is not built yet; use `liveq run` (see --help)".into(),
+        )),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

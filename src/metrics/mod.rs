@@ -1,0 +1,315 @@
+//! What a run is measured by: reward per step and per session, acceptance, watch time,
+//! engagement, session length, return rate and churn, daily active viewers, myopic regret, and
+//! diversity (catalogue coverage, topic entropy, exposure Gini). Kept as windowed series (for
+//! charts and CSV) and run totals (for summaries and JSON). Plain data; no terminal code.
+
+pub mod stats;
+
+use serde::Serialize;
+
+use crate::sim::{Outcome, SessionEnd, World};
+use stats::{gini, normalized_entropy, ratio};
+
+/// Sums over a span of steps (a window, or the whole run).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Accum {
+    steps: u64,
+    reward: f64,
+    accepted: u64,
+    watch_minutes: f64,
+    likes: u64,
+    comments: u64,
+    gifts: u64,
+    follows: u64,
+    nothing_live: u64,
+    sessions: u64,
+    session_reward: f64,
+    session_steps: u64,
+    session_minutes: f64,
+    churned: u64,
+    regret: f64,
+    regret_samples: u64,
+}
+
+impl Accum {
+    fn add_step(&mut self, o: &Outcome) {
+        self.steps += 1;
+        self.reward += o.reward;
+        self.accepted += o.accepted as u64;
+        self.watch_minutes += o.engagement.watch_minutes;
+        self.likes += o.engagement.likes as u64;
+        self.comments += o.engagement.comments as u64;
+        self.gifts += o.engagement.gifts as u64;
+        self.follows += o.engagement.follows as u64;
+        self.nothing_live += o.streamer.is_none() as u64;
+    }
+
+    fn add_session(&mut self, s: &SessionEnd) {
+        self.sessions += 1;
+        self.session_reward += s.reward;
+        self.session_steps += s.steps as u64;
+        self.session_minutes += s.minutes;
+        self.churned += s.churned as u64;
+    }
+
+    fn rates(&self) -> Rates {
+        let steps = self.steps as f64;
+        let sessions = self.sessions as f64;
+        Rates {
+            steps: self.steps,
+            reward_per_step: ratio(self.reward, steps),
+            acceptance_rate: ratio(self.accepted as f64, steps),
+            watch_minutes_per_step: ratio(self.watch_minutes, steps),
+            likes_per_step: ratio(self.likes as f64, steps),
+            comments_per_step: ratio(self.comments as f64, steps),
+            gifts_per_step: ratio(self.gifts as f64, steps),
+            follows_per_step: ratio(self.follows as f64, steps),
+            nothing_live_rate: ratio(self.nothing_live as f64, steps),
+            sessions: self.sessions,
+            mean_session_reward: ratio(self.session_reward, sessions),
+            mean_session_length: ratio(self.session_steps as f64, sessions),
+            mean_session_minutes: ratio(self.session_minutes, sessions),
+            return_rate: ratio((self.sessions - self.churned) as f64, sessions),
+            churned: self.churned,
+            myopic_regret_per_step: ratio(self.regret, self.regret_samples as f64),
+        }
+    }
+}
+
+/// Rates over a span of steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Rates {
+    pub steps: u64,
+    pub reward_per_step: f64,
+    pub acceptance_rate: f64,
+    pub watch_minutes_per_step: f64,
+    pub likes_per_step: f64,
+    pub comments_per_step: f64,
+    pub gifts_per_step: f64,
+    pub follows_per_step: f64,
+    /// Share of steps where nothing was live.
+    pub nothing_live_rate: f64,
+    /// Sessions that ended in the span.
+    pub sessions: u64,
+    pub mean_session_reward: f64,
+    /// Recommendations per ended session.
+    pub mean_session_length: f64,
+    pub mean_session_minutes: f64,
+    /// Share of ended sessions after which the viewer will come back.
+    pub return_rate: f64,
+    pub churned: u64,
+    /// Best expected immediate reward minus that of the chosen stream (sampled steps).
+    pub myopic_regret_per_step: f64,
+}
+
+/// Diversity of what was recommended in a span.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Diversity {
+    /// Distinct streamers recommended / streamers live at some moment in the span.
+    pub coverage: f64,
+    /// Entropy of the recommended topics, normalised to [0, 1].
+    pub topic_entropy: f64,
+    /// Gini of recommendations across the streamers live in the span (0 = even, 1 = one gets all).
+    pub exposure_gini: f64,
+}
+
+/// One row of the windowed series.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WindowRow {
+    pub window: u64,
+    /// Total steps at the end of the window.
+    pub step: u64,
+    /// Simulated minutes at the end of the window.
+    pub sim_minutes: f64,
+    #[serde(flatten)]
+    pub rates: Rates,
+    #[serde(flatten)]
+    pub diversity: Diversity,
+    pub live_streams: usize,
+    /// Viewers watching a stream at the end of the window.
+    pub watching: u64,
+    /// Distinct viewers active on the last completed simulated day (today's so far on day 0).
+    pub daily_active_viewers: u32,
+}
+
+/// Exposure counts and topic counts over a span.
+#[derive(Debug, Clone)]
+struct Exposure {
+    per_streamer: Vec<u64>,
+    per_topic: Vec<u64>,
+}
+
+impl Exposure {
+    fn new(streamers: usize, topics: usize) -> Self {
+        Exposure {
+            per_streamer: vec![0; streamers],
+            per_topic: vec![0; topics],
+        }
+    }
+
+    fn diversity(&self, was_live: impl Fn(usize) -> bool) -> Diversity {
+        let mut exposures = Vec::new();
+        let mut covered = 0usize;
+        for (i, &n) in self.per_streamer.iter().enumerate() {
+            if was_live(i) || n > 0 {
+                exposures.push(n as f64);
+                covered += (n > 0) as usize;
+            }
+        }
+        Diversity {
+            coverage: ratio(covered as f64, exposures.len() as f64),
+            topic_entropy: normalized_entropy(&self.per_topic),
+            exposure_gini: gini(&mut exposures),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.per_streamer.fill(0);
+        self.per_topic.fill(0);
+    }
+}
+
+/// Collects metrics for one run; the engine feeds it every step and every ended session.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    window_steps: u64,
+    window_start: f64,
+    window: Accum,
+    total: Accum,
+    window_exposure: Exposure,
+    total_exposure: Exposure,
+    ever_live: Vec<bool>,
+    rows: Vec<WindowRow>,
+}
+
+impl Metrics {
+    pub fn new(streamers: usize, topics: usize, window_steps: usize, start_minutes: f64) -> Self {
+        Metrics {
+            window_steps: window_steps.max(1) as u64,
+            window_start: start_minutes,
+            window: Accum::default(),
+            total: Accum::default(),
+            window_exposure: Exposure::new(streamers, topics),
+            total_exposure: Exposure::new(streamers, topics),
+            ever_live: vec![false; streamers],
+            rows: Vec::new(),
+        }
+    }
+
+    /// Records one step. `topic` is the recommended stream's topic; `regret` is given on the
+    /// steps where it was measured.
+    pub fn record_step(&mut self, o: &Outcome, topic: Option<u16>, regret: Option<f64>) {
+        self.window.add_step(o);
+        self.total.add_step(o);
+        if let (Some(i), Some(t)) = (o.streamer, topic) {
+            self.window_exposure.per_streamer[i as usize] += 1;
+            self.window_exposure.per_topic[t as usize] += 1;
+            self.total_exposure.per_streamer[i as usize] += 1;
+            self.total_exposure.per_topic[t as usize] += 1;
+        }
+        if let Some(r) = regret {
+            for a in [&mut self.window, &mut self.total] {
+                a.regret += r;
+                a.regret_samples += 1;
+            }
+        }
+    }
+
+    pub fn record_session(&mut self, s: &SessionEnd) {
+        self.window.add_session(s);
+        self.total.add_session(s);
+    }
+
+    /// Whether the current window is full (the engine then calls `close_window`).
+    pub fn window_full(&self) -> bool {
+        self.window.steps >= self.window_steps
+    }
+
+    /// Closes the current window (if it has any steps) and returns its row.
+    pub fn close_window(&mut self, world: &World) -> Option<&WindowRow> {
+        if self.window.steps == 0 {
+            return None;
+        }
+        let streams = world.streams();
+        let since = self.window_start;
+        for (i, s) in streams.iter().enumerate() {
+            self.ever_live[i] |= s.live_since_time(since);
+        }
+        let diversity = self.window_exposure.diversity(|i| streams[i].live_since_time(since));
+        let daily = world.daily_active();
+        let row = WindowRow {
+            window: self.rows.len() as u64,
+            step: self.total.steps,
+            sim_minutes: world.now().minutes(),
+            rates: self.window.rates(),
+            diversity,
+            live_streams: world.live().len(),
+            watching: world.live().iter().map(|&i| streams[i as usize].viewers as u64).sum(),
+            daily_active_viewers: daily.last().copied().unwrap_or(world.active_today()),
+        };
+        self.rows.push(row);
+        self.window = Accum::default();
+        self.window_exposure.clear();
+        self.window_start = world.now().minutes();
+        self.rows.last()
+    }
+
+    /// Every closed window so far.
+    pub fn rows(&self) -> &[WindowRow] {
+        &self.rows
+    }
+
+    /// Total steps recorded.
+    pub fn steps(&self) -> u64 {
+        self.total.steps
+    }
+
+    /// Run totals so far (includes the open window).
+    pub fn totals(&self, world: &World) -> Totals {
+        let since = self.window_start;
+        let streams = world.streams();
+        let diversity = self
+            .total_exposure
+            .diversity(|i| self.ever_live[i] || streams[i].live_since_time(since));
+        let daily = world.daily_active();
+        let (new_viewers, new_streamers) = world.arrivals();
+        Totals {
+            rates: self.total.rates(),
+            total_reward: self.total.reward,
+            watch_minutes: self.total.watch_minutes,
+            likes: self.total.likes,
+            comments: self.total.comments,
+            gifts: self.total.gifts,
+            follows: self.total.follows,
+            nothing_live_steps: self.total.nothing_live,
+            diversity,
+            sim_days: world.now().minutes() / crate::sim::DAY,
+            daily_active_viewers: ratio(daily.iter().map(|&d| d as f64).sum(), daily.len() as f64),
+            new_viewers,
+            new_streamers,
+        }
+    }
+}
+
+/// Run totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Totals {
+    #[serde(flatten)]
+    pub rates: Rates,
+    pub total_reward: f64,
+    pub watch_minutes: f64,
+    pub likes: u64,
+    pub comments: u64,
+    pub gifts: u64,
+    pub follows: u64,
+    pub nothing_live_steps: u64,
+    #[serde(flatten)]
+    pub diversity: Diversity,
+    /// Simulated days covered.
+    pub sim_days: f64,
+    /// Mean distinct viewers per completed simulated day (0 before the first midnight).
+    pub daily_active_viewers: f64,
+    /// Churned viewer slots taken by new viewers; streamer slots taken by new streamers.
+    pub new_viewers: u64,
+    pub new_streamers: u64,
+}

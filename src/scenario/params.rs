@@ -1,0 +1,326 @@
+//! The parameters of a scenario, section by section, exactly as a scenario file spells them.
+//!
+//! Every struct here is plain data with serde derives: unknown keys are rejected
+//! (`deny_unknown_fields`) and missing keys take the documented defaults, which are the values of
+//! the built-in default scenario. Range checks live in `validate`, not here.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole file: one optional table per section.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawScenario {
+    pub scenario: Meta,
+    pub topics: Topics,
+    pub streamers: StreamerParams,
+    pub viewers: ViewerParams,
+    pub response: ResponseParams,
+    pub reward: RewardWeights,
+    pub metrics: MetricParams,
+    pub bandit: BanditParams,
+}
+
+/// `[scenario]`: name, one-line description and the default seed.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Meta {
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+}
+
+impl Default for Meta {
+    fn default() -> Self {
+        Meta {
+            name: "unnamed".into(),
+            description: String::new(),
+            seed: 42,
+        }
+    }
+}
+
+/// `[topics]`: the content categories.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Topics {
+    pub names: Vec<String>,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        let names = [
+            "gaming", "music", "chat", "sports", "education", "outdoors", "art", "cooking",
+        ];
+        Topics {
+            names: names.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}
+
+/// `[streamers]`: the catalogue and its schedules.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StreamerParams {
+    /// Number of streamers (one action slot each).
+    pub count: usize,
+    /// Share of a streamer's topic mix on its primary topic; the rest goes to one secondary topic.
+    pub focus: f64,
+    /// Relative share of streamers whose primary topic is each topic (empty = uniform).
+    pub topic_weights: Vec<f64>,
+    /// True quality ~ Normal(mean, sd) clamped to [0, 1].
+    pub quality_mean: f64,
+    pub quality_sd: f64,
+    /// Appeal ("thumbnail attractiveness", independent of quality) ~ Normal(mean, sd) in [0, 1].
+    pub appeal_mean: f64,
+    pub appeal_sd: f64,
+    /// Share of streamers that are clickbait: appeal in [0.8, 1], quality in [0.05, 0.3].
+    pub clickbait_share: f64,
+    /// Superstars: quality and appeal set high, a long schedule on most days.
+    pub superstars: usize,
+    pub superstar_quality: f64,
+    pub superstar_appeal: f64,
+    /// Mean number of streaming days per week (each streamer gets 1..=7 days).
+    pub days_per_week: f64,
+    /// Mean stream length in hours (each streamer gets its own, spread ±30%).
+    pub stream_hours: f64,
+    /// Relative weight of each hour of the day (24 values) for when streams start.
+    pub start_hour_weights: Vec<f64>,
+    /// Probability that a scheduled stream does not happen.
+    pub skip_probability: f64,
+    /// Standard deviation of the start time around the schedule, minutes.
+    pub jitter_minutes: f64,
+    /// New streamers keep appearing: per simulated day, this share of the catalogue is replaced by
+    /// fresh streamers (new id-slot occupant, fresh quality and appeal, empty history). 0 = none.
+    pub turnover_per_day: f64,
+}
+
+impl Default for StreamerParams {
+    fn default() -> Self {
+        StreamerParams {
+            count: 200,
+            focus: 0.8,
+            topic_weights: Vec::new(),
+            quality_mean: 0.5,
+            quality_sd: 0.2,
+            appeal_mean: 0.4,
+            appeal_sd: 0.2,
+            clickbait_share: 0.1,
+            superstars: 0,
+            superstar_quality: 0.9,
+            superstar_appeal: 0.8,
+            days_per_week: 5.0,
+            stream_hours: 4.0,
+            start_hour_weights: default_start_hours(),
+            skip_probability: 0.1,
+            jitter_minutes: 20.0,
+            turnover_per_day: 0.0,
+        }
+    }
+}
+
+/// When streams start: some around the clock, most in the afternoon and evening.
+pub fn default_start_hours() -> Vec<f64> {
+    vec![
+        2.0, 1.5, 1.0, 1.0, 1.0, 1.0, 1.5, 2.0, 2.5, 3.0, 3.0, 3.0, // 00-11
+        3.5, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 7.0, 6.0, 5.0, 4.0, 3.0, // 12-23
+    ]
+}
+
+/// When viewers come: a daily curve with an evening peak.
+pub fn default_activity_hours() -> Vec<f64> {
+    vec![
+        1.5, 1.0, 0.6, 0.4, 0.3, 0.4, 0.8, 1.5, 2.0, 2.2, 2.4, 2.6, // 00-11
+        3.0, 3.0, 3.0, 3.2, 3.6, 4.2, 5.2, 6.0, 6.2, 5.6, 4.2, 2.6, // 12-23
+    ]
+}
+
+/// `[viewers]`: the population and its hidden dynamics.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ViewerParams {
+    /// Number of viewer slots.
+    pub count: usize,
+    /// Dirichlet concentration of hidden interests: small = niche tastes, large = broad tastes.
+    pub interest_concentration: f64,
+    /// How far interests move towards a watched topic per hour watched (0 = fixed tastes).
+    pub interest_drift: f64,
+    /// How far interests move towards a fresh random taste per simulated day (taste drift).
+    pub taste_drift_per_day: f64,
+    /// Fatigue added to a topic per hour of watching it.
+    pub fatigue_per_hour: f64,
+    /// Fatigue halves every this many hours.
+    pub fatigue_half_life_hours: f64,
+    /// Social-proof sensitivity ~ Normal(mean, sd), at least 0.
+    pub social_proof_mean: f64,
+    pub social_proof_sd: f64,
+    /// Mean patience: after a rejected recommendation a viewer leaves with probability 1/(1+patience).
+    pub patience_mean: f64,
+    /// Relative weight of each hour of the day (24 values) for when viewers open sessions.
+    pub activity_hour_weights: Vec<f64>,
+    /// Probability that a viewer picks a stream by themselves (followed channels, search) instead
+    /// of asking for a recommendation, each time they are ready for something new.
+    pub organic_share: f64,
+    /// How many live streams a viewer looks at when picking by themselves (takes the best).
+    pub organic_choices: usize,
+    /// Mean session time budget, minutes.
+    pub session_minutes: f64,
+    /// Minutes lost browsing a rejected recommendation.
+    pub skip_minutes: f64,
+    /// Starting satisfaction in [0, 1].
+    pub satisfaction_initial: f64,
+    /// Satisfaction change per hour watched, times (quality - quality_neutral).
+    pub satisfaction_rate: f64,
+    /// Satisfaction lost per rejected recommendation.
+    pub skip_penalty: f64,
+    /// Mean days between sessions of a fully satisfied viewer (scaled up as satisfaction falls).
+    pub return_days: f64,
+    /// Churn probability at the end of a session of a viewer with satisfaction 0 (×(1-s)² in general).
+    pub churn_max: f64,
+    /// Churned viewers are replaced by new ones after this many days on average (0 = never).
+    pub replacement_days: f64,
+}
+
+impl Default for ViewerParams {
+    fn default() -> Self {
+        ViewerParams {
+            count: 5_000,
+            interest_concentration: 0.6,
+            interest_drift: 0.02,
+            taste_drift_per_day: 0.0,
+            fatigue_per_hour: 0.8,
+            fatigue_half_life_hours: 8.0,
+            social_proof_mean: 0.3,
+            social_proof_sd: 0.15,
+            patience_mean: 3.0,
+            activity_hour_weights: default_activity_hours(),
+            organic_share: 0.3,
+            organic_choices: 8,
+            session_minutes: 60.0,
+            skip_minutes: 1.0,
+            satisfaction_initial: 0.7,
+            satisfaction_rate: 0.5,
+            skip_penalty: 0.01,
+            return_days: 1.0,
+            churn_max: 0.3,
+            replacement_days: 3.0,
+        }
+    }
+}
+
+/// `[response]`: the choice model and what a watch produces.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseParams {
+    /// Utility weights: interest match, true quality, appeal, social proof, fatigue.
+    pub interest_weight: f64,
+    pub quality_weight: f64,
+    pub appeal_weight: f64,
+    pub social_weight: f64,
+    pub fatigue_weight: f64,
+    /// Utility of the "no thanks" option; raising it lowers acceptance everywhere.
+    pub outside_option: f64,
+    /// Logit temperature (noise scale) of the accept decision; > 0.
+    pub temperature: f64,
+    /// Mean watch minutes of a perfect match of quality 0.5 (times 0.2+0.8·match).
+    pub watch_minutes: f64,
+    /// How much quality lengthens a watch right away: the mean is multiplied by
+    /// 1 + effect·(2·quality − 1). 0 = watch time ignores quality (its effect is then only on the
+    /// session budget and satisfaction, as in RecSim's interest-evolution model).
+    pub watch_quality_effect: f64,
+    /// Likes per hour watched, times (0.3 + quality + appeal).
+    pub likes_per_hour: f64,
+    /// Comments per hour watched, times (0.2 + 0.5·quality + appeal).
+    pub comments_per_hour: f64,
+    /// Probability of a gift per accepted watch, times quality·match.
+    pub gift_probability: f64,
+    /// Probability of a follow per accepted watch, times quality·match.
+    pub follow_probability: f64,
+    /// Quality above this refills the session budget and raises satisfaction; below it drains them.
+    pub quality_neutral: f64,
+    /// Session minutes refilled per watched minute, times (quality - quality_neutral).
+    pub quality_refill: f64,
+}
+
+impl Default for ResponseParams {
+    fn default() -> Self {
+        ResponseParams {
+            interest_weight: 4.0,
+            quality_weight: 1.5,
+            appeal_weight: 1.5,
+            social_weight: 0.5,
+            fatigue_weight: 2.0,
+            outside_option: 3.0,
+            temperature: 1.0,
+            watch_minutes: 25.0,
+            watch_quality_effect: 0.5,
+            likes_per_hour: 2.0,
+            comments_per_hour: 1.0,
+            gift_probability: 0.05,
+            follow_probability: 0.05,
+            quality_neutral: 0.4,
+            quality_refill: 1.0,
+        }
+    }
+}
+
+/// `[reward]`: the recommender's reward per step, a weighted sum of what the viewer did.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RewardWeights {
+    /// Reward per minute watched.
+    pub watch_minute: f64,
+    pub like: f64,
+    pub comment: f64,
+    pub gift: f64,
+    pub follow: f64,
+}
+
+impl Default for RewardWeights {
+    fn default() -> Self {
+        RewardWeights {
+            watch_minute: 0.1,
+            like: 0.5,
+            comment: 0.5,
+            gift: 5.0,
+            follow: 3.0,
+        }
+    }
+}
+
+/// `[metrics]`: how the run is measured.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricParams {
+    /// Steps per window of the windowed series (charts, CSV rows).
+    pub window_steps: usize,
+    /// Myopic regret is measured on every n-th step (it scans every live stream).
+    pub regret_every: usize,
+}
+
+impl Default for MetricParams {
+    fn default() -> Self {
+        MetricParams {
+            window_steps: 5_000,
+            regret_every: 8,
+        }
+    }
+}
+
+/// `[bandit]`: the bandit baseline, one arm per streamer (mean reward per recommendation).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BanditParams {
+    /// "ucb" (UCB1 over topics) or "epsilon-greedy".
+    pub kind: String,
+    /// Exploration: UCB's bonus scale c, or ε for epsilon-greedy.
+    pub exploration: f64,
+}
+
+impl Default for BanditParams {
+    fn default() -> Self {
+        BanditParams {
+            kind: "ucb".into(),
+            exploration: 1.0,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! What a policy may see: the viewer's observable history and the candidates' public features.
+//! Never the hidden interests, fatigue, satisfaction, quality or appeal — those are only in the
+//! explicit [`OracleView`](super::OracleView).
+
+use super::clock::SimTime;
+
+/// Public features of one streamer slot, as a platform would show them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct StreamPublic {
+    pub live: bool,
+    /// Viewers watching right now.
+    pub viewers: u32,
+    /// Primary topic (index into the scenario's topic names).
+    pub topic: u16,
+    /// When the current (or last) stream started, minutes.
+    pub live_since: f64,
+    /// When the last stream ended, minutes (−∞ before the first).
+    pub ended_at: f64,
+    /// How often this slot has been recommended in this run.
+    pub recommended: u64,
+}
+
+impl Default for StreamPublic {
+    fn default() -> Self {
+        StreamPublic {
+            live: false,
+            viewers: 0,
+            topic: 0,
+            live_since: f64::NEG_INFINITY,
+            ended_at: f64::NEG_INFINITY,
+            recommended: 0,
+        }
+    }
+}
+
+impl StreamPublic {
+    /// Whether the stream was live at some moment since `since` (minutes).
+    pub fn live_since_time(&self, since: f64) -> bool {
+        self.live || self.ended_at >= since
+    }
+}
+
+/// A viewer's history as the platform logged it.
+#[derive(Debug, Clone, Copy)]
+pub struct ViewerHistory<'a> {
+    /// Hours watched per topic, halving every day; stored as of `recent_at`.
+    pub recent_hours: &'a [f32],
+    /// When `recent_hours` was last updated, minutes.
+    pub recent_at: f64,
+    /// Likes, comments, gifts and follows given, per topic, ever.
+    pub engagement: &'a [f32],
+    /// Recommendations answered in this session so far.
+    pub session_steps: u32,
+    /// Recommendations accepted in this session so far.
+    pub session_accepted: u32,
+    /// Minutes since the session started.
+    pub session_minutes: f64,
+    /// Sessions started so far (1 during the first).
+    pub sessions: u32,
+    /// Days between the end of the previous session and the start of this one (0 for a new viewer).
+    pub days_since_last_visit: f64,
+}
+
+/// Half-life of the recent-watching history, minutes.
+pub const RECENT_HALF_LIFE: f64 = 1440.0;
+
+impl ViewerHistory<'_> {
+    /// Recent hours watched of topic `k`, decayed to `now`.
+    pub fn recent(&self, k: usize, now: SimTime) -> f32 {
+        let age = (now.minutes() - self.recent_at).max(0.0);
+        self.recent_hours[k] * (-age / RECENT_HALF_LIFE).exp2() as f32
+    }
+}
+
+/// Everything a policy sees when asked for one recommendation.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    pub viewer: u32,
+    pub time: SimTime,
+    pub history: ViewerHistory<'a>,
+    /// Ids of the live streams: the only valid actions. May be empty (nothing live).
+    pub live: &'a [u32],
+    /// Public features of every streamer slot, indexed by id.
+    pub streams: &'a [StreamPublic],
+    pub num_topics: usize,
+}
+
+impl Observation<'_> {
+    pub fn num_streamers(&self) -> usize {
+        self.streams.len()
+    }
+    /// Whether streamer `id` can be recommended now.
+    pub fn is_live(&self, id: u32) -> bool {
+        self.streams.get(id as usize).is_some_and(|s| s.live)
+    }
+}

@@ -1,0 +1,176 @@
+//! The viewer's response model: how likely a recommendation is accepted, how long it is watched,
+//! what engagement it produces, and the reward that follows. The world samples from it; the
+//! oracles read its expectations. Pure functions of the pair's features.
+//!
+//! utility   = interest_weight·match + quality_weight·quality + appeal_weight·appeal
+//!           + social_weight·social·ln(1 + viewers) − fatigue_weight·fatigue
+//! P(accept) = logistic((utility − outside_option) / temperature)
+//! watch     = min(Exponential(mean), minutes until the stream ends),
+//!   mean    = watch_minutes · (0.2 + 0.8·match) · (1 + watch_quality_effect·(2·quality − 1))
+//!             / (1 + fatigue)
+//! likes     ~ Poisson(likes_per_hour · (0.3 + quality + appeal) · watch/60)
+//! comments  ~ Poisson(comments_per_hour · (0.2 + 0.5·quality + appeal) · watch/60)
+//! gift      ~ Bernoulli(gift_probability · quality · match); follow likewise.
+//! reward    = Σ weight · (watch minutes, likes, comments, gifts, follows); 0 when rejected.
+
+use crate::scenario::{ResponseParams, RewardWeights};
+
+/// What the response depends on, for one viewer and one candidate stream at one moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair {
+    /// Interest in the stream's topics relative to the viewer's strongest interest, in [0, 1].
+    pub matching: f64,
+    /// Fatigue on the stream's topics (≥ 0).
+    pub fatigue: f64,
+    pub quality: f64,
+    pub appeal: f64,
+    /// The viewer's social-proof sensitivity.
+    pub social: f64,
+    /// Current audience of the stream.
+    pub viewers: u32,
+    /// Minutes until the stream ends (watch time is cut there).
+    pub remaining: f64,
+}
+
+/// Utility of accepting, before the outside option.
+#[inline]
+pub fn utility(p: &ResponseParams, x: &Pair) -> f64 {
+    p.interest_weight * x.matching
+        + p.quality_weight * x.quality
+        + p.appeal_weight * x.appeal
+        + p.social_weight * x.social * (1.0 + x.viewers as f64).ln()
+        - p.fatigue_weight * x.fatigue
+}
+
+/// Probability that the viewer accepts the recommendation.
+#[inline]
+pub fn accept_probability(p: &ResponseParams, x: &Pair) -> f64 {
+    let z = (utility(p, x) - p.outside_option) / p.temperature;
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Mean of the (untruncated) watch time in minutes.
+#[inline]
+pub fn watch_mean(p: &ResponseParams, x: &Pair) -> f64 {
+    p.watch_minutes * (0.2 + 0.8 * x.matching) * (1.0 + p.watch_quality_effect * (2.0 * x.quality - 1.0))
+        / (1.0 + x.fatigue)
+}
+
+/// Expected watch minutes given acceptance: E[min(Exp(m), remaining)] = m·(1 − e^(−remaining/m)).
+#[inline]
+pub fn expected_watch(p: &ResponseParams, x: &Pair) -> f64 {
+    let m = watch_mean(p, x);
+    m * (1.0 - (-x.remaining.max(0.0) / m).exp())
+}
+
+#[inline]
+pub fn like_rate(p: &ResponseParams, x: &Pair) -> f64 {
+    p.likes_per_hour * (0.3 + x.quality + x.appeal) / 60.0
+}
+
+#[inline]
+pub fn comment_rate(p: &ResponseParams, x: &Pair) -> f64 {
+    p.comments_per_hour * (0.2 + 0.5 * x.quality + x.appeal) / 60.0
+}
+
+#[inline]
+pub fn gift_probability(p: &ResponseParams, x: &Pair) -> f64 {
+    (p.gift_probability * x.quality * x.matching).clamp(0.0, 1.0)
+}
+
+#[inline]
+pub fn follow_probability(p: &ResponseParams, x: &Pair) -> f64 {
+    (p.follow_probability * x.quality * x.matching).clamp(0.0, 1.0)
+}
+
+/// What a viewer did with one recommendation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Engagement {
+    pub watch_minutes: f64,
+    pub likes: u32,
+    pub comments: u32,
+    pub gifts: u32,
+    pub follows: u32,
+}
+
+/// The reward of an engagement under the scenario's weights.
+#[inline]
+pub fn reward(w: &RewardWeights, e: &Engagement) -> f64 {
+    w.watch_minute * e.watch_minutes
+        + w.like * e.likes as f64
+        + w.comment * e.comments as f64
+        + w.gift * e.gifts as f64
+        + w.follow * e.follows as f64
+}
+
+/// Expected reward given acceptance.
+#[inline]
+pub fn expected_reward_if_accepted(p: &ResponseParams, w: &RewardWeights, x: &Pair) -> f64 {
+    let watch = expected_watch(p, x);
+    w.watch_minute * watch
+        + w.like * like_rate(p, x) * watch
+        + w.comment * comment_rate(p, x) * watch
+        + w.gift * gift_probability(p, x)
+        + w.follow * follow_probability(p, x)
+}
+
+/// Expected immediate reward of recommending this stream: P(accept)·E[reward | accept].
+#[inline]
+pub fn expected_reward(p: &ResponseParams, w: &RewardWeights, x: &Pair) -> f64 {
+    accept_probability(p, x) * expected_reward_if_accepted(p, w, x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> Pair {
+        Pair {
+            matching: 1.0,
+            fatigue: 0.0,
+            quality: 0.5,
+            appeal: 0.5,
+            social: 0.0,
+            viewers: 0,
+            remaining: 1e9,
+        }
+    }
+
+    #[test]
+    fn acceptance_rises_with_interest_and_falls_with_fatigue() {
+        let p = ResponseParams::default();
+        let base = accept_probability(&p, &pair());
+        let bored = accept_probability(&p, &Pair { fatigue: 1.0, ..pair() });
+        let unmatched = accept_probability(&p, &Pair { matching: 0.0, ..pair() });
+        assert!(bored < base && unmatched < base);
+        assert!((0.0..=1.0).contains(&base));
+    }
+
+    #[test]
+    fn expected_watch_is_cut_by_the_end_of_the_stream() {
+        let p = ResponseParams::default();
+        let m = watch_mean(&p, &pair());
+        assert!((expected_watch(&p, &pair()) - m).abs() < 1e-9);
+        let cut = expected_watch(&p, &Pair { remaining: m, ..pair() });
+        assert!((cut - m * (1.0 - (-1.0f64).exp())).abs() < 1e-9);
+    }
+
+    #[test]
+    fn reward_is_the_weighted_sum() {
+        let w = RewardWeights {
+            watch_minute: 1.0,
+            like: 2.0,
+            comment: 3.0,
+            gift: 4.0,
+            follow: 5.0,
+        };
+        let e = Engagement {
+            watch_minutes: 10.0,
+            likes: 1,
+            comments: 1,
+            gifts: 1,
+            follows: 1,
+        };
+        assert_eq!(reward(&w, &e), 24.0);
+    }
+}

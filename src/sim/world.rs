@@ -1,0 +1,846 @@
+//! The world: streamers with schedules and emergent audiences, viewers with hidden tastes,
+//! fatigue, patience and satisfaction, all on one event-driven clock.
+//!
+//! A step is one recommendation for one viewer: [`World::next_decision`] advances the clock to
+//! the next viewer who needs one, [`World::observe`] shows the policy what it may see, and
+//! [`World::respond`] applies the policy's choice. Per-step cost does not depend on the number
+//! of viewers (one heap operation, O(1) topic arithmetic) and the step allocates nothing.
+
+use super::clock::{DAY, SimTime};
+use super::events::{Kind, Queue};
+use super::observation::{Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory};
+use super::random::{self, Rng};
+use super::response::{self, Engagement, Pair};
+use crate::scenario::{RawScenario, Scenario};
+
+/// What kind of streamer a slot holds (hidden from policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum StreamerKind {
+    Regular,
+    Clickbait,
+    Superstar,
+}
+
+/// Hidden and scheduling state of a streamer slot.
+#[derive(Debug, Clone)]
+pub struct StreamerHidden {
+    pub kind: StreamerKind,
+    pub quality: f64,
+    pub appeal: f64,
+    pub primary: u16,
+    pub secondary: u16,
+    /// Share of the primary topic in the mix.
+    pub focus: f64,
+    /// Bit d set = streams on weekday d (0 = Monday).
+    pub days: u8,
+    /// Scheduled start, minute of the day.
+    pub start_minute: f64,
+    /// Stream length, minutes.
+    pub duration: f64,
+    /// When the current stream ends (valid while live).
+    pub live_until: f64,
+    /// Bumped each time a new streamer takes over the slot (cold start).
+    pub generation: u32,
+}
+
+impl StreamerHidden {
+    /// Dot product of the streamer's topic mix with a per-topic vector.
+    #[inline]
+    fn dot(&self, v: &[f32]) -> f64 {
+        self.focus * v[self.primary as usize] as f64
+            + (1.0 - self.focus) * v[self.secondary as usize] as f64
+    }
+}
+
+/// Where a viewer is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Between sessions; wakes up for the next one.
+    Away,
+    /// In a session, waiting for the next recommendation.
+    Active,
+    /// In a session, watching a stream.
+    Watching(u32),
+    /// Gone for good (the slot may be taken by a new viewer later).
+    Churned,
+}
+
+/// Scalar state of a viewer (the per-topic vectors live in flat arrays in [`World`]).
+#[derive(Debug, Clone)]
+pub struct ViewerState {
+    pub status: Status,
+    pub social: f64,
+    pub patience: f64,
+    /// Usual minute of the day to come online.
+    pub home_minute: f64,
+    pub satisfaction: f64,
+    /// Session minutes left.
+    pub budget: f64,
+    pub interest_max: f32,
+    pub fatigue_at: f64,
+    pub taste_at: f64,
+    pub recent_at: f64,
+    pub session_start: f64,
+    pub session_steps: u32,
+    pub session_accepted: u32,
+    pub session_reward: f64,
+    pub sessions: u32,
+    pub last_visit_end: f64,
+    pub days_since_last_visit: f64,
+    pub last_active_day: u64,
+}
+
+/// A finished session, reported to metrics and to learning policies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionEnd {
+    pub viewer: u32,
+    pub steps: u32,
+    pub minutes: f64,
+    pub reward: f64,
+    pub churned: bool,
+}
+
+/// The result of one recommendation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub viewer: u32,
+    /// The recommended stream; None when nothing was live.
+    pub streamer: Option<u32>,
+    pub accepted: bool,
+    pub engagement: Engagement,
+    pub reward: f64,
+    /// The session ended with this step (viewer left after a rejection, or nothing was live).
+    pub session_ended: bool,
+}
+
+/// A policy chose something that cannot be recommended.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StepError {
+    #[error("no viewer is waiting for a recommendation (call next_decision first)")]
+    NoPendingDecision,
+    #[error("streamer {0} does not exist")]
+    UnknownStreamer(u32),
+    #[error("streamer {0} is offline and cannot be recommended")]
+    Offline(u32),
+    #[error("no recommendation was made although {0} streams are live")]
+    Declined(usize),
+}
+
+// Independent random streams: schedules never depend on what the policy does.
+const RNG_POPULATION: u64 = 1;
+const RNG_SCHEDULE: u64 = 2;
+const RNG_RESPONSE: u64 = 3;
+const RNG_VIEWERS: u64 = 4;
+
+/// The simulated platform.
+pub struct World {
+    pub(super) p: RawScenario,
+    pub(super) k: usize,
+    now: f64,
+    queue: Queue,
+    streams: Vec<StreamPublic>,
+    pub(super) hidden: Vec<StreamerHidden>,
+    live: Vec<u32>,
+    live_pos: Vec<u32>,
+    pub(super) interest: Vec<f32>,
+    pub(super) fatigue: Vec<f32>,
+    recent: Vec<f32>,
+    engagement: Vec<f32>,
+    pub(super) viewers: Vec<ViewerState>,
+    rng_pop: Rng,
+    rng_sched: Rng,
+    rng_resp: Rng,
+    rng_view: Rng,
+    pending: Option<u32>,
+    session_ends: Vec<SessionEnd>,
+    active_today: u32,
+    daily_active: Vec<u32>,
+    new_viewers: u64,
+    new_streamers: u64,
+    organic_watches: u64,
+    scratch: Vec<f32>,
+}
+
+impl World {
+    /// Builds the world of `scenario` with `seed`.
+    pub fn new(scenario: &Scenario, seed: u64) -> World {
+        let p = scenario.params.clone();
+        let k = p.topics.names.len();
+        let n = p.streamers.count;
+        let m = p.viewers.count;
+        let mut w = World {
+            k,
+            now: 0.0,
+            queue: Queue::with_capacity(m + 2 * n + 2),
+            streams: vec![StreamPublic::default(); n],
+            hidden: Vec::with_capacity(n),
+            live: Vec::with_capacity(n),
+            live_pos: vec![u32::MAX; n],
+            interest: vec![0.0; m * k],
+            fatigue: vec![0.0; m * k],
+            recent: vec![0.0; m * k],
+            engagement: vec![0.0; m * k],
+            viewers: Vec::with_capacity(m),
+            rng_pop: random::stream(seed, RNG_POPULATION),
+            rng_sched: random::stream(seed, RNG_SCHEDULE),
+            rng_resp: random::stream(seed, RNG_RESPONSE),
+            rng_view: random::stream(seed, RNG_VIEWERS),
+            pending: None,
+            session_ends: Vec::with_capacity(64),
+            active_today: 0,
+            daily_active: Vec::new(),
+            new_viewers: 0,
+            new_streamers: 0,
+            organic_watches: 0,
+            scratch: vec![0.0; k],
+            p,
+        };
+        for i in 0..n {
+            let kind = if i < w.p.streamers.superstars {
+                StreamerKind::Superstar
+            } else if random::uniform(&mut w.rng_pop) < w.p.streamers.clickbait_share {
+                StreamerKind::Clickbait
+            } else {
+                StreamerKind::Regular
+            };
+            let h = w.fresh_streamer(kind, 0);
+            w.streams[i].topic = h.primary;
+            w.hidden.push(h);
+        }
+        for i in 0..n as u32 {
+            // A stream that started before time 0 and is still running is live at the start.
+            let start = w.next_start(i as usize, -DAY);
+            let end = start + w.hidden[i as usize].duration;
+            if start < 0.0 && end > 0.0 {
+                w.go_live(i, start);
+            } else {
+                let t = if start < 0.0 { w.next_start(i as usize, 0.0) } else { start };
+                w.queue.push(t, Kind::StreamStart, i);
+            }
+        }
+        for v in 0..m as u32 {
+            let state = w.fresh_viewer_state();
+            w.viewers.push(state);
+            w.init_viewer_vectors(v);
+            let st = &w.viewers[v as usize];
+            let days = (random::uniform(&mut w.rng_view) * w.p.viewers.return_days).floor();
+            let mut t = days * DAY + st.home_minute + random::normal(&mut w.rng_view, 0.0, 45.0);
+            if t < 0.0 {
+                t += DAY;
+            }
+            w.queue.push(t, Kind::ViewerWake, v);
+        }
+        w.queue.push(DAY, Kind::Midnight, 0);
+        w
+    }
+
+    // ----- construction helpers -------------------------------------------------------------
+
+    fn fresh_streamer(&mut self, kind: StreamerKind, generation: u32) -> StreamerHidden {
+        let s = &self.p.streamers;
+        let rng = &mut self.rng_pop;
+        let k = self.k;
+        let primary = if s.topic_weights.is_empty() {
+            random::below(rng, k)
+        } else {
+            random::weighted(rng, &s.topic_weights)
+        };
+        let secondary = if k > 1 {
+            (primary + 1 + random::below(rng, k - 1)) % k
+        } else {
+            primary
+        };
+        let (quality, appeal) = match kind {
+            StreamerKind::Regular => (
+                random::normal(rng, s.quality_mean, s.quality_sd).clamp(0.0, 1.0),
+                random::normal(rng, s.appeal_mean, s.appeal_sd).clamp(0.0, 1.0),
+            ),
+            StreamerKind::Clickbait => (
+                0.05 + 0.25 * random::uniform(rng),
+                0.8 + 0.2 * random::uniform(rng),
+            ),
+            StreamerKind::Superstar => (s.superstar_quality, s.superstar_appeal),
+        };
+        let (days, start_minute, duration) = if kind == StreamerKind::Superstar {
+            let off = random::below(rng, 7);
+            (
+                0x7f & !(1u8 << off),
+                17.0 * 60.0 + random::uniform(rng) * 120.0,
+                (s.stream_hours * 1.5).max(5.0).min(23.0) * 60.0,
+            )
+        } else {
+            let want = random::normal(rng, s.days_per_week, 1.0).round().clamp(1.0, 7.0) as usize;
+            let mut days = 0u8;
+            while (days.count_ones() as usize) < want {
+                days |= 1 << random::below(rng, 7);
+            }
+            let hour = random::weighted(rng, &s.start_hour_weights) as f64;
+            let start = (hour + random::uniform(rng)) * 60.0;
+            let duration = (s.stream_hours * 60.0 * (0.7 + 0.6 * random::uniform(rng))).clamp(15.0, 23.5 * 60.0);
+            (days, start, duration)
+        };
+        StreamerHidden {
+            kind,
+            quality,
+            appeal,
+            primary: primary as u16,
+            secondary: secondary as u16,
+            focus: s.focus,
+            days,
+            start_minute,
+            duration,
+            live_until: f64::NEG_INFINITY,
+            generation,
+        }
+    }
+
+    fn fresh_viewer_state(&mut self) -> ViewerState {
+        let v = &self.p.viewers;
+        let rng = &mut self.rng_view;
+        let hour = random::weighted(rng, &v.activity_hour_weights) as f64;
+        ViewerState {
+            status: Status::Away,
+            social: random::normal(rng, v.social_proof_mean, v.social_proof_sd).max(0.0),
+            patience: random::normal(rng, v.patience_mean, v.patience_mean / 3.0).max(0.0),
+            home_minute: (hour + random::uniform(rng)) * 60.0,
+            satisfaction: v.satisfaction_initial,
+            budget: 0.0,
+            interest_max: 0.0,
+            fatigue_at: 0.0,
+            taste_at: self.now,
+            recent_at: self.now,
+            session_start: 0.0,
+            session_steps: 0,
+            session_accepted: 0,
+            session_reward: 0.0,
+            sessions: 0,
+            last_visit_end: f64::NAN,
+            days_since_last_visit: 0.0,
+            last_active_day: u64::MAX,
+        }
+    }
+
+    fn init_viewer_vectors(&mut self, v: u32) {
+        let k = self.k;
+        let r = v as usize * k..(v as usize + 1) * k;
+        random::dirichlet(&mut self.rng_view, self.p.viewers.interest_concentration, &mut self.interest[r.clone()]);
+        self.fatigue[r.clone()].fill(0.0);
+        self.recent[r.clone()].fill(0.0);
+        self.engagement[r.clone()].fill(0.0);
+        self.viewers[v as usize].interest_max = self.interest[r].iter().copied().fold(0.0, f32::max);
+    }
+
+    /// The next scheduled start of streamer `i` strictly after `after`.
+    fn next_start(&mut self, i: usize, after: f64) -> f64 {
+        let h = &self.hidden[i];
+        let first = (after / DAY).floor() as i64;
+        for d in first..first + 21 {
+            if h.days & (1 << d.rem_euclid(7)) == 0 {
+                continue;
+            }
+            if random::uniform(&mut self.rng_sched) < self.p.streamers.skip_probability {
+                continue;
+            }
+            let jitter = random::normal(&mut self.rng_sched, 0.0, self.p.streamers.jitter_minutes);
+            let t = d as f64 * DAY + h.start_minute + jitter;
+            if t > after {
+                return t;
+            }
+        }
+        after + DAY
+    }
+
+    fn go_live(&mut self, i: u32, since: f64) {
+        let h = &mut self.hidden[i as usize];
+        h.live_until = since + h.duration;
+        let s = &mut self.streams[i as usize];
+        s.live = true;
+        s.live_since = since;
+        self.live_pos[i as usize] = self.live.len() as u32;
+        self.live.push(i);
+        self.queue.push(h.live_until, Kind::StreamEnd, i);
+    }
+
+    fn go_offline(&mut self, i: u32) {
+        debug_assert_eq!(self.streams[i as usize].viewers, 0, "audience left before the end");
+        self.streams[i as usize].live = false;
+        self.streams[i as usize].ended_at = self.now;
+        let pos = self.live_pos[i as usize] as usize;
+        self.live.swap_remove(pos);
+        if let Some(&moved) = self.live.get(pos) {
+            self.live_pos[moved as usize] = pos as u32;
+        }
+        self.live_pos[i as usize] = u32::MAX;
+    }
+
+    // ----- the step -------------------------------------------------------------------------
+
+    /// Advances the clock to the next viewer who needs a recommendation and returns its id, or
+    /// None when no viewer will ever come again (everyone churned and none is replaced).
+    pub fn next_decision(&mut self) -> Option<u32> {
+        if let Some(v) = self.pending {
+            return Some(v);
+        }
+        while let Some(ev) = self.queue.pop() {
+            debug_assert!(ev.time >= self.now - 1e-9, "clock went backwards");
+            self.now = ev.time.max(self.now);
+            match ev.kind() {
+                Kind::Midnight => self.midnight(),
+                Kind::StreamStart => {
+                    if !self.streams[ev.id as usize].live {
+                        self.go_live(ev.id, self.now);
+                    }
+                }
+                Kind::StreamEnd => {
+                    let i = ev.id;
+                    self.go_offline(i);
+                    let t = self.next_start(i as usize, self.now);
+                    self.queue.push(t, Kind::StreamStart, i);
+                }
+                Kind::WatchEnd => {
+                    let v = ev.id as usize;
+                    if let Status::Watching(i) = self.viewers[v].status {
+                        self.streams[i as usize].viewers -= 1;
+                    }
+                    self.viewers[v].status = Status::Active;
+                    if self.viewers[v].budget <= 0.0 {
+                        self.end_session(ev.id);
+                    } else if !self.organic_pick(ev.id) {
+                        self.pending = Some(ev.id);
+                        return self.pending;
+                    }
+                }
+                Kind::ViewerWake => {
+                    let v = ev.id;
+                    match self.viewers[v as usize].status {
+                        Status::Away => self.start_session(v),
+                        Status::Churned => {
+                            self.viewers[v as usize] = self.fresh_viewer_state();
+                            self.init_viewer_vectors(v);
+                            self.new_viewers += 1;
+                            self.start_session(v);
+                        }
+                        Status::Active => {}
+                        Status::Watching(_) => unreachable!("a watching viewer has no wake event"),
+                    }
+                    if !self.organic_pick(v) {
+                        self.pending = Some(v);
+                        return self.pending;
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// With probability `organic_share`, viewer `v` picks a stream by themselves: it looks at
+    /// `organic_choices` random live streams and considers the one it likes best. Returns whether
+    /// it started watching (then no recommendation is asked for now). Organic watches earn the
+    /// recommender nothing, but they make audiences reflect what viewers really like.
+    fn organic_pick(&mut self, v: u32) -> bool {
+        let vp = &self.p.viewers;
+        if self.live.is_empty() || random::uniform(&mut self.rng_view) >= vp.organic_share {
+            return false;
+        }
+        let mut best = None;
+        let mut best_u = f64::NEG_INFINITY;
+        for _ in 0..vp.organic_choices {
+            let i = self.live[random::below(&mut self.rng_view, self.live.len())];
+            let u = response::utility(&self.p.response, &self.pair(v, i));
+            if u > best_u {
+                best_u = u;
+                best = Some(i);
+            }
+        }
+        let Some(i) = best else { return false };
+        let x = self.pair(v, i);
+        if random::uniform(&mut self.rng_view) >= response::accept_probability(&self.p.response, &x) {
+            return false;
+        }
+        let rp = &self.p.response;
+        let draw = random::exponential(&mut self.rng_view, response::watch_mean(rp, &x));
+        let (watch, wake) = if draw >= x.remaining {
+            (x.remaining, self.hidden[i as usize].live_until)
+        } else {
+            (draw, self.now + draw)
+        };
+        self.after_watch(v, i, watch / 60.0, &Engagement::default());
+        self.streams[i as usize].viewers += 1;
+        self.viewers[v as usize].status = Status::Watching(i);
+        self.queue.push(wake, Kind::WatchEnd, v);
+        self.organic_watches += 1;
+        true
+    }
+
+    fn midnight(&mut self) {
+        self.daily_active.push(self.active_today);
+        self.active_today = 0;
+        self.queue.push(self.now + DAY, Kind::Midnight, 0);
+        let turnover = self.p.streamers.turnover_per_day * self.hidden.len() as f64;
+        let mut replace = turnover.floor() as usize;
+        if random::uniform(&mut self.rng_sched) < turnover.fract() {
+            replace += 1;
+        }
+        for _ in 0..replace {
+            let i = random::below(&mut self.rng_sched, self.hidden.len());
+            if self.streams[i].live || self.hidden[i].kind == StreamerKind::Superstar {
+                continue;
+            }
+            let kind = if random::uniform(&mut self.rng_pop) < self.p.streamers.clickbait_share {
+                StreamerKind::Clickbait
+            } else {
+                StreamerKind::Regular
+            };
+            let generation = self.hidden[i].generation + 1;
+            let h = self.fresh_streamer(kind, generation);
+            self.streams[i] = StreamPublic {
+                topic: h.primary,
+                ..StreamPublic::default()
+            };
+            self.hidden[i] = h;
+            self.new_streamers += 1;
+        }
+    }
+
+    fn start_session(&mut self, v: u32) {
+        let now = self.now;
+        let day = SimTime(now).day();
+        let vp = &self.p.viewers;
+        let (drift, session_minutes, alpha) = (vp.taste_drift_per_day, vp.session_minutes, vp.interest_concentration);
+        let st = &mut self.viewers[v as usize];
+        st.status = Status::Active;
+        st.budget = session_minutes * (0.5 + random::uniform(&mut self.rng_view));
+        st.sessions += 1;
+        st.session_start = now;
+        st.session_steps = 0;
+        st.session_accepted = 0;
+        st.session_reward = 0.0;
+        st.days_since_last_visit = if st.last_visit_end.is_nan() {
+            0.0
+        } else {
+            (now - st.last_visit_end) / DAY
+        };
+        if st.last_active_day != day {
+            st.last_active_day = day;
+            self.active_today += 1;
+        }
+        let days = (now - st.taste_at) / DAY;
+        if drift > 0.0 && days >= 1.0 {
+            st.taste_at = now;
+            let rate = (1.0 - (1.0 - drift).powf(days)) as f32;
+            random::dirichlet(&mut self.rng_view, alpha, &mut self.scratch);
+            let r = v as usize * self.k..(v as usize + 1) * self.k;
+            let mut max = 0.0f32;
+            for (x, f) in self.interest[r].iter_mut().zip(&self.scratch) {
+                *x = (1.0 - rate) * *x + rate * f;
+                max = max.max(*x);
+            }
+            self.viewers[v as usize].interest_max = max;
+        }
+    }
+
+    fn end_session(&mut self, v: u32) {
+        let now = self.now;
+        let vp = &self.p.viewers;
+        let st = &mut self.viewers[v as usize];
+        st.status = Status::Away;
+        st.last_visit_end = now;
+        let sigma = st.satisfaction;
+        let churned = random::uniform(&mut self.rng_view) < vp.churn_max * (1.0 - sigma).powi(2);
+        self.session_ends.push(SessionEnd {
+            viewer: v,
+            steps: st.session_steps,
+            minutes: now - st.session_start,
+            reward: st.session_reward,
+            churned,
+        });
+        if churned {
+            st.status = Status::Churned;
+            if vp.replacement_days > 0.0 {
+                let t = now + random::exponential(&mut self.rng_view, vp.replacement_days) * DAY;
+                self.queue.push(t, Kind::ViewerWake, v);
+            }
+            return;
+        }
+        let gap = random::exponential(&mut self.rng_view, vp.return_days * (1.5 - sigma));
+        let target = now + gap * DAY;
+        let mut t = (target / DAY).floor() * DAY
+            + st.home_minute
+            + random::normal(&mut self.rng_view, 0.0, 45.0);
+        while t < now + 60.0 {
+            t += DAY;
+        }
+        self.queue.push(t, Kind::ViewerWake, v);
+    }
+
+    /// What the policy may see for the pending decision. Call after [`World::next_decision`].
+    pub fn observe(&self) -> Observation<'_> {
+        let v = self.pending.expect("observe() needs a pending decision") as usize;
+        let st = &self.viewers[v];
+        let r = v * self.k..(v + 1) * self.k;
+        Observation {
+            viewer: v as u32,
+            time: SimTime(self.now),
+            history: ViewerHistory {
+                recent_hours: &self.recent[r.clone()],
+                recent_at: st.recent_at,
+                engagement: &self.engagement[r],
+                session_steps: st.session_steps,
+                session_accepted: st.session_accepted,
+                session_minutes: self.now - st.session_start,
+                sessions: st.sessions,
+                days_since_last_visit: st.days_since_last_visit,
+            },
+            live: &self.live,
+            streams: &self.streams,
+            num_topics: self.k,
+        }
+    }
+
+    /// The response model's inputs for viewer `v` and streamer `i` now.
+    #[inline]
+    pub(super) fn pair(&self, v: u32, i: u32) -> Pair {
+        let st = &self.viewers[v as usize];
+        let h = &self.hidden[i as usize];
+        let r = v as usize * self.k..(v as usize + 1) * self.k;
+        let decay = self.fatigue_decay(st);
+        Pair {
+            matching: h.dot(&self.interest[r.clone()]) / st.interest_max.max(1e-6) as f64,
+            fatigue: decay * h.dot(&self.fatigue[r]),
+            quality: h.quality,
+            appeal: h.appeal,
+            social: st.social,
+            viewers: self.streams[i as usize].viewers,
+            remaining: h.live_until - self.now,
+        }
+    }
+
+    #[inline]
+    fn fatigue_decay(&self, st: &ViewerState) -> f64 {
+        let half_life = self.p.viewers.fatigue_half_life_hours * 60.0;
+        (-(self.now - st.fatigue_at) / half_life).exp2()
+    }
+
+    /// Applies the policy's choice for the pending viewer. `None` is only allowed when nothing
+    /// is live: the viewer is told so and leaves.
+    pub fn respond(&mut self, choice: Option<u32>) -> Result<Outcome, StepError> {
+        let v = self.pending.ok_or(StepError::NoPendingDecision)?;
+        let Some(i) = choice else {
+            if !self.live.is_empty() {
+                return Err(StepError::Declined(self.live.len()));
+            }
+            self.pending = None;
+            self.viewers[v as usize].session_steps += 1;
+            self.end_session(v);
+            return Ok(Outcome {
+                viewer: v,
+                streamer: None,
+                accepted: false,
+                engagement: Engagement::default(),
+                reward: 0.0,
+                session_ended: true,
+            });
+        };
+        let stream = self.streams.get(i as usize).ok_or(StepError::UnknownStreamer(i))?;
+        if !stream.live {
+            return Err(StepError::Offline(i));
+        }
+        self.pending = None;
+        self.streams[i as usize].recommended += 1;
+        let x = self.pair(v, i);
+        let rp = &self.p.response;
+        let accepted = random::uniform(&mut self.rng_resp) < response::accept_probability(rp, &x);
+        let mut e = Engagement::default();
+        let mut session_ended = false;
+        if accepted {
+            let draw = random::exponential(&mut self.rng_resp, response::watch_mean(rp, &x));
+            let until = self.hidden[i as usize].live_until;
+            let (watch, wake) = if draw >= x.remaining {
+                (x.remaining, until)
+            } else {
+                (draw, self.now + draw)
+            };
+            let hours = watch / 60.0;
+            e = Engagement {
+                watch_minutes: watch,
+                likes: random::poisson(&mut self.rng_resp, response::like_rate(rp, &x) * watch),
+                comments: random::poisson(&mut self.rng_resp, response::comment_rate(rp, &x) * watch),
+                gifts: (random::uniform(&mut self.rng_resp) < response::gift_probability(rp, &x)) as u32,
+                follows: (random::uniform(&mut self.rng_resp) < response::follow_probability(rp, &x)) as u32,
+            };
+            self.after_watch(v, i, hours, &e);
+            self.streams[i as usize].viewers += 1;
+            self.viewers[v as usize].status = Status::Watching(i);
+            self.queue.push(wake, Kind::WatchEnd, v);
+        } else {
+            let vp = &self.p.viewers;
+            let (skip, penalty) = (vp.skip_minutes, vp.skip_penalty);
+            let st = &mut self.viewers[v as usize];
+            st.budget -= skip;
+            st.satisfaction = (st.satisfaction - penalty).max(0.0);
+            let leave = random::uniform(&mut self.rng_view) < 1.0 / (1.0 + st.patience);
+            if leave || st.budget <= 0.0 {
+                st.session_steps += 1;
+                self.end_session(v);
+                session_ended = true;
+            } else {
+                self.queue.push(self.now + skip, Kind::ViewerWake, v);
+            }
+        }
+        let reward = response::reward(&self.p.reward, &e);
+        if !session_ended {
+            let st = &mut self.viewers[v as usize];
+            st.session_steps += 1;
+            st.session_accepted += accepted as u32;
+            st.session_reward += reward;
+        } else if let Some(last) = self.session_ends.last_mut() {
+            last.reward += reward;
+        }
+        Ok(Outcome {
+            viewer: v,
+            streamer: Some(i),
+            accepted,
+            engagement: e,
+            reward,
+            session_ended,
+        })
+    }
+
+    /// Hidden-state dynamics after viewer `v` watched streamer `i` for `hours`.
+    fn after_watch(&mut self, v: u32, i: u32, hours: f64, e: &Engagement) {
+        let k = self.k;
+        let r = v as usize * k..(v as usize + 1) * k;
+        let h = &self.hidden[i as usize];
+        let (p, s) = (h.primary as usize, h.secondary as usize);
+        let (focus, quality) = (h.focus as f32, h.quality);
+        let vp = &self.p.viewers;
+        let rp = &self.p.response;
+        let now = self.now;
+        let decay = self.fatigue_decay(&self.viewers[v as usize]) as f32;
+        let st = &mut self.viewers[v as usize];
+
+        let watched = hours * 60.0;
+        st.budget += rp.quality_refill * (quality - rp.quality_neutral) * watched - watched;
+        st.satisfaction =
+            (st.satisfaction + vp.satisfaction_rate * (quality - rp.quality_neutral) * hours).clamp(0.0, 1.0);
+
+        let fatigue = &mut self.fatigue[r.clone()];
+        if decay < 1.0 {
+            fatigue.iter_mut().for_each(|f| *f *= decay);
+        }
+        st.fatigue_at = now;
+        let add = (vp.fatigue_per_hour * hours) as f32;
+        fatigue[p] += focus * add;
+        fatigue[s] += (1.0 - focus) * add;
+
+        if vp.interest_drift > 0.0 {
+            let rate = (vp.interest_drift * hours).min(1.0) as f32;
+            let interest = &mut self.interest[r.clone()];
+            interest.iter_mut().for_each(|x| *x *= 1.0 - rate);
+            interest[p] += rate * focus;
+            interest[s] += rate * (1.0 - focus);
+            st.interest_max = interest.iter().copied().fold(0.0, f32::max);
+        }
+
+        let age = now - st.recent_at;
+        let recent = &mut self.recent[r.clone()];
+        if age > 0.0 {
+            let d = (-age / RECENT_HALF_LIFE).exp2() as f32;
+            recent.iter_mut().for_each(|x| *x *= d);
+        }
+        st.recent_at = now;
+        recent[p] += focus * hours as f32;
+        recent[s] += (1.0 - focus) * hours as f32;
+        self.engagement[r][p] += (e.likes + e.comments + e.gifts + e.follows) as f32;
+    }
+
+    // ----- reading the world ----------------------------------------------------------------
+
+    /// The shared clock.
+    pub fn now(&self) -> SimTime {
+        SimTime(self.now)
+    }
+    /// The viewer waiting for a recommendation, if any.
+    pub fn pending(&self) -> Option<u32> {
+        self.pending
+    }
+    /// Ids of the live streams.
+    pub fn live(&self) -> &[u32] {
+        &self.live
+    }
+    pub fn streams(&self) -> &[StreamPublic] {
+        &self.streams
+    }
+    pub fn num_topics(&self) -> usize {
+        self.k
+    }
+    pub fn num_streamers(&self) -> usize {
+        self.streams.len()
+    }
+    pub fn num_viewers(&self) -> usize {
+        self.viewers.len()
+    }
+    pub fn topic_names(&self) -> &[String] {
+        &self.p.topics.names
+    }
+    /// Sessions that ended since the last call (drains the buffer).
+    pub fn take_session_ends(&mut self) -> std::vec::Drain<'_, SessionEnd> {
+        self.session_ends.drain(..)
+    }
+    /// Distinct viewers with a session start on each completed day.
+    pub fn daily_active(&self) -> &[u32] {
+        &self.daily_active
+    }
+    /// Distinct viewers active so far today.
+    pub fn active_today(&self) -> u32 {
+        self.active_today
+    }
+    /// Viewers who are neither churned nor away.
+    pub fn online_viewers(&self) -> usize {
+        self.viewers
+            .iter()
+            .filter(|v| matches!(v.status, Status::Active | Status::Watching(_)))
+            .count()
+    }
+    /// How many churned viewer slots were taken by new viewers, and streamer slots by new streamers.
+    pub fn arrivals(&self) -> (u64, u64) {
+        (self.new_viewers, self.new_streamers)
+    }
+    /// Watches viewers started by themselves, without a recommendation.
+    pub fn organic_watches(&self) -> u64 {
+        self.organic_watches
+    }
+    /// The parameters this world runs on.
+    pub fn params(&self) -> &RawScenario {
+        &self.p
+    }
+
+    /// Checks the world's bookkeeping; returns a description of the first inconsistency.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut audience = vec![0u32; self.streams.len()];
+        for (v, st) in self.viewers.iter().enumerate() {
+            if let Status::Watching(i) = st.status {
+                if !self.streams[i as usize].live {
+                    return Err(format!("viewer {v} watches offline stream {i}"));
+                }
+                audience[i as usize] += 1;
+            }
+            if !(0.0..=1.0).contains(&st.satisfaction) {
+                return Err(format!("viewer {v} satisfaction {}", st.satisfaction));
+            }
+        }
+        for (i, s) in self.streams.iter().enumerate() {
+            if s.viewers != audience[i] {
+                return Err(format!("stream {i} shows {} viewers but {} watch", s.viewers, audience[i]));
+            }
+            let listed = self.live_pos[i] != u32::MAX && self.live.get(self.live_pos[i] as usize) == Some(&(i as u32));
+            if s.live != listed {
+                return Err(format!("stream {i} live={} but live list says {listed}", s.live));
+            }
+        }
+        if self.fatigue.iter().chain(&self.recent).chain(&self.engagement).any(|x| *x < 0.0 || !x.is_finite()) {
+            return Err("negative or non-finite per-topic state".into());
+        }
+        Ok(())
+    }
+}

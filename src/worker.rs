@@ -1,0 +1,238 @@
+//! The worker thread: owns the engine (world, policy, metrics), runs a plan (train for N steps,
+//! then evaluate greedily for M steps on a fixed seeded world), applies commands between steps and
+//! sends updates upwards. It never blocks on its front end: progress goes through a bounded
+//! channel and is dropped when the front end lags; only the final report waits.
+//! Every front end (dashboard, `liveq run`, `liveq bench`) drives this same worker.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
+
+use crate::agent::{self, Policy};
+use crate::engine::{self, Engine, EngineError};
+use crate::metrics::{Totals, WindowRow};
+use crate::scenario::Scenario;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    pub scenario: Scenario,
+    pub policy: String,
+    pub seed: u64,
+    pub train_steps: u64,
+    pub eval_steps: u64,
+}
+
+/// Commands a front end may send while the worker runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Pause,
+    Resume,
+    /// Stop after the current step and report what was done so far.
+    Stop,
+}
+
+/// The two phases of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Train,
+    Eval,
+}
+
+/// Sent upwards at most every [`PROGRESS_EVERY`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub phase: Phase,
+    pub step: u64,
+    pub total: u64,
+}
+
+/// The measured result of one phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseReport {
+    pub steps: u64,
+    pub totals: Totals,
+    pub rows: Vec<WindowRow>,
+    pub wall_seconds: f64,
+}
+
+impl PhaseReport {
+    pub fn steps_per_second(&self) -> f64 {
+        if self.wall_seconds > 0.0 {
+            self.steps as f64 / self.wall_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The result of a whole plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub scenario: String,
+    pub policy: String,
+    pub seed: u64,
+    pub train: PhaseReport,
+    pub eval: Option<PhaseReport>,
+    /// Set when the run stopped early because of a failure.
+    pub error: Option<String>,
+}
+
+/// Messages from the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    Progress(Progress),
+    Finished(Box<RunReport>),
+}
+
+/// How often progress is sent.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A running worker.
+pub struct Worker {
+    pub commands: Sender<Command>,
+    pub updates: Receiver<Update>,
+    handle: thread::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Starts a worker running `plan` with an already built policy.
+    pub fn spawn(plan: RunPlan, policy: Box<dyn Policy>) -> Worker {
+        let (commands, command_rx) = bounded(64);
+        let (update_tx, updates) = bounded(16);
+        let handle = thread::Builder::new()
+            .name("liveq-worker".into())
+            .spawn(move || {
+                let report = run_plan(&plan, policy, &command_rx, &update_tx);
+                let _ = update_tx.send(Update::Finished(Box::new(report)));
+            })
+            .expect("spawning a thread");
+        Worker {
+            commands,
+            updates,
+            handle,
+        }
+    }
+
+    /// Waits for the thread to end; an Err holds the panic message if it panicked.
+    pub fn join(self) -> Result<(), String> {
+        self.handle.join().map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "worker thread panicked".into())
+        })
+    }
+}
+
+/// Builds a policy by name (baselines; the learner arrives with its own issue).
+pub fn build_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn Policy>> {
+    agent::make_policy(name, scenario, seed)
+}
+
+/// Runs one phase; returns the engine and whether a Stop was received.
+fn run_phase(
+    engine: &mut Engine,
+    phase: Phase,
+    steps: u64,
+    commands: &Receiver<Command>,
+    updates: &Sender<Update>,
+) -> (Result<(), EngineError>, bool, f64) {
+    let start = Instant::now();
+    let mut paused_for = Duration::ZERO;
+    let mut last_progress = Instant::now();
+    let mut done = 0u64;
+    let mut stopped = false;
+    let mut result = Ok(());
+    while done < steps {
+        let batch = (steps - done).min(1024);
+        for _ in 0..batch {
+            if let Err(e) = engine.step() {
+                result = Err(e);
+                break;
+            }
+            done += 1;
+        }
+        if result.is_err() {
+            break;
+        }
+        loop {
+            match commands.try_recv() {
+                Ok(Command::Stop) => stopped = true,
+                Ok(Command::Pause) => {
+                    let t = Instant::now();
+                    // Block until Resume or Stop.
+                    loop {
+                        match commands.recv() {
+                            Ok(Command::Resume) => break,
+                            Ok(Command::Stop) | Err(_) => {
+                                stopped = true;
+                                break;
+                            }
+                            Ok(Command::Pause) => {}
+                        }
+                    }
+                    paused_for += t.elapsed();
+                }
+                Ok(Command::Resume) => {}
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => break,
+            }
+            if stopped {
+                break;
+            }
+        }
+        if stopped {
+            break;
+        }
+        if last_progress.elapsed() >= PROGRESS_EVERY {
+            last_progress = Instant::now();
+            let _ = updates.try_send(Update::Progress(Progress {
+                phase,
+                step: done,
+                total: steps,
+            }));
+        }
+    }
+    engine.finish();
+    let wall = (start.elapsed() - paused_for).as_secs_f64();
+    (result, stopped, wall)
+}
+
+fn phase_report(engine: &Engine, wall_seconds: f64) -> PhaseReport {
+    PhaseReport {
+        steps: engine.metrics().steps(),
+        totals: engine.metrics().totals(engine.world()),
+        rows: engine.metrics().rows().to_vec(),
+        wall_seconds,
+    }
+}
+
+fn run_plan(
+    plan: &RunPlan,
+    policy: Box<dyn Policy>,
+    commands: &Receiver<Command>,
+    updates: &Sender<Update>,
+) -> RunReport {
+    let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
+    let (result, stopped, wall) = run_phase(&mut engine, Phase::Train, plan.train_steps, commands, updates);
+    let train = phase_report(&engine, wall);
+    let mut error = result.err().map(|e| e.to_string());
+    let mut eval = None;
+    if error.is_none() && !stopped && plan.eval_steps > 0 {
+        let mut e = engine::eval_engine(&plan.scenario, plan.seed, engine.into_policy());
+        let (result, _, wall) = run_phase(&mut e, Phase::Eval, plan.eval_steps, commands, updates);
+        error = result.err().map(|e| e.to_string());
+        eval = Some(phase_report(&e, wall));
+    }
+    RunReport {
+        scenario: plan.scenario.name().to_string(),
+        policy: plan.policy.clone(),
+        seed: plan.seed,
+        train,
+        eval,
+        error,
+    }
+}
