@@ -87,13 +87,18 @@ impl Engine {
             (None, None)
         } else {
             let oracle = OracleView::new(&self.world);
-            let choice = self.policy.act(&obs, self.policy.is_oracle().then_some(&oracle));
-            let regret = (step_index % self.regret_every == 0 && obs.is_live(choice)).then(|| {
-                oracle.best_expected_reward(viewer) - oracle.expected_reward(viewer, choice)
-            });
+            let choice = self
+                .policy
+                .act(&obs, self.policy.is_oracle().then_some(&oracle));
+            let regret = (step_index.is_multiple_of(self.regret_every) && obs.is_live(choice))
+                .then(|| {
+                    oracle.best_expected_reward(viewer) - oracle.expected_reward(viewer, choice)
+                });
             (Some(choice), regret)
         };
-        let topic = choice.and_then(|i| self.world.streams().get(i as usize)).map(|s| s.topic);
+        let topic = choice
+            .and_then(|i| self.world.streams().get(i as usize))
+            .map(|s| s.topic);
         let outcome = self
             .world
             .respond(choice)

@@ -217,7 +217,13 @@ fn run_plan(
     updates: &Sender<Update>,
 ) -> RunReport {
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
-    let (result, stopped, wall) = run_phase(&mut engine, Phase::Train, plan.train_steps, commands, updates);
+    let (result, stopped, wall) = run_phase(
+        &mut engine,
+        Phase::Train,
+        plan.train_steps,
+        commands,
+        updates,
+    );
     let train = phase_report(&engine, wall);
     let mut error = result.err().map(|e| e.to_string());
     let mut eval = None;

@@ -41,6 +41,8 @@ impl Policy for Popular {
     fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
         // A tiny random jitter below 1 viewer breaks ties without favouring low ids.
         let rng = &mut self.rng;
-        argmax_by(obs.live, |i| obs.streams[i as usize].viewers as f64 + 0.5 * random::uniform(rng))
+        argmax_by(obs.live, |i| {
+            obs.streams[i as usize].viewers as f64 + 0.5 * random::uniform(rng)
+        })
     }
 }

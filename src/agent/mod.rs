@@ -72,9 +72,18 @@ pub trait Policy: Send {
 pub const POLICIES: &[(&str, &str)] = &[
     ("random", "uniformly random among live streams"),
     ("popular", "the live stream with the most viewers right now"),
-    ("bandit", "UCB1 or epsilon-greedy over streamers, by mean reward per recommendation"),
-    ("myopic-oracle", "reads the hidden state; maximises expected immediate reward"),
-    ("quality-oracle", "reads the hidden state; ranks by interest × true quality, ignores appeal"),
+    (
+        "bandit",
+        "UCB1 or epsilon-greedy over streamers, by mean reward per recommendation",
+    ),
+    (
+        "myopic-oracle",
+        "reads the hidden state; maximises expected immediate reward",
+    ),
+    (
+        "quality-oracle",
+        "reads the hidden state; ranks by interest × true quality, ignores appeal",
+    ),
 ];
 
 /// Builds a baseline policy by name.
@@ -83,7 +92,11 @@ pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn
     Some(match name {
         "random" => Box::new(RandomPolicy::new(rng)),
         "popular" => Box::new(Popular::new(rng)),
-        "bandit" => Box::new(Bandit::new(&scenario.params.bandit, scenario.num_streamers(), rng)),
+        "bandit" => Box::new(Bandit::new(
+            &scenario.params.bandit,
+            scenario.num_streamers(),
+            rng,
+        )),
         "myopic-oracle" => Box::new(MyopicOracle),
         "quality-oracle" => Box::new(QualityOracle),
         _ => return None,

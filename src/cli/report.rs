@@ -48,7 +48,8 @@ pub fn to_csv(r: &RunReport) -> String {
     let mut header_done = false;
     for (phase, p) in phases {
         for row in &p.rows {
-            let Value::Object(fields) = serde_json::to_value(row).expect("plain data serialises") else {
+            let Value::Object(fields) = serde_json::to_value(row).expect("plain data serialises")
+            else {
                 continue;
             };
             if !header_done {
@@ -120,7 +121,10 @@ fn phase_text(name: &str, p: &PhaseReport) -> String {
 
 /// A readable summary of the run.
 pub fn to_text(r: &RunReport) -> String {
-    let mut s = format!("liveq run: scenario {}, policy {}, seed {}\n", r.scenario, r.policy, r.seed);
+    let mut s = format!(
+        "liveq run: scenario {}, policy {}, seed {}\n",
+        r.scenario, r.policy, r.seed
+    );
     s.push_str(&phase_text("train", &r.train));
     if let Some(e) = &r.eval {
         s.push_str(&phase_text("eval ", e));

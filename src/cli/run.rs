@@ -33,9 +33,11 @@ pub fn execute(args: &RunArgs, common: &DashboardArgs) -> Result<RunReport, CliE
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(plan.train_steps);
         bar.set_style(
-            ProgressStyle::with_template("{prefix:>5} [{bar:40}] {pos}/{len} steps {per_sec} eta {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:>5} [{bar:40}] {pos}/{len} steps {per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix("train");
         bar
@@ -83,7 +85,8 @@ fn write_to(path: &str, what: &str, text: &str) -> Result<(), CliError> {
             .and_then(|_| out.flush())
             .map_err(|e| CliError::Run(format!("writing {what} to stdout: {e}")))
     } else {
-        std::fs::write(path, text).map_err(|e| CliError::Run(format!("writing {what} to {path}: {e}")))
+        std::fs::write(path, text)
+            .map_err(|e| CliError::Run(format!("writing {what} to {path}: {e}")))
     }
 }
 
@@ -98,7 +101,8 @@ fn write_outputs(args: &RunArgs, r: &RunReport) -> Result<(), CliError> {
         }
     }
     if let Some(path) = &args.json {
-        let mut text = serde_json::to_string_pretty(&report::to_json(r)).expect("JSON of plain data");
+        let mut text =
+            serde_json::to_string_pretty(&report::to_json(r)).expect("JSON of plain data");
         text.push('\n');
         write_to(path, "JSON", &text)?;
     }

@@ -235,7 +235,9 @@ impl Metrics {
         for (i, s) in streams.iter().enumerate() {
             self.ever_live[i] |= s.live_since_time(since);
         }
-        let diversity = self.window_exposure.diversity(|i| streams[i].live_since_time(since));
+        let diversity = self
+            .window_exposure
+            .diversity(|i| streams[i].live_since_time(since));
         let daily = world.daily_active();
         let row = WindowRow {
             window: self.rows.len() as u64,
@@ -244,7 +246,11 @@ impl Metrics {
             rates: self.window.rates(),
             diversity,
             live_streams: world.live().len(),
-            watching: world.live().iter().map(|&i| streams[i as usize].viewers as u64).sum(),
+            watching: world
+                .live()
+                .iter()
+                .map(|&i| streams[i as usize].viewers as u64)
+                .sum(),
             daily_active_viewers: daily.last().copied().unwrap_or(world.active_today()),
         };
         self.rows.push(row);

@@ -10,7 +10,11 @@ pub fn gini(values: &mut [f64]) -> f64 {
         return 0.0;
     }
     values.sort_by(f64::total_cmp);
-    let weighted: f64 = values.iter().enumerate().map(|(i, x)| (i as f64 + 1.0) * x).sum();
+    let weighted: f64 = values
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (i as f64 + 1.0) * x)
+        .sum();
     (2.0 * weighted) / (n as f64 * total) - (n as f64 + 1.0) / n as f64
 }
 

@@ -31,7 +31,12 @@ pub fn key_at(text: &str, offset: usize) -> Option<String> {
     best.map(|(_, path)| path)
 }
 
-fn walk(table: &dyn TableLike, prefix: &mut Vec<String>, offset: usize, best: &mut Option<(usize, String)>) {
+fn walk(
+    table: &dyn TableLike,
+    prefix: &mut Vec<String>,
+    offset: usize,
+    best: &mut Option<(usize, String)>,
+) {
     for (name, item) in table.iter() {
         prefix.push(name.to_string());
         let key_span = table.key(name).and_then(|k| k.span());
@@ -56,7 +61,8 @@ fn walk(table: &dyn TableLike, prefix: &mut Vec<String>, offset: usize, best: &m
 mod tests {
     use super::*;
 
-    const TEXT: &str = "# c\n[scenario]\nname = \"x\"\n\n[viewers]\ncount = 5\nsession_minutes = 2.0\n";
+    const TEXT: &str =
+        "# c\n[scenario]\nname = \"x\"\n\n[viewers]\ncount = 5\nsession_minutes = 2.0\n";
 
     #[test]
     fn finds_the_line_of_a_nested_key() {

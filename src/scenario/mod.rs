@@ -21,10 +21,22 @@ pub struct Bundled {
 
 /// The scenarios shipped in `scenarios/`, compiled in; the first is the built-in default.
 pub const BUNDLED: &[Bundled] = &[
-    Bundled { name: "default", text: include_str!("../../scenarios/default.toml") },
-    Bundled { name: "prime_time", text: include_str!("../../scenarios/prime_time.toml") },
-    Bundled { name: "superstar", text: include_str!("../../scenarios/superstar.toml") },
-    Bundled { name: "clickbait", text: include_str!("../../scenarios/clickbait.toml") },
+    Bundled {
+        name: "default",
+        text: include_str!("../../scenarios/default.toml"),
+    },
+    Bundled {
+        name: "prime_time",
+        text: include_str!("../../scenarios/prime_time.toml"),
+    },
+    Bundled {
+        name: "superstar",
+        text: include_str!("../../scenarios/superstar.toml"),
+    },
+    Bundled {
+        name: "clickbait",
+        text: include_str!("../../scenarios/clickbait.toml"),
+    },
 ];
 
 /// A validated scenario: every parameter is in range and the sizes are sane.
@@ -184,7 +196,11 @@ mod tests {
             let s = Scenario::parse(b.text, b.name).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(s.name(), b.name);
             assert!(!s.description().is_empty(), "{} has no description", b.name);
-            assert!(b.text.starts_with('#'), "{} must open with a comment", b.name);
+            assert!(
+                b.text.starts_with('#'),
+                "{} must open with a comment",
+                b.name
+            );
         }
     }
 

@@ -49,7 +49,14 @@ pub struct Topics {
 impl Default for Topics {
     fn default() -> Self {
         let names = [
-            "gaming", "music", "chat", "sports", "education", "outdoors", "art", "cooking",
+            "gaming",
+            "music",
+            "chat",
+            "sports",
+            "education",
+            "outdoors",
+            "art",
+            "cooking",
         ];
         Topics {
             names: names.iter().map(|s| s.to_string()).collect(),

@@ -38,13 +38,19 @@ impl Checker {
     /// `value` must be finite, above `lo` (exclusive) and at most `hi`.
     fn positive(&mut self, key: &str, value: f64, hi: f64) {
         if !value.is_finite() || value <= 0.0 || value > hi {
-            self.fail(key, format!("must be greater than 0 and at most {hi}, got {value}"));
+            self.fail(
+                key,
+                format!("must be greater than 0 and at most {hi}, got {value}"),
+            );
         }
     }
 
     fn probability(&mut self, key: &str, value: f64) {
         if !value.is_finite() || !(0.0..=1.0).contains(&value) {
-            self.fail(key, format!("is a probability and must be in [0, 1], got {value}"));
+            self.fail(
+                key,
+                format!("is a probability and must be in [0, 1], got {value}"),
+            );
         }
     }
 
@@ -68,7 +74,9 @@ impl Checker {
 
 /// Every problem in `raw`; empty when the scenario is valid.
 pub fn check(raw: &RawScenario) -> Vec<Problem> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
 
     if raw.scenario.name.trim().is_empty() {
         c.fail("scenario.name", "must not be empty".into());
@@ -99,7 +107,10 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     if s.superstars > s.count {
         c.fail(
             "streamers.superstars",
-            format!("must be at most streamers.count ({}), got {}", s.count, s.superstars),
+            format!(
+                "must be at most streamers.count ({}), got {}",
+                s.count, s.superstars
+            ),
         );
     }
     c.range("streamers.superstar_quality", s.superstar_quality, 0.0, 1.0);
@@ -113,15 +124,27 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
 
     let v = &raw.viewers;
     c.count("viewers.count", v.count, MAX_VIEWERS);
-    c.positive("viewers.interest_concentration", v.interest_concentration, 100.0);
+    c.positive(
+        "viewers.interest_concentration",
+        v.interest_concentration,
+        100.0,
+    );
     c.probability("viewers.interest_drift", v.interest_drift);
     c.probability("viewers.taste_drift_per_day", v.taste_drift_per_day);
     c.range("viewers.fatigue_per_hour", v.fatigue_per_hour, 0.0, 100.0);
-    c.positive("viewers.fatigue_half_life_hours", v.fatigue_half_life_hours, 10_000.0);
+    c.positive(
+        "viewers.fatigue_half_life_hours",
+        v.fatigue_half_life_hours,
+        10_000.0,
+    );
     c.range("viewers.social_proof_mean", v.social_proof_mean, 0.0, 10.0);
     c.range("viewers.social_proof_sd", v.social_proof_sd, 0.0, 10.0);
     c.range("viewers.patience_mean", v.patience_mean, 0.0, 1_000.0);
-    c.weights("viewers.activity_hour_weights", &v.activity_hour_weights, 24);
+    c.weights(
+        "viewers.activity_hour_weights",
+        &v.activity_hour_weights,
+        24,
+    );
     c.range("viewers.organic_share", v.organic_share, 0.0, 0.95);
     c.count("viewers.organic_choices", v.organic_choices, 1_000);
     c.positive("viewers.session_minutes", v.session_minutes, 10_000.0);
@@ -148,7 +171,12 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     c.positive("response.watch_minutes", r.watch_minutes, 1_440.0);
     c.probability("response.watch_quality_effect", r.watch_quality_effect);
     c.range("response.likes_per_hour", r.likes_per_hour, 0.0, 1_000.0);
-    c.range("response.comments_per_hour", r.comments_per_hour, 0.0, 1_000.0);
+    c.range(
+        "response.comments_per_hour",
+        r.comments_per_hour,
+        0.0,
+        1_000.0,
+    );
     c.probability("response.gift_probability", r.gift_probability);
     c.probability("response.follow_probability", r.follow_probability);
     c.probability("response.quality_neutral", r.quality_neutral);
@@ -200,7 +228,11 @@ mod tests {
         let keys: Vec<_> = check(&raw).into_iter().map(|p| p.key).collect();
         assert_eq!(
             keys,
-            ["streamers.start_hour_weights", "viewers.count", "response.gift_probability"]
+            [
+                "streamers.start_hour_weights",
+                "viewers.count",
+                "response.gift_probability"
+            ]
         );
     }
 

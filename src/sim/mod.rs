@@ -70,7 +70,10 @@ impl<'a> OracleView<'a> {
         let half_life = w.p.viewers.fatigue_half_life_hours * 60.0;
         let decay = (-(w.now().minutes() - st.fatigue_at) / half_life).exp2() as f32;
         let k = w.k;
-        w.fatigue[v as usize * k..(v as usize + 1) * k].iter().map(|f| f * decay).collect()
+        w.fatigue[v as usize * k..(v as usize + 1) * k]
+            .iter()
+            .map(|f| f * decay)
+            .collect()
     }
 }
 
@@ -78,14 +81,15 @@ impl<'a> OracleView<'a> {
 pub fn streamer_name(i: u32) -> String {
     const A: [&str; 32] = [
         "Nova", "Pixel", "Lunar", "Echo", "Retro", "Cosmic", "Velvet", "Neon", "Atomic", "Misty",
-        "Solar", "Frost", "Amber", "Turbo", "Quiet", "Rusty", "Golden", "Silver", "Crimson", "Jade",
-        "Hyper", "Sunny", "Stormy", "Cozy", "Wild", "Lucky", "Mellow", "Brave", "Clever", "Dusty",
-        "Swift", "Jolly",
+        "Solar", "Frost", "Amber", "Turbo", "Quiet", "Rusty", "Golden", "Silver", "Crimson",
+        "Jade", "Hyper", "Sunny", "Stormy", "Cozy", "Wild", "Lucky", "Mellow", "Brave", "Clever",
+        "Dusty", "Swift", "Jolly",
     ];
     const B: [&str; 32] = [
-        "Fox", "Owl", "Wolf", "Panda", "Otter", "Raven", "Tiger", "Koala", "Lynx", "Falcon", "Badger",
-        "Moose", "Gecko", "Heron", "Bison", "Whale", "Cobra", "Crane", "Finch", "Hare", "Yak", "Mole",
-        "Newt", "Puma", "Quail", "Seal", "Toad", "Viper", "Wren", "Ibis", "Lemur", "Mink",
+        "Fox", "Owl", "Wolf", "Panda", "Otter", "Raven", "Tiger", "Koala", "Lynx", "Falcon",
+        "Badger", "Moose", "Gecko", "Heron", "Bison", "Whale", "Cobra", "Crane", "Finch", "Hare",
+        "Yak", "Mole", "Newt", "Puma", "Quail", "Seal", "Toad", "Viper", "Wren", "Ibis", "Lemur",
+        "Mink",
     ];
     // A multiplicative shuffle so neighbouring ids do not share a first word.
     let n = (i as u64).wrapping_mul(0x9E37_79B9) % 1024;

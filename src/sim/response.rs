@@ -52,7 +52,9 @@ pub fn accept_probability(p: &ResponseParams, x: &Pair) -> f64 {
 /// Mean of the (untruncated) watch time in minutes.
 #[inline]
 pub fn watch_mean(p: &ResponseParams, x: &Pair) -> f64 {
-    p.watch_minutes * (0.2 + 0.8 * x.matching) * (1.0 + p.watch_quality_effect * (2.0 * x.quality - 1.0))
+    p.watch_minutes
+        * (0.2 + 0.8 * x.matching)
+        * (1.0 + p.watch_quality_effect * (2.0 * x.quality - 1.0))
         / (1.0 + x.fatigue)
 }
 
@@ -140,8 +142,20 @@ mod tests {
     fn acceptance_rises_with_interest_and_falls_with_fatigue() {
         let p = ResponseParams::default();
         let base = accept_probability(&p, &pair());
-        let bored = accept_probability(&p, &Pair { fatigue: 1.0, ..pair() });
-        let unmatched = accept_probability(&p, &Pair { matching: 0.0, ..pair() });
+        let bored = accept_probability(
+            &p,
+            &Pair {
+                fatigue: 1.0,
+                ..pair()
+            },
+        );
+        let unmatched = accept_probability(
+            &p,
+            &Pair {
+                matching: 0.0,
+                ..pair()
+            },
+        );
         assert!(bored < base && unmatched < base);
         assert!((0.0..=1.0).contains(&base));
     }
@@ -151,7 +165,13 @@ mod tests {
         let p = ResponseParams::default();
         let m = watch_mean(&p, &pair());
         assert!((expected_watch(&p, &pair()) - m).abs() < 1e-9);
-        let cut = expected_watch(&p, &Pair { remaining: m, ..pair() });
+        let cut = expected_watch(
+            &p,
+            &Pair {
+                remaining: m,
+                ..pair()
+            },
+        );
         assert!((cut - m * (1.0 - (-1.0f64).exp())).abs() < 1e-9);
     }
 

@@ -214,7 +214,11 @@ impl World {
             if start < 0.0 && end > 0.0 {
                 w.go_live(i, start);
             } else {
-                let t = if start < 0.0 { w.next_start(i as usize, 0.0) } else { start };
+                let t = if start < 0.0 {
+                    w.next_start(i as usize, 0.0)
+                } else {
+                    start
+                };
                 w.queue.push(t, Kind::StreamStart, i);
             }
         }
@@ -266,17 +270,20 @@ impl World {
             (
                 0x7f & !(1u8 << off),
                 17.0 * 60.0 + random::uniform(rng) * 120.0,
-                (s.stream_hours * 1.5).max(5.0).min(23.0) * 60.0,
+                (s.stream_hours * 1.5).clamp(5.0, 23.0) * 60.0,
             )
         } else {
-            let want = random::normal(rng, s.days_per_week, 1.0).round().clamp(1.0, 7.0) as usize;
+            let want = random::normal(rng, s.days_per_week, 1.0)
+                .round()
+                .clamp(1.0, 7.0) as usize;
             let mut days = 0u8;
             while (days.count_ones() as usize) < want {
                 days |= 1 << random::below(rng, 7);
             }
             let hour = random::weighted(rng, &s.start_hour_weights) as f64;
             let start = (hour + random::uniform(rng)) * 60.0;
-            let duration = (s.stream_hours * 60.0 * (0.7 + 0.6 * random::uniform(rng))).clamp(15.0, 23.5 * 60.0);
+            let duration = (s.stream_hours * 60.0 * (0.7 + 0.6 * random::uniform(rng)))
+                .clamp(15.0, 23.5 * 60.0);
             (days, start, duration)
         };
         StreamerHidden {
@@ -323,11 +330,16 @@ impl World {
     fn init_viewer_vectors(&mut self, v: u32) {
         let k = self.k;
         let r = v as usize * k..(v as usize + 1) * k;
-        random::dirichlet(&mut self.rng_view, self.p.viewers.interest_concentration, &mut self.interest[r.clone()]);
+        random::dirichlet(
+            &mut self.rng_view,
+            self.p.viewers.interest_concentration,
+            &mut self.interest[r.clone()],
+        );
         self.fatigue[r.clone()].fill(0.0);
         self.recent[r.clone()].fill(0.0);
         self.engagement[r.clone()].fill(0.0);
-        self.viewers[v as usize].interest_max = self.interest[r].iter().copied().fold(0.0, f32::max);
+        self.viewers[v as usize].interest_max =
+            self.interest[r].iter().copied().fold(0.0, f32::max);
     }
 
     /// The next scheduled start of streamer `i` strictly after `after`.
@@ -362,7 +374,10 @@ impl World {
     }
 
     fn go_offline(&mut self, i: u32) {
-        debug_assert_eq!(self.streams[i as usize].viewers, 0, "audience left before the end");
+        debug_assert_eq!(
+            self.streams[i as usize].viewers, 0,
+            "audience left before the end"
+        );
         self.streams[i as usize].live = false;
         self.streams[i as usize].ended_at = self.now;
         let pos = self.live_pos[i as usize] as usize;
@@ -454,7 +469,8 @@ impl World {
         }
         let Some(i) = best else { return false };
         let x = self.pair(v, i);
-        if random::uniform(&mut self.rng_view) >= response::accept_probability(&self.p.response, &x) {
+        if random::uniform(&mut self.rng_view) >= response::accept_probability(&self.p.response, &x)
+        {
             return false;
         }
         let rp = &self.p.response;
@@ -506,7 +522,11 @@ impl World {
         let now = self.now;
         let day = SimTime(now).day();
         let vp = &self.p.viewers;
-        let (drift, session_minutes, alpha) = (vp.taste_drift_per_day, vp.session_minutes, vp.interest_concentration);
+        let (drift, session_minutes, alpha) = (
+            vp.taste_drift_per_day,
+            vp.session_minutes,
+            vp.interest_concentration,
+        );
         let st = &mut self.viewers[v as usize];
         st.status = Status::Active;
         st.budget = session_minutes * (0.5 + random::uniform(&mut self.rng_view));
@@ -641,7 +661,10 @@ impl World {
                 session_ended: true,
             });
         };
-        let stream = self.streams.get(i as usize).ok_or(StepError::UnknownStreamer(i))?;
+        let stream = self
+            .streams
+            .get(i as usize)
+            .ok_or(StepError::UnknownStreamer(i))?;
         if !stream.live {
             return Err(StepError::Offline(i));
         }
@@ -664,9 +687,14 @@ impl World {
             e = Engagement {
                 watch_minutes: watch,
                 likes: random::poisson(&mut self.rng_resp, response::like_rate(rp, &x) * watch),
-                comments: random::poisson(&mut self.rng_resp, response::comment_rate(rp, &x) * watch),
-                gifts: (random::uniform(&mut self.rng_resp) < response::gift_probability(rp, &x)) as u32,
-                follows: (random::uniform(&mut self.rng_resp) < response::follow_probability(rp, &x)) as u32,
+                comments: random::poisson(
+                    &mut self.rng_resp,
+                    response::comment_rate(rp, &x) * watch,
+                ),
+                gifts: (random::uniform(&mut self.rng_resp) < response::gift_probability(rp, &x))
+                    as u32,
+                follows: (random::uniform(&mut self.rng_resp)
+                    < response::follow_probability(rp, &x)) as u32,
             };
             self.after_watch(v, i, hours, &e);
             self.streams[i as usize].viewers += 1;
@@ -721,8 +749,9 @@ impl World {
 
         let watched = hours * 60.0;
         st.budget += rp.quality_refill * (quality - rp.quality_neutral) * watched - watched;
-        st.satisfaction =
-            (st.satisfaction + vp.satisfaction_rate * (quality - rp.quality_neutral) * hours).clamp(0.0, 1.0);
+        st.satisfaction = (st.satisfaction
+            + vp.satisfaction_rate * (quality - rp.quality_neutral) * hours)
+            .clamp(0.0, 1.0);
 
         let fatigue = &mut self.fatigue[r.clone()];
         if decay < 1.0 {
@@ -831,14 +860,27 @@ impl World {
         }
         for (i, s) in self.streams.iter().enumerate() {
             if s.viewers != audience[i] {
-                return Err(format!("stream {i} shows {} viewers but {} watch", s.viewers, audience[i]));
+                return Err(format!(
+                    "stream {i} shows {} viewers but {} watch",
+                    s.viewers, audience[i]
+                ));
             }
-            let listed = self.live_pos[i] != u32::MAX && self.live.get(self.live_pos[i] as usize) == Some(&(i as u32));
+            let listed = self.live_pos[i] != u32::MAX
+                && self.live.get(self.live_pos[i] as usize) == Some(&(i as u32));
             if s.live != listed {
-                return Err(format!("stream {i} live={} but live list says {listed}", s.live));
+                return Err(format!(
+                    "stream {i} live={} but live list says {listed}",
+                    s.live
+                ));
             }
         }
-        if self.fatigue.iter().chain(&self.recent).chain(&self.engagement).any(|x| *x < 0.0 || !x.is_finite()) {
+        if self
+            .fatigue
+            .iter()
+            .chain(&self.recent)
+            .chain(&self.engagement)
+            .any(|x| *x < 0.0 || !x.is_finite())
+        {
             return Err("negative or non-finite per-topic state".into());
         }
         Ok(())

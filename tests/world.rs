@@ -1,0 +1,227 @@
+//! The simulator's invariants, determinism and edge cases, driven through the engine as a
+//! policy would drive it.
+
+use liveq::agent::{Next, Policy, Transition, make_policy};
+use liveq::engine::Engine;
+use liveq::scenario::Scenario;
+use liveq::sim::{Observation, OracleView, World};
+
+fn fixture(name: &str) -> Scenario {
+    let path = format!(
+        "{}/tests/fixtures/valid/{name}.toml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    Scenario::load_file(std::path::Path::new(&path)).unwrap()
+}
+
+#[test]
+fn invariants_hold_step_after_step() {
+    for name in ["default", "prime_time", "superstar", "clickbait"] {
+        let scenario = Scenario::load(name).unwrap();
+        let mut world = World::new(&scenario, 5);
+        let mut last = world.now();
+        let mut rng = liveq::sim::random::stream(1, 1);
+        for step in 0..40_000 {
+            let Some(_) = world.next_decision() else {
+                panic!("world emptied")
+            };
+            assert!(world.now() >= last, "clock went backwards at step {step}");
+            last = world.now();
+            let obs = world.observe();
+            for &i in obs.live {
+                assert!(obs.streams[i as usize].live, "offline stream {i} offered");
+            }
+            let choice = (!obs.live.is_empty())
+                .then(|| obs.live[liveq::sim::random::below(&mut rng, obs.live.len())]);
+            let o = world.respond(choice).unwrap();
+            assert!(o.reward >= 0.0 && o.engagement.watch_minutes >= 0.0);
+            if step % 997 == 0 {
+                world
+                    .check_invariants()
+                    .unwrap_or_else(|e| panic!("{name} step {step}: {e}"));
+            }
+        }
+        world.check_invariants().unwrap();
+    }
+}
+
+#[test]
+fn offline_streams_cannot_be_recommended() {
+    let scenario = Scenario::builtin_default();
+    let mut world = World::new(&scenario, 1);
+    world.next_decision().unwrap();
+    let offline = (0..world.num_streamers() as u32)
+        .find(|i| !world.streams()[*i as usize].live)
+        .expect("some stream is offline");
+    let err = world.respond(Some(offline)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("streamer {offline} is offline and cannot be recommended")
+    );
+    let err = world.respond(Some(999_999)).unwrap_err();
+    assert!(err.to_string().contains("does not exist"));
+    // The decision is still pending: a valid choice goes through.
+    let live = world.observe().live[0];
+    world.respond(Some(live)).unwrap();
+}
+
+fn run_json(name: &str, policy: &str, seed: u64, steps: u64) -> String {
+    let scenario = Scenario::load(name).unwrap();
+    let mut engine = Engine::new(
+        &scenario,
+        seed,
+        make_policy(policy, &scenario, seed).unwrap(),
+    );
+    engine.run(steps).unwrap();
+    engine.finish();
+    let totals = engine.metrics().totals(engine.world());
+    let rows = engine.metrics().rows();
+    format!(
+        "{}\n{}",
+        serde_json::to_string(&totals).unwrap(),
+        serde_json::to_string(rows).unwrap()
+    )
+}
+
+#[test]
+fn same_scenario_and_seed_give_identical_runs() {
+    for policy in ["random", "bandit", "myopic-oracle"] {
+        let a = run_json("default", policy, 9, 30_000);
+        let b = run_json("default", policy, 9, 30_000);
+        assert_eq!(a, b, "{policy} is not deterministic");
+    }
+    assert_ne!(
+        run_json("default", "random", 9, 30_000),
+        run_json("default", "random", 10, 30_000)
+    );
+}
+
+#[test]
+fn stream_schedules_do_not_depend_on_the_policy() {
+    let scenario = Scenario::builtin_default();
+    let until = 2.0 * liveq::sim::DAY;
+    let schedule = |policy: &str| {
+        let mut e = Engine::new(&scenario, 4, make_policy(policy, &scenario, 4).unwrap());
+        while e.world().now().minutes() < until {
+            e.step().unwrap();
+        }
+        e.world()
+            .streams()
+            .iter()
+            .map(|s| s.live_since)
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (schedule("random"), schedule("myopic-oracle"));
+    let mut compared = 0;
+    for (x, y) in a.iter().zip(&b) {
+        if *x < until - 60.0 || *y < until - 60.0 {
+            assert_eq!(
+                x, y,
+                "a stream started at a different time under another policy"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "only {compared} streams compared");
+}
+
+#[test]
+fn one_streamer_and_one_viewer() {
+    let scenario = fixture("tiny");
+    let mut engine = Engine::new(&scenario, 1, make_policy("random", &scenario, 1).unwrap());
+    engine.run(2_000).unwrap();
+    engine.world().check_invariants().unwrap();
+    let t = engine.metrics().totals(engine.world());
+    assert_eq!(t.rates.steps, 2_000);
+    assert!(t.rates.acceptance_rate > 0.0);
+}
+
+/// What a policy was told, shared with the test.
+#[derive(Default, Debug)]
+struct Counts {
+    acted: u64,
+    nothing_live: u64,
+    ends: u64,
+    nexts: u64,
+}
+
+/// Records what it is told and checks the trait's contract as it goes.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Counts>>);
+
+impl Policy for Recorder {
+    fn name(&self) -> &str {
+        "recorder"
+    }
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        assert!(
+            oracle.is_none(),
+            "a non-oracle policy was shown the hidden state"
+        );
+        assert!(!obs.live.is_empty(), "act called with nothing live");
+        assert!(
+            obs.live.iter().all(|&i| obs.is_live(i)),
+            "an offline stream was offered"
+        );
+        self.0.lock().unwrap().acted += 1;
+        obs.live[obs.live.len() / 2]
+    }
+    fn nothing_live(&mut self, obs: &Observation<'_>) {
+        assert!(obs.live.is_empty());
+        self.0.lock().unwrap().nothing_live += 1;
+    }
+    fn learn(&mut self, t: &Transition<'_>) {
+        let mut c = self.0.lock().unwrap();
+        match t.next {
+            Next::SessionEnd => c.ends += 1,
+            Next::Decision(obs) => {
+                assert_eq!(obs.viewer, t.viewer, "next observation of another viewer");
+                c.nexts += 1;
+            }
+        }
+    }
+}
+
+fn recorded(scenario: &Scenario, steps: u64) -> (Counts, liveq::metrics::Totals) {
+    let counts = std::sync::Arc::new(std::sync::Mutex::new(Counts::default()));
+    let mut engine = Engine::new(scenario, 2, Box::new(Recorder(counts.clone())));
+    engine.run(steps).unwrap();
+    engine.world().check_invariants().unwrap();
+    let totals = engine.metrics().totals(engine.world());
+    drop(engine);
+    let counts = std::sync::Arc::try_unwrap(counts)
+        .unwrap()
+        .into_inner()
+        .unwrap();
+    (counts, totals)
+}
+
+#[test]
+fn nothing_live_is_told_to_the_policy_not_a_crash() {
+    let (counts, totals) = recorded(&fixture("night_gap"), 20_000);
+    assert!(
+        totals.nothing_live_steps > 0,
+        "the night gap never happened"
+    );
+    assert_eq!(counts.nothing_live, totals.nothing_live_steps);
+    assert_eq!(counts.acted + counts.nothing_live, 20_000);
+    assert!(
+        totals.rates.acceptance_rate > 0.0,
+        "nothing was ever watched"
+    );
+}
+
+#[test]
+fn every_choice_is_followed_by_its_transition() {
+    let (counts, totals) = recorded(&Scenario::builtin_default(), 30_000);
+    assert_eq!(counts.acted, 30_000);
+    assert!(counts.nexts > 0 && counts.ends > 0);
+    // Each session that ended after a choice closed exactly one transition with SessionEnd;
+    // the choices still open at the end are at most one per viewer.
+    let open = counts.acted - counts.nexts - counts.ends;
+    assert!(open <= scenario_viewers() as u64, "{counts:?}");
+    assert!(counts.ends <= totals.rates.sessions);
+}
+
+fn scenario_viewers() -> usize {
+    Scenario::builtin_default().num_viewers()
+}
