@@ -3,6 +3,8 @@
 
 use std::cmp::Ordering;
 
+use std::collections::VecDeque;
+
 use dary_heap::QuaternaryHeap;
 
 /// What happens at an event. The order of the variants breaks ties at equal times: a viewer whose
@@ -56,32 +58,70 @@ impl Ord for Event {
     }
 }
 
-/// A min-queue of events (a 4-ary heap: shallower than a binary one, fewer cache misses) with deterministic tie-breaking (time, kind, insertion order).
-#[derive(Debug, Default, Clone)]
+/// Width of a calendar bucket, minutes.
+const BUCKET: f64 = 60.0;
+
+/// A min-queue of events with deterministic tie-breaking (time, kind, insertion order).
+///
+/// Two levels: events due before `frontier` sit in a 4-ary heap; later ones wait in hourly
+/// calendar buckets and move into the heap when the clock reaches their hour. Most viewers are
+/// between sessions, hours or days ahead, so the heap stays small (the viewers online now) and
+/// its cost does not grow with the population. The pop order is exactly that of one heap.
+#[derive(Debug, Clone)]
 pub struct Queue {
     heap: QuaternaryHeap<Event>,
+    buckets: VecDeque<Vec<Event>>,
+    frontier: f64,
     seq: u64,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue::with_capacity(0)
+    }
 }
 
 impl Queue {
     pub fn with_capacity(n: usize) -> Self {
         Queue {
-            heap: QuaternaryHeap::with_capacity(n),
+            heap: QuaternaryHeap::with_capacity(n.min(1 << 16)),
+            buckets: VecDeque::new(),
+            frontier: BUCKET,
             seq: 0,
         }
     }
+
     /// Schedules an event; `time` must not be negative.
     pub fn push(&mut self, time: f64, kind: Kind, id: u32) {
         debug_assert!(time >= 0.0, "event time {time} is negative");
         self.seq += 1;
-        self.heap.push(Event {
+        let ev = Event {
             time: time.max(0.0),
             order: ((kind as u64) << 56) | self.seq,
             id,
-        });
+        };
+        if ev.time < self.frontier {
+            self.heap.push(ev);
+        } else {
+            let i = ((ev.time - self.frontier) / BUCKET) as usize;
+            if i >= self.buckets.len() {
+                self.buckets.resize_with(i + 1, Vec::new);
+            }
+            self.buckets[i].push(ev);
+        }
     }
+
     pub fn pop(&mut self) -> Option<Event> {
-        self.heap.pop()
+        loop {
+            if let Some(top) = self.heap.peek()
+                && (top.time < self.frontier || self.buckets.is_empty())
+            {
+                return self.heap.pop();
+            }
+            let next = self.buckets.pop_front()?;
+            self.frontier += BUCKET;
+            self.heap.extend(next);
+        }
     }
 }
 
@@ -99,5 +139,34 @@ mod tests {
         q.push(5.0, Kind::ViewerWake, 5);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.id).collect();
         assert_eq!(order, [3, 4, 2, 1, 5]);
+    }
+
+    #[test]
+    fn calendar_buckets_pop_in_the_same_order_as_one_heap() {
+        let mut q = Queue::default();
+        let mut heap = std::collections::BinaryHeap::new();
+        let mut rng = crate::sim::random::stream(3, 3);
+        let mut now = 0.0;
+        for round in 0..20_000u32 {
+            // Mostly near events, some days ahead, some at the same instant.
+            let dt = match round % 5 {
+                0 => 0.0,
+                1 => 3.0 * 1440.0 * crate::sim::random::uniform(&mut rng),
+                _ => 90.0 * crate::sim::random::uniform(&mut rng),
+            };
+            q.push(now + dt, Kind::ViewerWake, round);
+            heap.push(std::cmp::Reverse(((now + dt).to_bits(), round)));
+            if round % 2 == 1 {
+                let a = q.pop().unwrap();
+                let std::cmp::Reverse((t, id)) = heap.pop().unwrap();
+                assert_eq!((a.time.to_bits(), a.id), (t, id));
+                now = a.time;
+            }
+        }
+        while let Some(std::cmp::Reverse((t, id))) = heap.pop() {
+            let a = q.pop().unwrap();
+            assert_eq!((a.time.to_bits(), a.id), (t, id));
+        }
+        assert!(q.pop().is_none());
     }
 }
