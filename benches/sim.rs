@@ -51,7 +51,10 @@ fn best_of(n: usize, f: impl Fn() -> f64) -> f64 {
 }
 
 fn main() {
-    let steps: u64 = std::env::var("LIVEQ_BENCH_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(5_000_000);
+    let steps: u64 = std::env::var("LIVEQ_BENCH_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5_000_000);
     let huge_path = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/huge.toml");
     let huge = Scenario::load_file(std::path::Path::new(huge_path)).expect("benches/huge.toml");
     let default = Scenario::builtin_default();
@@ -64,9 +67,18 @@ fn main() {
     let default_engine = best_of(3, || engine_run(&default, steps));
 
     println!("simulator throughput, random policy, best of 3 runs of {steps} steps, one thread");
-    println!("{:<44} {:>14} {:>14}", "scenario", "world steps/s", "run steps/s");
-    println!("{:<44} {:>14.0} {:>14.0}", "default (5,000 viewers, 200 streamers)", default_world, default_engine);
-    println!("{:<44} {:>14.0} {:>14.0}", "huge (100,000 viewers, 1,000 streamers)", huge_world, huge_engine);
+    println!(
+        "{:<44} {:>14} {:>14}",
+        "scenario", "world steps/s", "run steps/s"
+    );
+    println!(
+        "{:<44} {:>14.0} {:>14.0}",
+        "default (5,000 viewers, 200 streamers)", default_world, default_engine
+    );
+    println!(
+        "{:<44} {:>14.0} {:>14.0}",
+        "huge (100,000 viewers, 1,000 streamers)", huge_world, huge_engine
+    );
     println!(
         "huge / default: world {:.2}, run {:.2}",
         huge_world / default_world,

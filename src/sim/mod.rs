@@ -56,7 +56,7 @@ impl<'a> OracleView<'a> {
     /// Hidden interests of viewer `v` (sum to 1).
     pub fn interest(&self, v: u32) -> &'a [f32] {
         let k = self.world.k;
-        &self.world.interest[v as usize * k..(v as usize + 1) * k]
+        &self.world.topic_state[world::part(k, v, world::INTEREST)]
     }
 
     pub fn viewer(&self, v: u32) -> &'a world::ViewerState {
@@ -70,7 +70,7 @@ impl<'a> OracleView<'a> {
         let half_life = w.p.viewers.fatigue_half_life_hours * 60.0;
         let decay = (-(w.now().minutes() - st.fatigue_at) / half_life).exp2() as f32;
         let k = w.k;
-        w.fatigue[v as usize * k..(v as usize + 1) * k]
+        w.topic_state[world::part(k, v, world::FATIGUE)]
             .iter()
             .map(|f| f * decay)
             .collect()

@@ -126,6 +126,20 @@ pub enum StepError {
     Declined(usize),
 }
 
+/// Parts of a viewer's row in `World::topic_state`.
+pub(super) const INTEREST: usize = 0;
+pub(super) const FATIGUE: usize = 1;
+const RECENT: usize = 2;
+const ENGAGEMENT: usize = 3;
+const PARTS: usize = 4;
+
+/// The range of part `which` of viewer `v`'s row, with `k` topics.
+#[inline]
+pub(super) fn part(k: usize, v: u32, which: usize) -> std::ops::Range<usize> {
+    let start = (v as usize * PARTS + which) * k;
+    start..start + k
+}
+
 // Independent random streams: schedules never depend on what the policy does.
 const RNG_POPULATION: u64 = 1;
 const RNG_SCHEDULE: u64 = 2;
@@ -142,10 +156,9 @@ pub struct World {
     pub(super) hidden: Vec<StreamerHidden>,
     live: Vec<u32>,
     live_pos: Vec<u32>,
-    pub(super) interest: Vec<f32>,
-    pub(super) fatigue: Vec<f32>,
-    recent: Vec<f32>,
-    engagement: Vec<f32>,
+    /// Per-viewer, per-topic state in one row per viewer (one or two cache lines):
+    /// interests, fatigue, recent hours watched, engagement given. See [`part`].
+    pub(super) topic_state: Vec<f32>,
     pub(super) viewers: Vec<ViewerState>,
     rng_pop: Rng,
     rng_sched: Rng,
@@ -176,10 +189,7 @@ impl World {
             hidden: Vec::with_capacity(n),
             live: Vec::with_capacity(n),
             live_pos: vec![u32::MAX; n],
-            interest: vec![0.0; m * k],
-            fatigue: vec![0.0; m * k],
-            recent: vec![0.0; m * k],
-            engagement: vec![0.0; m * k],
+            topic_state: vec![0.0; m * PARTS * k],
             viewers: Vec::with_capacity(m),
             rng_pop: random::stream(seed, RNG_POPULATION),
             rng_sched: random::stream(seed, RNG_SCHEDULE),
@@ -329,17 +339,15 @@ impl World {
 
     fn init_viewer_vectors(&mut self, v: u32) {
         let k = self.k;
-        let r = v as usize * k..(v as usize + 1) * k;
+        let row = part(k, v, 0).start..part(k, v, PARTS - 1).end;
+        self.topic_state[row].fill(0.0);
+        let interest = &mut self.topic_state[part(k, v, INTEREST)];
         random::dirichlet(
             &mut self.rng_view,
             self.p.viewers.interest_concentration,
-            &mut self.interest[r.clone()],
+            interest,
         );
-        self.fatigue[r.clone()].fill(0.0);
-        self.recent[r.clone()].fill(0.0);
-        self.engagement[r.clone()].fill(0.0);
-        self.viewers[v as usize].interest_max =
-            self.interest[r].iter().copied().fold(0.0, f32::max);
+        self.viewers[v as usize].interest_max = interest.iter().copied().fold(0.0, f32::max);
     }
 
     /// The next scheduled start of streamer `i` strictly after `after`.
@@ -549,9 +557,9 @@ impl World {
             st.taste_at = now;
             let rate = (1.0 - (1.0 - drift).powf(days)) as f32;
             random::dirichlet(&mut self.rng_view, alpha, &mut self.scratch);
-            let r = v as usize * self.k..(v as usize + 1) * self.k;
             let mut max = 0.0f32;
-            for (x, f) in self.interest[r].iter_mut().zip(&self.scratch) {
+            let interest = &mut self.topic_state[part(self.k, v, INTEREST)];
+            for (x, f) in interest.iter_mut().zip(&self.scratch) {
                 *x = (1.0 - rate) * *x + rate * f;
                 max = max.max(*x);
             }
@@ -597,14 +605,14 @@ impl World {
     pub fn observe(&self) -> Observation<'_> {
         let v = self.pending.expect("observe() needs a pending decision") as usize;
         let st = &self.viewers[v];
-        let r = v * self.k..(v + 1) * self.k;
+        let k = self.k;
         Observation {
             viewer: v as u32,
             time: SimTime(self.now),
             history: ViewerHistory {
-                recent_hours: &self.recent[r.clone()],
+                recent_hours: &self.topic_state[part(k, v as u32, RECENT)],
                 recent_at: st.recent_at,
-                engagement: &self.engagement[r],
+                engagement: &self.topic_state[part(k, v as u32, ENGAGEMENT)],
                 session_steps: st.session_steps,
                 session_accepted: st.session_accepted,
                 session_minutes: self.now - st.session_start,
@@ -622,11 +630,12 @@ impl World {
     pub(super) fn pair(&self, v: u32, i: u32) -> Pair {
         let st = &self.viewers[v as usize];
         let h = &self.hidden[i as usize];
-        let r = v as usize * self.k..(v as usize + 1) * self.k;
+        let row = &self.topic_state[part(self.k, v, 0).start..];
+        let k = self.k;
         let decay = self.fatigue_decay(st);
         Pair {
-            matching: h.dot(&self.interest[r.clone()]) / st.interest_max.max(1e-6) as f64,
-            fatigue: decay * h.dot(&self.fatigue[r]),
+            matching: h.dot(&row[..k]) / st.interest_max.max(1e-6) as f64,
+            fatigue: decay * h.dot(&row[k..2 * k]),
             quality: h.quality,
             appeal: h.appeal,
             social: st.social,
@@ -737,7 +746,6 @@ impl World {
     /// Hidden-state dynamics after viewer `v` watched streamer `i` for `hours`.
     fn after_watch(&mut self, v: u32, i: u32, hours: f64, e: &Engagement) {
         let k = self.k;
-        let r = v as usize * k..(v as usize + 1) * k;
         let h = &self.hidden[i as usize];
         let (p, s) = (h.primary as usize, h.secondary as usize);
         let (focus, quality) = (h.focus as f32, h.quality);
@@ -753,7 +761,10 @@ impl World {
             + vp.satisfaction_rate * (quality - rp.quality_neutral) * hours)
             .clamp(0.0, 1.0);
 
-        let fatigue = &mut self.fatigue[r.clone()];
+        let row = &mut self.topic_state[part(k, v, 0).start..part(k, v, PARTS - 1).end];
+        let (interest, rest) = row.split_at_mut(k);
+        let (fatigue, rest) = rest.split_at_mut(k);
+        let (recent, engagement) = rest.split_at_mut(k);
         if decay < 1.0 {
             fatigue.iter_mut().for_each(|f| *f *= decay);
         }
@@ -764,7 +775,6 @@ impl World {
 
         if vp.interest_drift > 0.0 {
             let rate = (vp.interest_drift * hours).min(1.0) as f32;
-            let interest = &mut self.interest[r.clone()];
             interest.iter_mut().for_each(|x| *x *= 1.0 - rate);
             interest[p] += rate * focus;
             interest[s] += rate * (1.0 - focus);
@@ -772,7 +782,6 @@ impl World {
         }
 
         let age = now - st.recent_at;
-        let recent = &mut self.recent[r.clone()];
         if age > 0.0 {
             let d = (-age / RECENT_HALF_LIFE).exp2() as f32;
             recent.iter_mut().for_each(|x| *x *= d);
@@ -780,7 +789,7 @@ impl World {
         st.recent_at = now;
         recent[p] += focus * hours as f32;
         recent[s] += (1.0 - focus) * hours as f32;
-        self.engagement[r][p] += (e.likes + e.comments + e.gifts + e.follows) as f32;
+        engagement[p] += (e.likes + e.comments + e.gifts + e.follows) as f32;
     }
 
     // ----- reading the world ----------------------------------------------------------------
@@ -874,13 +883,7 @@ impl World {
                 ));
             }
         }
-        if self
-            .fatigue
-            .iter()
-            .chain(&self.recent)
-            .chain(&self.engagement)
-            .any(|x| *x < 0.0 || !x.is_finite())
-        {
+        if self.topic_state.iter().any(|x| *x < 0.0 || !x.is_finite()) {
             return Err("negative or non-finite per-topic state".into());
         }
         Ok(())
