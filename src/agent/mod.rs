@@ -7,6 +7,7 @@
 //! say they are oracles, and then only through [`OracleView`]. No terminal code here.
 
 mod bandit;
+mod encoder;
 mod baselines;
 mod oracle;
 
@@ -14,6 +15,7 @@ use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView, random};
 
 pub use bandit::Bandit;
+pub use encoder::StateEncoder;
 pub use baselines::{Popular, RandomPolicy};
 pub use oracle::{MyopicOracle, QualityOracle};
 

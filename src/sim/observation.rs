@@ -59,6 +59,9 @@ pub struct ViewerHistory<'a> {
     pub sessions: u32,
     /// Days between the end of the previous session and the start of this one (0 for a new viewer).
     pub days_since_last_visit: f64,
+    /// Primary topic of the last stream the viewer watched, if any, and when that watch began.
+    pub last_topic: Option<u16>,
+    pub last_watch_at: f64,
 }
 
 /// Half-life of the recent-watching history, minutes.

@@ -88,6 +88,9 @@ pub struct ViewerState {
     pub last_visit_end: f64,
     pub days_since_last_visit: f64,
     pub last_active_day: u64,
+    /// Primary topic of the last stream watched (u16::MAX before any) and when that watch began.
+    pub last_topic: u16,
+    pub last_watch_at: f64,
 }
 
 /// A finished session, reported to metrics and to learning policies.
@@ -334,6 +337,8 @@ impl World {
             last_visit_end: f64::NAN,
             days_since_last_visit: 0.0,
             last_active_day: u64::MAX,
+            last_topic: u16::MAX,
+            last_watch_at: f64::NEG_INFINITY,
         }
     }
 
@@ -618,6 +623,8 @@ impl World {
                 session_minutes: self.now - st.session_start,
                 sessions: st.sessions,
                 days_since_last_visit: st.days_since_last_visit,
+                last_topic: (st.last_topic != u16::MAX).then_some(st.last_topic),
+                last_watch_at: st.last_watch_at,
             },
             live: &self.live,
             streams: &self.streams,
@@ -787,6 +794,8 @@ impl World {
             recent.iter_mut().for_each(|x| *x *= d);
         }
         st.recent_at = now;
+        st.last_topic = p as u16;
+        st.last_watch_at = now;
         recent[p] += focus * hours as f32;
         recent[s] += (1.0 - focus) * hours as f32;
         engagement[p] += (e.likes + e.comments + e.gifts + e.follows) as f32;

@@ -1,0 +1,173 @@
+//! Turns an observation into the fixed-size, normalised state vector a neural policy reads.
+//! Only observable features go in (see docs/model.md, "What policies see"); every value lies
+//! roughly in [0, 1] (time of day and week as sine/cosine pairs in [−1, 1]).
+//!
+//! With K topics the vector has 5K + 14 entries, in this order:
+//!
+//! | entries | feature |
+//! | --- | --- |
+//! | K | recent hours watched per topic (half-life one day), as shares of the total |
+//! | 1 | total recent hours, log1p(h)/3 |
+//! | K | engagement given per topic (likes, comments, gifts, follows), as shares of the total |
+//! | 1 | total engagement, log1p(n)/5 |
+//! | K | topic of the last stream watched, one-hot, fading with a half-life of 8 hours |
+//! | 6 | recommendations so far in the session /10 (≤3), accepted share, session minutes /120 (≤3), log1p(sessions)/5, days since last visit /7 (≤2), first session (0/1) |
+//! | 4 | sin and cos of the hour of day and of the day of week |
+//! | K | live streams per topic, as shares of all live streams |
+//! | K | current viewers per topic, as shares of all viewers watching |
+//! | 2 | live streams / streamer slots; log1p(viewers watching)/8 |
+
+use crate::sim::Observation;
+
+/// Half-life of the last-watched-topic feature, minutes.
+const LAST_TOPIC_HALF_LIFE: f64 = 480.0;
+
+/// Encodes observations of a world with a fixed number of topics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateEncoder {
+    topics: usize,
+}
+
+impl StateEncoder {
+    pub fn new(topics: usize) -> Self {
+        StateEncoder { topics }
+    }
+
+    /// Length of the state vector.
+    pub fn dim(&self) -> usize {
+        5 * self.topics + 14
+    }
+
+    /// Writes the state of `obs` into `out` (of length [`StateEncoder::dim`]).
+    pub fn encode(&self, obs: &Observation<'_>, out: &mut [f32]) {
+        let k = self.topics;
+        debug_assert_eq!(obs.num_topics, k);
+        assert_eq!(out.len(), self.dim(), "state buffer of the wrong size");
+        out.fill(0.0);
+        let h = &obs.history;
+        let now = obs.time;
+        let mut at = 0;
+
+        let mut total = 0.0f32;
+        for t in 0..k {
+            let r = h.recent(t, now);
+            out[at + t] = r;
+            total += r;
+        }
+        normalise(&mut out[at..at + k], total);
+        out[at + k] = (total.ln_1p() / 3.0).min(2.0);
+        at += k + 1;
+
+        let total: f32 = h.engagement.iter().sum();
+        out[at..at + k].copy_from_slice(h.engagement);
+        normalise(&mut out[at..at + k], total);
+        out[at + k] = (total.ln_1p() / 5.0).min(2.0);
+        at += k + 1;
+
+        if let Some(t) = h.last_topic {
+            let age = (now.minutes() - h.last_watch_at).max(0.0);
+            out[at + t as usize] = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
+        }
+        at += k;
+
+        let steps = h.session_steps as f32;
+        out[at] = (steps / 10.0).min(3.0);
+        out[at + 1] = h.session_accepted as f32 / (steps + 1.0);
+        out[at + 2] = (h.session_minutes as f32 / 120.0).min(3.0);
+        out[at + 3] = (h.sessions as f32).ln_1p() / 5.0;
+        out[at + 4] = (h.days_since_last_visit as f32 / 7.0).min(2.0);
+        out[at + 5] = (h.sessions <= 1) as u8 as f32;
+        at += 6;
+
+        let (hs, hc) = angle(now.hour_of_day() / 24.0);
+        let (ws, wc) = angle((now.weekday() as f64 + now.hour_of_day() / 24.0) / 7.0);
+        out[at..at + 4].copy_from_slice(&[hs, hc, ws, wc]);
+        at += 4;
+
+        let mut watching = 0.0f32;
+        for &i in obs.live {
+            let s = &obs.streams[i as usize];
+            out[at + s.topic as usize] += 1.0;
+            out[at + k + s.topic as usize] += s.viewers as f32;
+            watching += s.viewers as f32;
+        }
+        normalise(&mut out[at..at + k], obs.live.len() as f32);
+        normalise(&mut out[at + k..at + 2 * k], watching);
+        at += 2 * k;
+        out[at] = obs.live.len() as f32 / obs.streams.len().max(1) as f32;
+        out[at + 1] = (watching.ln_1p() / 8.0).min(2.0);
+        debug_assert_eq!(at + 2, self.dim());
+    }
+
+    /// The action mask of `obs`: true for live streamer slots.
+    pub fn mask(obs: &Observation<'_>, out: &mut [bool]) {
+        out.fill(false);
+        for &i in obs.live {
+            out[i as usize] = true;
+        }
+    }
+}
+
+fn normalise(v: &mut [f32], total: f32) {
+    if total > 0.0 {
+        v.iter_mut().for_each(|x| *x /= total);
+    }
+}
+
+fn angle(fraction: f64) -> (f32, f32) {
+    let a = fraction * std::f64::consts::TAU;
+    (a.sin() as f32, a.cos() as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+    use crate::sim::World;
+
+    #[test]
+    fn states_are_finite_bounded_and_of_the_documented_size() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 1);
+        let enc = StateEncoder::new(world.num_topics());
+        assert_eq!(enc.dim(), 5 * 8 + 14);
+        let mut state = vec![0.0; enc.dim()];
+        let mut mask = vec![false; world.num_streamers()];
+        for _ in 0..20_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            enc.encode(&obs, &mut state);
+            StateEncoder::mask(&obs, &mut mask);
+            assert!(state.iter().all(|x| x.is_finite() && (-1.0..=3.0).contains(x)), "{state:?}");
+            assert_eq!(mask.iter().filter(|m| **m).count(), obs.live.len());
+            let choice = obs.live.first().copied();
+            world.respond(choice).unwrap();
+        }
+    }
+
+    #[test]
+    fn the_last_watched_topic_fades() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 2);
+        let enc = StateEncoder::new(world.num_topics());
+        let k = world.num_topics();
+        let mut state = vec![0.0; enc.dim()];
+        // Find a viewer who has watched something and check the one-hot block.
+        for _ in 0..50_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            if let Some(t) = obs.history.last_topic {
+                enc.encode(&obs, &mut state);
+                let block = &state[2 * k + 2..3 * k + 2];
+                let age = obs.time.minutes() - obs.history.last_watch_at;
+                let expected = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
+                assert!((block[t as usize] - expected).abs() < 1e-6);
+                assert_eq!(block.iter().filter(|x| **x > 0.0).count(), usize::from(expected > 0.0));
+                return;
+            }
+            let c = obs.live.first().copied();
+            world.respond(c).unwrap();
+        }
+        panic!("nobody watched anything");
+    }
+}
