@@ -93,8 +93,18 @@ impl Policy for Bandit {
 
     fn scores(&self, obs: &Observation<'_>, out: &mut Vec<f64>) -> Option<&'static str> {
         out.clear();
-        out.extend(obs.live.iter().map(|&i| self.means[i as usize]));
-        Some("mean reward")
+        if self.ucb && self.mode == Mode::Train {
+            let ln_t = ((self.total + 1) as f64).ln();
+            let scale = self.exploration * self.reward_sd();
+            out.extend(obs.live.iter().map(|&i| match self.counts[i as usize] {
+                0 => f64::INFINITY,
+                n => self.means[i as usize] + scale * (2.0 * ln_t / n as f64).sqrt(),
+            }));
+            Some("UCB index")
+        } else {
+            out.extend(obs.live.iter().map(|&i| self.means[i as usize]));
+            Some("mean reward")
+        }
     }
 
     fn hypers(&self) -> Vec<HyperInfo> {
