@@ -13,7 +13,7 @@ mod live;
 mod reference;
 mod snapshot;
 
-pub use live::{LivePlan, LiveWorker, PolicyFactory, SNAPSHOT_EVERY, reward_hypers};
+pub use live::{LivePlan, LiveWorker, PolicyFactory, SNAPSHOT_EVERY, reward_hypers, scripted};
 pub use reference::{
     REFERENCE_POLICIES, REFERENCE_STEPS, Reference, run_reference, spawn_references,
 };

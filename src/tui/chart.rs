@@ -30,6 +30,7 @@ pub fn x_range(app: &App) -> [f64; 2] {
 /// Draws `series` in a bordered panel; `empty` is said inside when no series has a point.
 /// `y` fixes the y range; otherwise it fits the visible points (and starts at 0 when
 /// `from_zero`).
+#[allow(clippy::too_many_arguments)] // each is one visible aspect of the chart
 pub fn render(
     f: &mut Frame,
     area: Rect,

@@ -460,6 +460,57 @@ fn live_loop(
     let _ = live.tx.send(last);
 }
 
+/// Runs `plan` on the calling thread, deterministically: `steps` steps, applying each scripted
+/// command before the step it is keyed to, and returns the snapshot the worker would send after
+/// every `every` steps (and at the end), with the measured rate at 0. For tests and screenshots.
+pub fn scripted(
+    plan: LivePlan,
+    factory: PolicyFactory,
+    steps: u64,
+    every: u64,
+    script: &[(u64, Command)],
+) -> Result<Vec<Snapshot>, String> {
+    let policy = factory(&plan.policy, &plan.scenario, plan.seed)
+        .ok_or_else(|| format!("unknown policy `{}`", plan.policy))?;
+    let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
+    engine.inspect_next();
+    let (tx, _rx) = bounded(1);
+    let mut live = Live {
+        speed: plan.speed,
+        paused: true,
+        factory,
+        rows_sent: 0,
+        open_reward: 0.0,
+        open_steps: 0,
+        rows_seen: 0,
+        events: Vec::new(),
+        pending: None,
+        dirty: true,
+        meter: RateMeter {
+            samples: VecDeque::new(),
+        },
+        pace_start: Instant::now(),
+        pace_done: 0,
+        tx,
+        gone: false,
+        plan,
+    };
+    let mut out = Vec::new();
+    for step in 0..steps {
+        for (_, c) in script.iter().filter(|(s, _)| *s == step) {
+            live.command(&mut engine, c.clone())?;
+        }
+        live.step(&mut engine)?;
+        if (step + 1) % every.max(1) == 0 || step + 1 == steps {
+            let mut s = live.snapshot(&mut engine, None, false);
+            s.paused = live.paused;
+            s.measured_rate = 0.0;
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// The main loop; Ok on Stop or when the front end is gone, Err when stepping failed.
 fn run(
     live: &mut Live,
