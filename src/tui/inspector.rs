@@ -122,7 +122,7 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         .iter()
         .max_by(|a, b| a.expected_reward.total_cmp(&b.expected_reward))
         .map(|c| c.id);
-    let wide = area.width >= 90;
+    let wide = area.width >= 80;
     let mut header = vec!["", "Streamer", "Topic", value_title.as_str()];
     if wide {
         header.extend(["P(take)", "E[rew]", "match", "quality", "appeal", "viewers"]);
@@ -211,7 +211,7 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         Values::None => format!("no scores: policy {}", app.snap.policy),
     };
     let title = Line::from(vec![
-        Span::styled(format!(" Step {} ", fmt::count(d.step + 1)), t.title()),
+        Span::styled(format!(" Step {} · ", fmt::count(d.step + 1)), t.title()),
         Span::styled(
             format!("{} live · {} ", d.candidates.len(), values),
             t.label(),
