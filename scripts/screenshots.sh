@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures the dashboard's views from the real binary running in tmux into assets/: plain text
-# (NAME.txt) and text with colours (NAME.ansi, `tmux capture-pane -e`); then PNGs with
-# scripts/ansi_png.py when Pillow is installed. Usage: scripts/screenshots.sh [BINARY]
+# (NAME.txt) and text with colours (NAME.ansi, `tmux capture-pane -e`, for `less -R` or an
+# ANSI-to-HTML/PNG converter). Usage: scripts/screenshots.sh [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-target/release/liveq}
@@ -21,6 +21,3 @@ for v in 1:overview 2:board 3:inspector 4:tuning; do
   t capture-pane -p -e -t shots > "assets/${v#*:}.ansi"
 done
 t send-keys -t shots q
-if python3 -c 'import PIL' 2>/dev/null; then
-  for f in assets/*.ansi; do python3 scripts/ansi_png.py "$f" "${f%.ansi}.png"; done
-fi
