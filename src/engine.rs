@@ -4,6 +4,7 @@
 //! runner and the benchmark all step the world through this type.
 
 use crate::agent::{Mode, Next, Policy, Transition};
+use crate::inspect::Decision;
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
 use crate::sim::{OracleView, StepError, World, random};
@@ -40,6 +41,9 @@ pub struct Engine {
     awaiting: Vec<Option<Awaiting>>,
     ends: Vec<crate::sim::SessionEnd>,
     regret_every: u64,
+    /// Capture the next decision for the inspector.
+    inspect_next: bool,
+    decision: Option<Decision>,
 }
 
 impl Engine {
@@ -64,6 +68,8 @@ impl Engine {
             world,
             policy,
             metrics,
+            inspect_next: false,
+            decision: None,
         }
     }
 
@@ -87,9 +93,17 @@ impl Engine {
             (None, None)
         } else {
             let oracle = OracleView::new(&self.world);
+            let decision = self
+                .inspect_next
+                .then(|| Decision::capture(step_index, &obs, &oracle, self.policy.as_ref()));
             let choice = self
                 .policy
                 .act(&obs, self.policy.is_oracle().then_some(&oracle));
+            if let Some(mut d) = decision {
+                d.choice = choice;
+                self.decision = Some(d);
+                self.inspect_next = false;
+            }
             let regret = (step_index.is_multiple_of(self.regret_every) && obs.is_live(choice))
                 .then(|| {
                     oracle.best_expected_reward(viewer) - oracle.expected_reward(viewer, choice)
@@ -107,6 +121,11 @@ impl Engine {
                 source,
             })?;
         self.metrics.record_step(&outcome, topic, regret);
+        if let Some(d) = self.decision.as_mut().filter(|d| d.step == step_index) {
+            d.accepted = outcome.accepted;
+            d.reward = outcome.reward;
+            d.session_ended = outcome.session_ended;
+        }
         if let Some(action) = outcome.streamer {
             let awaiting = Awaiting {
                 action,
@@ -173,6 +192,28 @@ impl Engine {
     }
     pub fn policy_mut(&mut self) -> &mut dyn Policy {
         self.policy.as_mut()
+    }
+
+    /// Captures the next decision that has live candidates (see [`Engine::take_decision`]).
+    pub fn inspect_next(&mut self) {
+        self.inspect_next = true;
+    }
+
+    /// The last captured decision, if any since the previous call.
+    pub fn take_decision(&mut self) -> Option<Decision> {
+        self.decision.take()
+    }
+
+    /// Replaces the policy (a reset); choices of the old one still awaiting their outcome are
+    /// forgotten, so the new policy learns only from its own. Returns the old policy.
+    pub fn replace_policy(&mut self, policy: Box<dyn Policy>) -> Box<dyn Policy> {
+        self.awaiting.fill(None);
+        std::mem::replace(&mut self.policy, policy)
+    }
+
+    /// Changes the reward weights of the world (live tuning).
+    pub fn set_reward_weights(&mut self, w: crate::scenario::RewardWeights) {
+        self.world.set_reward_weights(w);
     }
 
     /// Gives the policy back (e.g. to evaluate it on another world).

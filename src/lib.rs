@@ -6,7 +6,9 @@
 pub mod agent;
 pub mod cli;
 pub mod engine;
+pub mod inspect;
 pub mod metrics;
 pub mod scenario;
 pub mod sim;
+pub mod tui;
 pub mod worker;

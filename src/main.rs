@@ -23,9 +23,7 @@ fn main() {
             cli::list_policies();
             Ok(())
         }
-        None => Err(CliError::Input(
-            "the dashboard is not built yet; use `liveq run` (see --help)".into(),
-        )),
+        None => cli::dashboard(&cli.dashboard),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -3,6 +3,24 @@
 //! sends updates upwards. It never blocks on its front end: progress goes through a bounded
 //! channel and is dropped when the front end lags; only the final report waits.
 //! Every front end (dashboard, `liveq run`, `liveq bench`) drives this same worker.
+//!
+//! The dashboard uses the continuous mode ([`LiveWorker`], in `worker/live.rs`): run until
+//! stopped, paced to a speed, answering every [`Command`] and sending [`Snapshot`]s upwards,
+//! merged with [`merge`] (`worker/snapshot.rs`) while the front end lags. Baseline reference
+//! levels come from short headless runs on their own thread (`worker/reference.rs`).
+
+mod live;
+mod reference;
+mod snapshot;
+
+pub use live::{LivePlan, LiveWorker, PolicyFactory, SNAPSHOT_EVERY, reward_hypers, scripted};
+pub use reference::{
+    REFERENCE_POLICIES, REFERENCE_STEPS, Reference, run_reference, spawn_references,
+};
+pub use snapshot::{
+    Event, EventKind, LiveStream, MAX_EVENTS, MAX_ROWS, MAX_STATS, Snapshot, Speed, StatsPoint,
+    merge,
+};
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,13 +42,28 @@ pub struct RunPlan {
     pub eval_steps: u64,
 }
 
-/// Commands a front end may send while the worker runs.
+/// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
+/// Resume and Stop and ignores the rest; the continuous mode obeys all.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Pause,
     Resume,
     /// Stop after the current step and report what was done so far.
     Stop,
+    /// While paused: run exactly one step (and show it in the inspector).
+    StepOnce,
+    /// Pace the run (steps per second, or as fast as possible).
+    SetSpeed(Speed),
+    /// Change a hyperparameter: the policy's (see `Policy::hypers`) or a reward weight
+    /// (`reward.watch_minute`, `reward.like`, …, see [`reward_hypers`]).
+    SetHyper {
+        name: String,
+        value: f64,
+    },
+    /// Replace the policy by a fresh one of the same name; the world goes on.
+    ResetAgent,
+    /// Ask the policy to save a checkpoint.
+    SaveCheckpoint,
 }
 
 /// The two phases of a run.
@@ -171,12 +204,12 @@ fn run_phase(
                                 stopped = true;
                                 break;
                             }
-                            Ok(Command::Pause) => {}
+                            Ok(_) => {}
                         }
                     }
                     paused_for += t.elapsed();
                 }
-                Ok(Command::Resume) => {}
+                Ok(_) => {}
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => break,
             }

@@ -1,7 +1,7 @@
 //! A non-contextual bandit with one arm per streamer slot: UCB1 or ε-greedy on the mean reward
 //! per recommendation, restricted to the streams live now.
 
-use super::{Mode, Policy, Transition, argmax_by};
+use super::{HyperInfo, Mode, Policy, Transition, argmax_by};
 use crate::scenario::BanditParams;
 use crate::sim::{Observation, OracleView, random};
 
@@ -89,5 +89,48 @@ impl Policy for Bandit {
 
     fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
+    }
+
+    fn scores(&self, obs: &Observation<'_>, out: &mut Vec<f64>) -> Option<&'static str> {
+        out.clear();
+        if self.ucb && self.mode == Mode::Train {
+            let ln_t = ((self.total + 1) as f64).ln();
+            let scale = self.exploration * self.reward_sd();
+            out.extend(obs.live.iter().map(|&i| match self.counts[i as usize] {
+                0 => f64::INFINITY,
+                n => self.means[i as usize] + scale * (2.0 * ln_t / n as f64).sqrt(),
+            }));
+            Some("UCB index")
+        } else {
+            out.extend(obs.live.iter().map(|&i| self.means[i as usize]));
+            Some("mean reward")
+        }
+    }
+
+    fn hypers(&self) -> Vec<HyperInfo> {
+        vec![HyperInfo {
+            name: "exploration".into(),
+            value: self.exploration,
+            min: 0.0,
+            max: if self.ucb { 5.0 } else { 1.0 },
+            step: if self.ucb { 0.1 } else { 0.05 },
+            log: false,
+            help: if self.ucb {
+                "UCB bonus scale: higher tries rarely recommended streamers more often".into()
+            } else {
+                "ε: share of random recommendations".into()
+            },
+        }]
+    }
+
+    fn set_hyper(&mut self, name: &str, value: f64) -> Result<(), String> {
+        match name {
+            "exploration" if value.is_finite() && value >= 0.0 => {
+                self.exploration = value;
+                Ok(())
+            }
+            "exploration" => Err(format!("exploration must be ≥ 0, got {value}")),
+            _ => Err(format!("policy `bandit` has no hyperparameter `{name}`")),
+        }
     }
 }

@@ -45,4 +45,14 @@ impl Policy for Popular {
             obs.streams[i as usize].viewers as f64 + 0.5 * random::uniform(rng)
         })
     }
+
+    fn scores(&self, obs: &Observation<'_>, out: &mut Vec<f64>) -> Option<&'static str> {
+        out.clear();
+        out.extend(
+            obs.live
+                .iter()
+                .map(|&i| obs.streams[i as usize].viewers as f64),
+        );
+        Some("viewers")
+    }
 }

@@ -68,6 +68,102 @@ pub trait Policy: Send {
 
     /// Switches between training and evaluation.
     fn set_mode(&mut self, _mode: Mode) {}
+
+    /// Where the policy computes (`cpu`, or the learner's accelerator), for the dashboard.
+    fn device(&self) -> String {
+        "cpu".into()
+    }
+
+    /// Training statistics of a learner (ε, TD loss, Q of chosen actions); None for policies that
+    /// do not learn values. The dashboard's learner panels show these.
+    fn stats(&self) -> Option<AgentStats> {
+        None
+    }
+
+    /// Writes the Q-value of every candidate in `obs.live` (same order) into `out` and returns
+    /// true; false for policies without Q-values. Used by the inspector, never while acting.
+    fn q_values(&self, _obs: &Observation<'_>, _out: &mut Vec<f64>) -> bool {
+        false
+    }
+
+    /// The policy's own ranking score of every candidate in `obs.live` (same order) written into
+    /// `out`, with what the score means (e.g. `mean reward`); None when it has none. The
+    /// inspector shows it when there are no Q-values.
+    fn scores(&self, _obs: &Observation<'_>, _out: &mut Vec<f64>) -> Option<&'static str> {
+        None
+    }
+
+    /// The hyperparameters that may be changed while running, with their current values.
+    fn hypers(&self) -> Vec<HyperInfo> {
+        Vec::new()
+    }
+
+    /// Changes one hyperparameter (named as in [`Policy::hypers`]); an Err says why not.
+    fn set_hyper(&mut self, name: &str, _value: f64) -> Result<(), String> {
+        Err(format!(
+            "policy `{}` has no hyperparameter `{name}`",
+            self.name()
+        ))
+    }
+
+    /// Saves a checkpoint to `path`; an Err says why not (baselines cannot).
+    fn save_checkpoint(&self, _path: &std::path::Path) -> Result<(), String> {
+        Err(format!(
+            "policy `{}` has nothing to save (only the learner writes checkpoints)",
+            self.name()
+        ))
+    }
+}
+
+/// Training statistics of a learning policy, as the dashboard charts them. Fields a learner does
+/// not have stay None.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AgentStats {
+    /// Exploration rate of ε-greedy.
+    pub epsilon: Option<f64>,
+    /// Mean temporal-difference loss since the previous call.
+    pub td_loss: Option<f64>,
+    /// Mean and max Q-value of the actions chosen since the previous call.
+    pub mean_q: Option<f64>,
+    pub max_q: Option<f64>,
+    /// Gradient updates so far.
+    pub updates: u64,
+    /// Transitions in the replay buffer.
+    pub replay_len: u64,
+}
+
+/// One tunable hyperparameter: its current value, range and step for the dashboard's ←/→.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HyperInfo {
+    pub name: String,
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Added or subtracted per key press; a factor instead when `log` is set.
+    pub step: f64,
+    /// Multiplicative steps (for rates spanning orders of magnitude).
+    pub log: bool,
+    /// One line on what it does.
+    pub help: String,
+}
+
+impl HyperInfo {
+    /// The value one step up (`up`) or down, kept in range.
+    pub fn stepped(&self, up: bool) -> f64 {
+        let v = match (self.log, up) {
+            (true, true) => self.value * self.step,
+            (true, false) => self.value / self.step,
+            (false, true) => self.value + self.step,
+            (false, false) => self.value - self.step,
+        };
+        // Round to the step's precision so repeated steps do not drift (0.30000000000000004).
+        let v = if self.log {
+            v
+        } else {
+            (v / self.step).round() * self.step
+        };
+        v.clamp(self.min, self.max)
+    }
 }
 
 /// The policies `make_policy` knows, with a line about each.

@@ -30,6 +30,12 @@ pub struct DashboardArgs {
     /// Seed of the world (default: the scenario's).
     #[arg(long, global = true)]
     pub seed: Option<u64>,
+    /// Dashboard: the policy to watch (see `liveq policies`).
+    #[arg(long = "policy", id = "dashboard_policy", value_name = "NAME", default_value = crate::tui::DEFAULT_POLICY)]
+    pub policy: String,
+    /// Dashboard: plain ASCII (no Braille, no box drawing); automatic when the locale is not UTF-8.
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,4 +136,33 @@ pub fn list_policies() {
     for (name, what) in crate::agent::POLICIES {
         println!("{name:<16} {what}");
     }
+}
+
+/// `liveq` with no subcommand: the dashboard.
+pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
+    let scenario = load_scenario(args.scenario.as_deref())?;
+    if !crate::agent::POLICIES
+        .iter()
+        .any(|(n, _)| *n == args.policy)
+    {
+        let known: Vec<_> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
+        return Err(CliError::Input(format!(
+            "unknown policy `{}` (known: {})",
+            args.policy,
+            known.join(", ")
+        )));
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return Err(CliError::Input(
+            "the dashboard needs a terminal; for scripts use `liveq run` (see --help)".into(),
+        ));
+    }
+    crate::tui::run(crate::tui::Options {
+        scenario,
+        policy: args.policy.clone(),
+        seed: args.seed,
+        theme: crate::tui::theme::Theme::detect(args.ascii),
+        speed: crate::tui::DEFAULT_SPEED,
+    })
+    .map_err(CliError::Run)
 }

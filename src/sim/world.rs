@@ -857,6 +857,11 @@ impl World {
     pub fn organic_watches(&self) -> u64 {
         self.organic_watches
     }
+    /// Replaces the reward weights (live tuning); later rewards use the new weights.
+    pub fn set_reward_weights(&mut self, w: crate::scenario::RewardWeights) {
+        self.p.reward = w;
+    }
+
     /// The parameters this world runs on.
     pub fn params(&self) -> &RawScenario {
         &self.p

@@ -1,0 +1,45 @@
+//! The help overlay (`?`): what the dashboard shows, in three sentences, and every key.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::app::App;
+use super::keys::BINDINGS;
+use super::picker::centered;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut lines = vec![
+        Line::styled("What am I looking at?", t.title()),
+        Line::from(
+            "A simulated live-streaming platform. Each step one viewer asks for a recommendation, \
+             the policy picks a live stream, and the viewer watches it (reward: watch time, likes, \
+             gifts, follows) or declines (reward 0). Watch the reward per step climb towards the \
+             myopic-oracle line as the policy learns.",
+        ),
+        Line::from(""),
+    ];
+    for (keys, what) in BINDINGS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:>16}  "), t.accent()),
+            Span::styled(*what, t.text()),
+        ]));
+    }
+    let popup = centered(
+        area,
+        area.width.saturating_sub(4).min(84),
+        area.height.saturating_sub(2).min(24),
+    );
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(t.block(Line::from(vec![
+                Span::styled(" Help ", t.title()),
+                Span::styled("Esc or ? closes ", t.label()),
+            ]))),
+        popup,
+    );
+}

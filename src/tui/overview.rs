@@ -1,0 +1,221 @@
+//! The overview: reward per step per metric window against the `popular` and `myopic-oracle`
+//! reference levels, diversity of what is recommended, the learner's panels (Q of chosen
+//! actions, TD loss, ε; or a clear "no learner" note), and the event log.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::app::App;
+use super::chart::{self, Series, x_range};
+use super::{fmt, log};
+use crate::agent::AgentStats;
+
+pub fn render(f: &mut Frame, area: Rect, app: &App) {
+    let log_height = (area.height / 4).clamp(4, 10);
+    let learner_height = if app.has_learner() {
+        (area.height.saturating_sub(log_height) * 2 / 5).max(6)
+    } else {
+        4
+    };
+    let [top, learner, events] = Layout::vertical([
+        Constraint::Min(6),
+        Constraint::Length(learner_height),
+        Constraint::Length(log_height),
+    ])
+    .areas(area);
+    let [reward, diversity] =
+        Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
+    render_reward(f, reward, app);
+    render_diversity(f, diversity, app);
+    render_learner(f, learner, app);
+    log::render(f, events, app);
+}
+
+/// Reward per step, with the reference levels; also used by the tuning view.
+pub fn render_reward(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut data: Vec<(f64, f64)> = app
+        .rows
+        .iter()
+        .map(|r| (r.step as f64, r.rates.reward_per_step))
+        .collect();
+    if let Some((n, r)) = app.snap.open_window {
+        // The open window so far: the line's end moves even between windows.
+        data.push(((app.snap.step) as f64, r));
+        let _ = n;
+    }
+    let [x0, x1] = x_range(app);
+    let mut series = vec![Series {
+        name: app.snap.policy.clone(),
+        data,
+        style: t.series(0),
+        letter: 'o',
+    }];
+    for (i, r) in app.references.iter().enumerate() {
+        series.push(Series {
+            name: format!("{} {}", r.policy, fmt::value(r.reward_per_step)),
+            data: vec![(x0, r.reward_per_step), (x1, r.reward_per_step)],
+            style: t.series(i + 1),
+            letter: if r.policy.starts_with("myopic") {
+                'm'
+            } else {
+                'p'
+            },
+        });
+    }
+    let mut title = vec![Span::styled(
+        format!(
+            " Reward per step (windows of {} steps) ",
+            fmt::count(app.snap.window_steps)
+        ),
+        t.title(),
+    )];
+    if let Some(note) = &app.reference_note {
+        title.push(Span::styled(format!("{note} "), t.dim()));
+    }
+    chart::render(
+        f,
+        area,
+        app,
+        Line::from(title),
+        series,
+        None,
+        true,
+        "waiting for the first recommendations",
+    );
+}
+
+fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let pick = |g: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
+        app.rows.iter().map(|r| (r.step as f64, g(r))).collect()
+    };
+    let series = vec![
+        Series {
+            name: "coverage".into(),
+            data: pick(|r| r.diversity.coverage),
+            style: t.series(3),
+            letter: 'c',
+        },
+        Series {
+            name: "topic entropy".into(),
+            data: pick(|r| r.diversity.topic_entropy),
+            style: t.series(4),
+            letter: 'e',
+        },
+        Series {
+            name: "exposure Gini".into(),
+            data: pick(|r| r.diversity.exposure_gini),
+            style: t.series(2),
+            letter: 'g',
+        },
+    ];
+    let waiting = format!(
+        "after the first window ({} steps)",
+        fmt::count(app.snap.window_steps)
+    );
+    chart::render(
+        f,
+        area,
+        app,
+        Line::styled(" Diversity (0..1) ", t.title()),
+        series,
+        Some([0.0, 1.0]),
+        true,
+        &waiting,
+    );
+}
+
+/// Q of chosen actions, TD loss and ε, or the note that the policy is no learner.
+pub fn render_learner(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let [q, loss, eps] = Layout::horizontal([
+        Constraint::Percentage(40),
+        Constraint::Percentage(30),
+        Constraint::Percentage(30),
+    ])
+    .areas(area);
+    let titles = [
+        " Q of chosen actions ".to_string(),
+        " TD loss ".to_string(),
+        format!(" {} (exploration) ", t.sym("ε", "epsilon")),
+    ];
+    if !app.has_learner() {
+        let note = format!("no learner: policy {}", app.snap.policy);
+        for (a, title) in [q, loss, eps].into_iter().zip(titles) {
+            let block = t.block(Line::styled(title, t.title()));
+            f.render_widget(
+                Paragraph::new(Line::styled(note.clone(), t.dim()).centered())
+                    .wrap(Wrap { trim: true })
+                    .block(block),
+                a,
+            );
+        }
+        return;
+    }
+    let pick = |g: fn(&AgentStats) -> Option<f64>| -> Vec<(f64, f64)> {
+        app.stats
+            .iter()
+            .filter_map(|p| g(&p.stats).map(|v| (p.step as f64, v)))
+            .collect()
+    };
+    let series = vec![
+        Series {
+            name: "mean".into(),
+            data: pick(|s| s.mean_q),
+            style: t.series(0),
+            letter: 'm',
+        },
+        Series {
+            name: "max".into(),
+            data: pick(|s| s.max_q),
+            style: t.series(1),
+            letter: 'x',
+        },
+    ];
+    let [q_title, loss_title, eps_title] = titles;
+    chart::render(
+        f,
+        q,
+        app,
+        Line::styled(q_title, t.title()),
+        series,
+        None,
+        false,
+        "no Q-values yet",
+    );
+    let series = vec![Series {
+        name: "loss".into(),
+        data: pick(|s| s.td_loss),
+        style: t.series(2),
+        letter: 'l',
+    }];
+    chart::render(
+        f,
+        loss,
+        app,
+        Line::styled(loss_title, t.title()),
+        series,
+        None,
+        true,
+        "no updates yet",
+    );
+    let series = vec![Series {
+        name: t.sym("ε", "eps").into(),
+        data: pick(|s| s.epsilon),
+        style: t.series(3),
+        letter: 'e',
+    }];
+    chart::render(
+        f,
+        eps,
+        app,
+        Line::styled(eps_title, t.title()),
+        series,
+        Some([0.0, 1.0]),
+        true,
+        "no ε reported",
+    );
+}
