@@ -37,6 +37,18 @@ pub const BUNDLED: &[Bundled] = &[
         name: "clickbait",
         text: include_str!("../../scenarios/clickbait.toml"),
     },
+    Bundled {
+        name: "niche",
+        text: include_str!("../../scenarios/niche.toml"),
+    },
+    Bundled {
+        name: "cold_start",
+        text: include_str!("../../scenarios/cold_start.toml"),
+    },
+    Bundled {
+        name: "taste_drift",
+        text: include_str!("../../scenarios/taste_drift.toml"),
+    },
 ];
 
 /// A validated scenario: every parameter is in range and the sizes are sane.
