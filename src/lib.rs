@@ -4,6 +4,7 @@
 //! See ARCHITECTURE.md for the map of modules and the rules between them.
 
 pub mod agent;
+pub mod bench;
 pub mod cli;
 pub mod engine;
 pub mod inspect;

@@ -13,8 +13,9 @@ fn main() {
         }
     };
     let result: Result<(), CliError> = match &cli.command {
-        Some(Commands::Run(args)) => cli::run::execute(args, &cli.dashboard).map(|_| ()),
+        Some(Commands::Run(args)) => cli::run::execute(args).map(|_| ()),
         Some(Commands::Check { files }) => cli::check(files),
+        Some(Commands::Bench(args)) => cli::bench::execute(args),
         Some(Commands::Scenarios) => {
             cli::list_scenarios();
             Ok(())

@@ -68,7 +68,7 @@ fn dashboard_in_tmux_help_pause_tune_quit() {
         socket: format!("liveq-test-{}", std::process::id()),
     };
     let cmd = format!(
-        "cd {dir:?} && LANG=C.UTF-8 {bin:?}; echo $? > {status:?}; sleep 30",
+        "cd {dir:?} && LANG=C.UTF-8 {bin:?} --policy bandit; echo $? > {status:?}; sleep 30",
         dir = env!("CARGO_MANIFEST_DIR"),
     );
     tmux.run(&[
@@ -83,9 +83,10 @@ fn dashboard_in_tmux_help_pause_tune_quit() {
         "30",
         &cmd,
     ]);
-    let s = tmux.wait_for("RUNNING");
+    // The screen is drawn top to bottom: wait for the last of these texts to appear.
+    let s = tmux.wait_for("no learner: policy bandit");
     assert!(s.contains("scenario default"), "{s}");
-    assert!(s.contains("no learner: policy bandit"), "{s}");
+    assert!(s.contains("RUNNING"), "{s}");
 
     tmux.keys(&["?"]);
     tmux.wait_for("What am I looking at?");

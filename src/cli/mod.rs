@@ -2,6 +2,7 @@
 //! `scenarios`). Errors carry the exit code the user's scripts rely on: 2 for bad input, 1 for a
 //! failure while running.
 
+pub mod bench;
 pub mod report;
 pub mod run;
 
@@ -25,10 +26,10 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct DashboardArgs {
     /// Scenario file, or the name of a bundled scenario (default: the built-in default).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub scenario: Option<String>,
     /// Seed of the world (default: the scenario's).
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub seed: Option<u64>,
     /// Dashboard: the policy to watch (see `liveq policies`).
     #[arg(long = "policy", id = "dashboard_policy", value_name = "NAME", default_value = crate::tui::DEFAULT_POLICY)]
@@ -48,6 +49,8 @@ pub enum Commands {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Every policy on every scenario and seed: table with 95% confidence intervals, curves, plots.
+    Bench(BenchArgs),
     /// List the bundled scenarios.
     Scenarios,
     /// List the policies.
@@ -56,6 +59,12 @@ pub enum Commands {
 
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
+    /// Scenario file, or the name of a bundled scenario (default: the built-in default).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
+    /// Seed of the world (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Policy: random, popular, bandit, myopic-oracle, quality-oracle.
     #[arg(long)]
     pub policy: String,
@@ -73,6 +82,40 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub csv: Option<String>,
     /// No progress bar and no text summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BenchArgs {
+    /// Scenario files or bundled names (repeat the flag or list them; default: every bundled one).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub scenario: Vec<String>,
+    /// Comma-separated policies (default: every policy).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub policies: Vec<String>,
+    /// Seeds per scenario and policy: the scenario's seed, +1, +2, …
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Training steps per run (baselines simply run them).
+    #[arg(long, default_value_t = 100_000)]
+    pub train_steps: u64,
+    /// Evaluation steps per run, on the seeded evaluation world shared by all policies.
+    #[arg(long, default_value_t = 50_000)]
+    pub eval_steps: u64,
+    /// Runs at the same time (default: the number of cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write runs and table as JSON to PATH (`-` for stdout).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<String>,
+    /// Write the table as markdown to PATH (`-` for stdout).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<String>,
+    /// Write SVG learning curves and comparisons into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// No progress bar and no table on stdout.
     #[arg(long, short)]
     pub quiet: bool,
 }

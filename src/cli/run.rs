@@ -5,13 +5,13 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CliError, DashboardArgs, RunArgs, load_scenario, report};
+use super::{CliError, RunArgs, load_scenario, report};
 use crate::worker::{Phase, RunPlan, RunReport, Update, Worker, build_policy};
 
 /// Runs the plan described by the arguments and returns the report.
-pub fn execute(args: &RunArgs, common: &DashboardArgs) -> Result<RunReport, CliError> {
-    let scenario = load_scenario(common.scenario.as_deref())?;
-    let seed = common.seed.unwrap_or_else(|| scenario.seed());
+pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
+    let scenario = load_scenario(args.scenario.as_deref())?;
+    let seed = args.seed.unwrap_or_else(|| scenario.seed());
     let policy = build_policy(&args.policy, &scenario, seed).ok_or_else(|| {
         let known: Vec<_> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
         CliError::Input(format!(
@@ -78,7 +78,7 @@ pub fn execute(args: &RunArgs, common: &DashboardArgs) -> Result<RunReport, CliE
     Ok(report)
 }
 
-fn write_to(path: &str, what: &str, text: &str) -> Result<(), CliError> {
+pub(super) fn write_to(path: &str, what: &str, text: &str) -> Result<(), CliError> {
     if path == "-" {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())

@@ -63,3 +63,46 @@ mod tests {
         assert!((normalized_entropy(&[3, 0, 3, 0]) - 0.5).abs() < 1e-12);
     }
 }
+
+/// Two-sided 97.5% quantiles of Student's t for 1..=30 degrees of freedom.
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// Mean and half-width of the 95% confidence interval (Student's t) of `xs`.
+/// The half-width is NaN for fewer than two values.
+pub fn mean_ci95(xs: &[f64]) -> (f64, f64) {
+    let n = xs.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return (mean, f64::NAN);
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let t = T975.get(n - 2).copied().unwrap_or(1.96);
+    (mean, t * (var / n as f64).sqrt())
+}
+
+#[cfg(test)]
+mod ci_tests {
+    use super::mean_ci95;
+
+    #[test]
+    fn confidence_interval_against_hand_computed_values() {
+        // [1, 2, 3]: mean 2, sd 1, half-width t(0.975, 2) · 1/√3 = 4.303 / 1.7320508 = 2.48434.
+        let (m, h) = mean_ci95(&[1.0, 2.0, 3.0]);
+        assert_eq!(m, 2.0);
+        assert!((h - 2.484_34).abs() < 1e-4, "{h}");
+        // [2, 4]: mean 3, sd √2, half-width 12.706 · √2/√2 = 12.706.
+        let (m, h) = mean_ci95(&[2.0, 4.0]);
+        assert_eq!(m, 3.0);
+        assert!((h - 12.706).abs() < 1e-9);
+        let (m, h) = mean_ci95(&[5.0]);
+        assert_eq!(m, 5.0);
+        assert!(h.is_nan());
+    }
+}

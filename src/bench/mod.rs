@@ -1,0 +1,120 @@
+//! `liveq bench`: every policy on every scenario and seed, each trained (or simply run) for N
+//! steps and then evaluated on the same seeded stream of viewers for M steps; the table of means
+//! and 95% confidence intervals per metric, the learning curves, and images of both.
+//! Runs go through the same worker as `liveq run`, several at a time across cores.
+
+pub mod plot;
+pub mod table;
+
+use std::sync::Mutex;
+
+use crossbeam_channel::unbounded;
+use serde::Serialize;
+
+use crate::agent::Policy;
+use crate::metrics::Totals;
+use crate::scenario::Scenario;
+use crate::worker::{RunPlan, Update, Worker};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchPlan {
+    pub scenarios: Vec<Scenario>,
+    pub policies: Vec<String>,
+    /// Seeds per scenario: the scenario's seed, +1, +2, …
+    pub seeds: u64,
+    pub train_steps: u64,
+    pub eval_steps: u64,
+    /// Runs at the same time.
+    pub threads: usize,
+}
+
+/// One policy on one scenario with one seed.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub scenario: String,
+    pub policy: String,
+    pub seed: u64,
+    /// Metrics of the evaluation phase (of the training phase when there was none).
+    pub metrics: Totals,
+    /// Reward per step of each training window: (step at the end of the window, reward).
+    pub curve: Vec<(u64, f64)>,
+    pub wall_seconds: f64,
+}
+
+/// Builds a policy by name for a scenario and seed; Err says why not.
+pub type Factory<'a> = &'a (dyn Fn(&str, &Scenario, u64) -> Result<Box<dyn Policy>, String> + Sync);
+
+/// Runs the plan; `progress(done, total, label)` is called as runs finish.
+pub fn run(plan: &BenchPlan, factory: Factory<'_>, progress: &(dyn Fn(usize, usize, &str) + Sync)) -> Result<Vec<RunResult>, String> {
+    let mut jobs = Vec::new();
+    for s in &plan.scenarios {
+        for p in &plan.policies {
+            for k in 0..plan.seeds {
+                jobs.push((s.clone(), p.clone(), s.seed().wrapping_add(k)));
+            }
+        }
+    }
+    let total = jobs.len();
+    let (tx, rx) = unbounded();
+    for (i, job) in jobs.into_iter().enumerate() {
+        tx.send((i, job)).expect("queue open");
+    }
+    drop(tx);
+    let results: Mutex<Vec<Option<Result<RunResult, String>>>> = Mutex::new(vec![None; total]);
+    let done = Mutex::new(0usize);
+    std::thread::scope(|scope| {
+        for _ in 0..plan.threads.max(1) {
+            scope.spawn(|| {
+                while let Ok((i, (scenario, policy, seed))) = rx.recv() {
+                    let r = run_one(&scenario, &policy, seed, plan, factory);
+                    results.lock().expect("no panic holding the lock")[i] = Some(r);
+                    let mut d = done.lock().expect("no panic holding the lock");
+                    *d += 1;
+                    progress(*d, total, &format!("{} {} seed {seed}", scenario.name(), policy));
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no panic holding the lock")
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("a run did not finish".into())))
+        .collect()
+}
+
+fn run_one(scenario: &Scenario, policy: &str, seed: u64, plan: &BenchPlan, factory: Factory<'_>) -> Result<RunResult, String> {
+    let built = factory(policy, scenario, seed)?;
+    let run_plan = RunPlan {
+        scenario: scenario.clone(),
+        policy: policy.to_string(),
+        seed,
+        train_steps: plan.train_steps,
+        eval_steps: plan.eval_steps,
+    };
+    let worker = Worker::spawn(run_plan, built);
+    let mut report = None;
+    for u in worker.updates.iter() {
+        if let Update::Finished(r) = u {
+            report = Some(*r);
+            break;
+        }
+    }
+    worker.join()?;
+    let r = report.ok_or("the worker ended without a report")?;
+    if let Some(e) = r.error {
+        return Err(format!("{} {policy} seed {seed}: {e}", scenario.name()));
+    }
+    let curve = r.train.rows.iter().map(|row| (row.step, row.rates.reward_per_step)).collect();
+    let wall = r.train.wall_seconds + r.eval.as_ref().map_or(0.0, |e| e.wall_seconds);
+    let metrics = r.eval.map_or(r.train.totals, |e| e.totals);
+    Ok(RunResult {
+        scenario: scenario.name().to_string(),
+        policy: policy.to_string(),
+        seed,
+        metrics,
+        curve,
+        wall_seconds: wall,
+    })
+}

@@ -1,0 +1,150 @@
+//! The benchmark's table: per scenario and policy, the mean and 95% confidence interval of each
+//! metric over seeds, as data (JSON) and as markdown.
+
+use serde::Serialize;
+
+use super::RunResult;
+use crate::metrics::Totals;
+use crate::metrics::stats::mean_ci95;
+
+/// The metrics the table reports: (name, header, accessor).
+pub const METRICS: &[(&str, &str, fn(&Totals) -> f64)] = &[
+    ("reward_per_step", "reward/step", |t| t.rates.reward_per_step),
+    ("reward_per_session", "reward/session", |t| t.rates.mean_session_reward),
+    ("session_length", "session length", |t| t.rates.mean_session_length),
+    ("return_rate", "return rate", |t| t.rates.return_rate),
+    ("acceptance_rate", "acceptance", |t| t.rates.acceptance_rate),
+    ("coverage", "coverage", |t| t.diversity.coverage),
+    ("topic_entropy", "topic entropy", |t| t.diversity.topic_entropy),
+    ("exposure_gini", "exposure Gini", |t| t.diversity.exposure_gini),
+    ("myopic_regret_per_step", "myopic regret", |t| t.rates.myopic_regret_per_step),
+];
+
+/// Mean and 95% CI half-width of one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Estimate {
+    pub mean: f64,
+    pub ci95: f64,
+}
+
+/// One row of the table: a policy on a scenario over its seeds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub scenario: String,
+    pub policy: String,
+    pub seeds: usize,
+    /// In the order of [`METRICS`], keyed by name in JSON.
+    pub metrics: serde_json::Map<String, serde_json::Value>,
+    #[serde(skip)]
+    pub estimates: Vec<Estimate>,
+}
+
+/// Groups runs by (scenario, policy) in first-seen order and summarises every metric.
+pub fn rows(runs: &[RunResult]) -> Vec<Row> {
+    let mut keys: Vec<(String, String)> = Vec::new();
+    for r in runs {
+        let k = (r.scenario.clone(), r.policy.clone());
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|(scenario, policy)| {
+            let group: Vec<&RunResult> = runs.iter().filter(|r| r.scenario == scenario && r.policy == policy).collect();
+            let estimates: Vec<Estimate> = METRICS
+                .iter()
+                .map(|(_, _, f)| {
+                    let xs: Vec<f64> = group.iter().map(|r| f(&r.metrics)).collect();
+                    let (mean, ci95) = mean_ci95(&xs);
+                    Estimate { mean, ci95 }
+                })
+                .collect();
+            let metrics = METRICS
+                .iter()
+                .zip(&estimates)
+                .map(|((name, _, _), e)| {
+                    let ci = if e.ci95.is_finite() { serde_json::json!(e.ci95) } else { serde_json::Value::Null };
+                    (name.to_string(), serde_json::json!({ "mean": e.mean, "ci95": ci }))
+                })
+                .collect();
+            Row { scenario, policy, seeds: group.len(), metrics, estimates }
+        })
+        .collect()
+}
+
+fn cell(e: &Estimate) -> String {
+    if e.ci95.is_finite() {
+        format!("{:.3} ± {:.3}", e.mean, e.ci95)
+    } else {
+        format!("{:.3}", e.mean)
+    }
+}
+
+/// One markdown table per scenario; the best mean reward per step is in bold.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let mut scenarios: Vec<&str> = Vec::new();
+    for r in rows {
+        if !scenarios.contains(&r.scenario.as_str()) {
+            scenarios.push(&r.scenario);
+        }
+    }
+    for s in scenarios {
+        let group: Vec<&Row> = rows.iter().filter(|r| r.scenario == s).collect();
+        let best = group.iter().map(|r| r.estimates[0].mean).fold(f64::NEG_INFINITY, f64::max);
+        out.push_str(&format!("### {s}\n\n| policy | seeds |"));
+        for (_, header, _) in METRICS {
+            out.push_str(&format!(" {header} |"));
+        }
+        out.push_str("\n| --- | --- |");
+        out.push_str(&" --- |".repeat(METRICS.len()));
+        out.push('\n');
+        for r in group {
+            out.push_str(&format!("| `{}` | {} |", r.policy, r.seeds));
+            for (i, e) in r.estimates.iter().enumerate() {
+                let c = cell(e);
+                if i == 0 && e.mean == best {
+                    out.push_str(&format!(" **{c}** |"));
+                } else {
+                    out.push_str(&format!(" {c} |"));
+                }
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(policy: &str, seed: u64, reward: f64) -> RunResult {
+        let mut metrics = Totals::default();
+        metrics.rates.reward_per_step = reward;
+        RunResult {
+            scenario: "s".into(),
+            policy: policy.into(),
+            seed,
+            metrics,
+            curve: vec![],
+            wall_seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn rows_group_by_scenario_and_policy_with_hand_computed_intervals() {
+        let runs = [run("a", 1, 1.0), run("b", 1, 5.0), run("a", 2, 2.0), run("a", 3, 3.0)];
+        let rows = rows(&runs);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].policy.as_str(), rows[0].seeds), ("a", 3));
+        let e = rows[0].estimates[0];
+        assert_eq!(e.mean, 2.0);
+        assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-9);
+        assert!(rows[1].estimates[0].ci95.is_nan());
+        let md = markdown(&rows);
+        assert!(md.contains("| `a` | 3 | 2.000 ± 2.484 |"), "{md}");
+        assert!(md.contains("| `b` | 1 | **5.000** |"), "{md}");
+    }
+}

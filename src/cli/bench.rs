@@ -1,0 +1,91 @@
+//! `liveq bench`: runs the benchmark plan with a progress bar and writes the table (stdout,
+//! markdown, JSON) and the images.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::run::write_to;
+use super::{BenchArgs, CliError, load_scenario};
+use crate::bench::{self, BenchPlan, plot, table};
+use crate::scenario::{BUNDLED, Scenario};
+
+pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
+    let scenarios: Vec<Scenario> = if args.scenario.is_empty() {
+        BUNDLED.iter().map(|b| load_scenario(Some(b.name))).collect::<Result<_, _>>()?
+    } else {
+        args.scenario.iter().map(|s| load_scenario(Some(s))).collect::<Result<_, _>>()?
+    };
+    let known: Vec<&str> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
+    let policies: Vec<String> = if args.policies.is_empty() {
+        known.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.policies.iter().map(|p| p.trim().to_string()).collect()
+    };
+    if let Some(bad) = policies.iter().find(|p| !known.contains(&p.as_str())) {
+        return Err(CliError::Input(format!("unknown policy `{bad}` (known: {})", known.join(", "))));
+    }
+    if args.seeds == 0 || args.train_steps == 0 {
+        return Err(CliError::Input("--seeds and --train-steps must be at least 1".into()));
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let plan = BenchPlan {
+        scenarios,
+        policies,
+        seeds: args.seeds,
+        train_steps: args.train_steps,
+        eval_steps: args.eval_steps,
+        threads,
+    };
+    let total = plan.scenarios.len() * plan.policies.len() * plan.seeds as usize;
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template("bench [{bar:30}] {pos}/{len} runs, eta {eta}  {msg}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let progress = |done: usize, _total: usize, label: &str| {
+        if let Some(bar) = &bar {
+            bar.set_position(done as u64);
+            bar.set_message(format!("done: {label}"));
+        }
+    };
+    let factory = |name: &str, s: &Scenario, seed: u64| crate::worker::build_policy(name, s, seed).ok_or_else(|| format!("unknown policy `{name}`"));
+    let runs = bench::run(&plan, &factory, &progress).map_err(CliError::Run)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let rows = table::rows(&runs);
+    let md = table::markdown(&rows);
+    let stdout_taken = args.json.as_deref() == Some("-") || args.markdown.as_deref() == Some("-");
+    if !args.quiet && !stdout_taken {
+        print!("{md}");
+    }
+    if let Some(path) = &args.markdown {
+        write_to(path, "markdown", &md)?;
+    }
+    if let Some(path) = &args.json {
+        let value = serde_json::json!({
+            "train_steps": plan.train_steps,
+            "eval_steps": plan.eval_steps,
+            "seeds": plan.seeds,
+            "table": rows,
+            "runs": runs,
+        });
+        let mut text = serde_json::to_string_pretty(&value).expect("JSON of plain data");
+        text.push('\n');
+        write_to(path, "JSON", &text)?;
+    }
+    if let Some(dir) = &args.plot {
+        let written = plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?;
+        if !args.quiet {
+            eprintln!("wrote {} images into {}", written.len(), dir.display());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! `liveq bench` end to end on a tiny scenario: JSON, markdown and images are written and
+//! well formed, and every bundled scenario passes `liveq check`.
+
+use std::process::Command;
+
+fn liveq(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_liveq"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run liveq")
+}
+
+#[test]
+fn bench_on_a_tiny_scenario_writes_json_markdown_and_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let md = dir.path().join("bench.md");
+    let plots = dir.path().join("plots");
+    let out = liveq(&[
+        "bench",
+        "--scenario",
+        "tests/fixtures/valid/night_gap.toml",
+        "--policies",
+        "random,popular",
+        "--seeds",
+        "2",
+        "--train-steps",
+        "4000",
+        "--eval-steps",
+        "2000",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+        "--plot",
+        plots.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["runs"].as_array().unwrap().len(), 4);
+    let table = v["table"].as_array().unwrap();
+    assert_eq!(table.len(), 2);
+    for row in table {
+        assert_eq!(row["seeds"], 2);
+        let m = &row["metrics"]["reward_per_step"];
+        assert!(m["mean"].as_f64().unwrap() >= 0.0);
+        assert!(m["ci95"].as_f64().unwrap() >= 0.0);
+    }
+    // The two seeds of a policy differ (different worlds), so each interval is wider than zero.
+    let seeds: Vec<u64> = v["runs"].as_array().unwrap().iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+    assert!(seeds.contains(&42) && seeds.contains(&43), "{seeds:?}");
+
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("### night_gap"), "{text}");
+    assert!(text.contains("| `random` | 2 |") && text.contains("| `popular` | 2 |"), "{text}");
+
+    for name in ["night_gap-learning.svg", "night_gap-comparison.svg"] {
+        let svg = std::fs::read_to_string(plots.join(name)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{name}");
+        assert!(svg.contains("random") && svg.contains("popular"), "{name} has no legend");
+    }
+}
+
+#[test]
+fn bench_refuses_an_unknown_policy_with_exit_2() {
+    let out = liveq(&["bench", "--policies", "random,nope", "--seeds", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+}
+
+#[test]
+fn every_bundled_scenario_passes_check() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7, "{files:?}");
+    let mut args = vec!["check"];
+    args.extend(files.iter().map(|s| s.as_str()));
+    let out = liveq(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
