@@ -67,30 +67,33 @@ pub enum Status {
 
 /// Scalar state of a viewer (the per-topic vectors live in flat arrays in [`World`]).
 #[derive(Debug, Clone)]
+#[repr(C, align(64))]
 pub struct ViewerState {
+    // The first 64 bytes hold what every step reads (the struct is cache-line aligned).
     pub status: Status,
     pub social: f64,
-    pub patience: f64,
-    /// Usual minute of the day to come online.
-    pub home_minute: f64,
-    pub satisfaction: f64,
+    pub fatigue_at: f64,
     /// Session minutes left.
     pub budget: f64,
-    pub interest_max: f32,
-    pub fatigue_at: f64,
-    pub taste_at: f64,
-    pub recent_at: f64,
-    pub session_start: f64,
-    pub session_steps: u32,
-    pub session_accepted: u32,
+    pub satisfaction: f64,
+    pub patience: f64,
     pub session_reward: f64,
+    pub interest_max: f32,
+    pub session_steps: u32,
+    // Read on accepted steps and at session boundaries.
+    pub recent_at: f64,
+    /// When the last watch began, and the primary topic of that stream (u16::MAX before any).
+    pub last_watch_at: f64,
+    pub last_topic: u16,
+    pub session_accepted: u32,
     pub sessions: u32,
+    /// Usual minute of the day to come online.
+    pub home_minute: f64,
+    pub taste_at: f64,
+    pub session_start: f64,
     pub last_visit_end: f64,
     pub days_since_last_visit: f64,
     pub last_active_day: u64,
-    /// Primary topic of the last stream watched (u16::MAX before any) and when that watch began.
-    pub last_topic: u16,
-    pub last_watch_at: f64,
 }
 
 /// A finished session, reported to metrics and to learning policies.
@@ -903,3 +906,4 @@ impl World {
         Ok(())
     }
 }
+
