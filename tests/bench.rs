@@ -37,9 +37,14 @@ fn bench_on_a_tiny_scenario_writes_json_markdown_and_images() {
         "--plot",
         plots.to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["runs"].as_array().unwrap().len(), 4);
     let table = v["table"].as_array().unwrap();
     assert_eq!(table.len(), 2);
@@ -50,17 +55,31 @@ fn bench_on_a_tiny_scenario_writes_json_markdown_and_images() {
         assert!(m["ci95"].as_f64().unwrap() >= 0.0);
     }
     // The two seeds of a policy differ (different worlds), so each interval is wider than zero.
-    let seeds: Vec<u64> = v["runs"].as_array().unwrap().iter().map(|r| r["seed"].as_u64().unwrap()).collect();
+    let seeds: Vec<u64> = v["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seed"].as_u64().unwrap())
+        .collect();
     assert!(seeds.contains(&42) && seeds.contains(&43), "{seeds:?}");
 
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(text.starts_with("### night_gap"), "{text}");
-    assert!(text.contains("| `random` | 2 |") && text.contains("| `popular` | 2 |"), "{text}");
+    assert!(
+        text.contains("| `random` | 2 |") && text.contains("| `popular` | 2 |"),
+        "{text}"
+    );
 
     for name in ["night_gap-learning.svg", "night_gap-comparison.svg"] {
         let svg = std::fs::read_to_string(plots.join(name)).unwrap();
-        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{name}");
-        assert!(svg.contains("random") && svg.contains("popular"), "{name} has no legend");
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{name}"
+        );
+        assert!(
+            svg.contains("random") && svg.contains("popular"),
+            "{name} has no legend"
+        );
     }
 }
 
@@ -84,5 +103,9 @@ fn every_bundled_scenario_passes_check() {
     let mut args = vec!["check"];
     args.extend(files.iter().map(|s| s.as_str()));
     let out = liveq(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -138,7 +138,12 @@ mod tests {
             let obs = world.observe();
             enc.encode(&obs, &mut state);
             StateEncoder::mask(&obs, &mut mask);
-            assert!(state.iter().all(|x| x.is_finite() && (-1.0..=3.0).contains(x)), "{state:?}");
+            assert!(
+                state
+                    .iter()
+                    .all(|x| x.is_finite() && (-1.0..=3.0).contains(x)),
+                "{state:?}"
+            );
             assert_eq!(mask.iter().filter(|m| **m).count(), obs.live.len());
             let choice = obs.live.first().copied();
             world.respond(choice).unwrap();
@@ -162,7 +167,10 @@ mod tests {
                 let age = obs.time.minutes() - obs.history.last_watch_at;
                 let expected = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
                 assert!((block[t as usize] - expected).abs() < 1e-6);
-                assert_eq!(block.iter().filter(|x| **x > 0.0).count(), usize::from(expected > 0.0));
+                assert_eq!(
+                    block.iter().filter(|x| **x > 0.0).count(),
+                    usize::from(expected > 0.0)
+                );
                 return;
             }
             let c = obs.live.first().copied();

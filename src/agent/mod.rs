@@ -7,16 +7,16 @@
 //! say they are oracles, and then only through [`OracleView`]. No terminal code here.
 
 mod bandit;
-mod encoder;
 mod baselines;
+mod encoder;
 mod oracle;
 
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView, random};
 
 pub use bandit::Bandit;
-pub use encoder::StateEncoder;
 pub use baselines::{Popular, RandomPolicy};
+pub use encoder::StateEncoder;
 pub use oracle::{MyopicOracle, QualityOracle};
 
 /// What came after a recommendation, for the same viewer.

@@ -46,7 +46,11 @@ pub struct RunResult {
 pub type Factory<'a> = &'a (dyn Fn(&str, &Scenario, u64) -> Result<Box<dyn Policy>, String> + Sync);
 
 /// Runs the plan; `progress(done, total, label)` is called as runs finish.
-pub fn run(plan: &BenchPlan, factory: Factory<'_>, progress: &(dyn Fn(usize, usize, &str) + Sync)) -> Result<Vec<RunResult>, String> {
+pub fn run(
+    plan: &BenchPlan,
+    factory: Factory<'_>,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> Result<Vec<RunResult>, String> {
     let mut jobs = Vec::new();
     for s in &plan.scenarios {
         for p in &plan.policies {
@@ -71,7 +75,11 @@ pub fn run(plan: &BenchPlan, factory: Factory<'_>, progress: &(dyn Fn(usize, usi
                     results.lock().expect("no panic holding the lock")[i] = Some(r);
                     let mut d = done.lock().expect("no panic holding the lock");
                     *d += 1;
-                    progress(*d, total, &format!("{} {} seed {seed}", scenario.name(), policy));
+                    progress(
+                        *d,
+                        total,
+                        &format!("{} {} seed {seed}", scenario.name(), policy),
+                    );
                 }
             });
         }
@@ -84,7 +92,13 @@ pub fn run(plan: &BenchPlan, factory: Factory<'_>, progress: &(dyn Fn(usize, usi
         .collect()
 }
 
-fn run_one(scenario: &Scenario, policy: &str, seed: u64, plan: &BenchPlan, factory: Factory<'_>) -> Result<RunResult, String> {
+fn run_one(
+    scenario: &Scenario,
+    policy: &str,
+    seed: u64,
+    plan: &BenchPlan,
+    factory: Factory<'_>,
+) -> Result<RunResult, String> {
     let built = factory(policy, scenario, seed)?;
     let run_plan = RunPlan {
         scenario: scenario.clone(),
@@ -106,7 +120,12 @@ fn run_one(scenario: &Scenario, policy: &str, seed: u64, plan: &BenchPlan, facto
     if let Some(e) = r.error {
         return Err(format!("{} {policy} seed {seed}: {e}", scenario.name()));
     }
-    let curve = r.train.rows.iter().map(|row| (row.step, row.rates.reward_per_step)).collect();
+    let curve = r
+        .train
+        .rows
+        .iter()
+        .map(|row| (row.step, row.rates.reward_per_step))
+        .collect();
     let wall = r.train.wall_seconds + r.eval.as_ref().map_or(0.0, |e| e.wall_seconds);
     let metrics = r.eval.map_or(r.train.totals, |e| e.totals);
     Ok(RunResult {

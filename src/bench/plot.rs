@@ -68,16 +68,29 @@ fn learning(path: &Path, scenario: &str, runs: &[RunResult]) -> Result<(), Strin
     let curves: Vec<(&str, Vec<(f64, f64)>)> = policies
         .iter()
         .map(|p| {
-            let group: Vec<&RunResult> = runs.iter().filter(|r| r.scenario == scenario && r.policy == *p).collect();
+            let group: Vec<&RunResult> = runs
+                .iter()
+                .filter(|r| r.scenario == scenario && r.policy == *p)
+                .collect();
             (*p, mean_curve(&group))
         })
         .collect();
-    let x_max = curves.iter().flat_map(|(_, c)| c.iter().map(|p| p.0)).fold(1.0, f64::max);
-    let y_max = curves.iter().flat_map(|(_, c)| c.iter().map(|p| p.1)).fold(0.1, f64::max) * 1.1;
+    let x_max = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let y_max = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|p| p.1))
+        .fold(0.1, f64::max)
+        * 1.1;
     let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{scenario}: reward per step while training"), ("sans-serif", 20))
+        .caption(
+            format!("{scenario}: reward per step while training"),
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
@@ -92,10 +105,15 @@ fn learning(path: &Path, scenario: &str, runs: &[RunResult]) -> Result<(), Strin
     for (i, (policy, curve)) in curves.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
         chart
-            .draw_series(LineSeries::new(curve.iter().copied(), colour.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                curve.iter().copied(),
+                colour.stroke_width(2),
+            ))
             .map_err(err)?
             .label(*policy)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()
@@ -120,7 +138,10 @@ fn comparison(path: &Path, scenario: &str, rows: &[&Row]) -> Result<(), String> 
     let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{scenario}: evaluation reward per step (mean, 95% CI)"), ("sans-serif", 20))
+        .caption(
+            format!("{scenario}: evaluation reward per step (mean, 95% CI)"),
+            ("sans-serif", 20),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
@@ -147,16 +168,25 @@ fn comparison(path: &Path, scenario: &str, rows: &[&Row]) -> Result<(), String> 
         let e = r.estimates[0];
         let x = i as f64;
         chart
-            .draw_series(std::iter::once(Rectangle::new([(x - 0.3, 0.0), (x + 0.3, e.mean)], colour.filled())))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(x - 0.3, 0.0), (x + 0.3, e.mean)],
+                colour.filled(),
+            )))
             .map_err(err)?;
         if e.ci95.is_finite() {
             let (lo, hi) = (e.mean - e.ci95, e.mean + e.ci95);
             chart
-                .draw_series(std::iter::once(PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(2))))
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, lo), (x, hi)],
+                    BLACK.stroke_width(2),
+                )))
                 .map_err(err)?;
             for y in [lo, hi] {
                 chart
-                    .draw_series(std::iter::once(PathElement::new(vec![(x - 0.1, y), (x + 0.1, y)], BLACK.stroke_width(2))))
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x - 0.1, y), (x + 0.1, y)],
+                        BLACK.stroke_width(2),
+                    )))
                     .map_err(err)?;
             }
         }

@@ -7,17 +7,32 @@ use super::RunResult;
 use crate::metrics::Totals;
 use crate::metrics::stats::mean_ci95;
 
-/// The metrics the table reports: (name, header, accessor).
-pub const METRICS: &[(&str, &str, fn(&Totals) -> f64)] = &[
-    ("reward_per_step", "reward/step", |t| t.rates.reward_per_step),
-    ("reward_per_session", "reward/session", |t| t.rates.mean_session_reward),
-    ("session_length", "session length", |t| t.rates.mean_session_length),
+/// A reported metric: its JSON name, its column header, and how to read it from run totals.
+pub type Metric = (&'static str, &'static str, fn(&Totals) -> f64);
+
+/// The metrics the table reports.
+pub const METRICS: &[Metric] = &[
+    ("reward_per_step", "reward/step", |t| {
+        t.rates.reward_per_step
+    }),
+    ("reward_per_session", "reward/session", |t| {
+        t.rates.mean_session_reward
+    }),
+    ("session_length", "session length", |t| {
+        t.rates.mean_session_length
+    }),
     ("return_rate", "return rate", |t| t.rates.return_rate),
     ("acceptance_rate", "acceptance", |t| t.rates.acceptance_rate),
     ("coverage", "coverage", |t| t.diversity.coverage),
-    ("topic_entropy", "topic entropy", |t| t.diversity.topic_entropy),
-    ("exposure_gini", "exposure Gini", |t| t.diversity.exposure_gini),
-    ("myopic_regret_per_step", "myopic regret", |t| t.rates.myopic_regret_per_step),
+    ("topic_entropy", "topic entropy", |t| {
+        t.diversity.topic_entropy
+    }),
+    ("exposure_gini", "exposure Gini", |t| {
+        t.diversity.exposure_gini
+    }),
+    ("myopic_regret_per_step", "myopic regret", |t| {
+        t.rates.myopic_regret_per_step
+    }),
 ];
 
 /// Mean and 95% CI half-width of one metric.
@@ -50,7 +65,10 @@ pub fn rows(runs: &[RunResult]) -> Vec<Row> {
     }
     keys.into_iter()
         .map(|(scenario, policy)| {
-            let group: Vec<&RunResult> = runs.iter().filter(|r| r.scenario == scenario && r.policy == policy).collect();
+            let group: Vec<&RunResult> = runs
+                .iter()
+                .filter(|r| r.scenario == scenario && r.policy == policy)
+                .collect();
             let estimates: Vec<Estimate> = METRICS
                 .iter()
                 .map(|(_, _, f)| {
@@ -63,11 +81,24 @@ pub fn rows(runs: &[RunResult]) -> Vec<Row> {
                 .iter()
                 .zip(&estimates)
                 .map(|((name, _, _), e)| {
-                    let ci = if e.ci95.is_finite() { serde_json::json!(e.ci95) } else { serde_json::Value::Null };
-                    (name.to_string(), serde_json::json!({ "mean": e.mean, "ci95": ci }))
+                    let ci = if e.ci95.is_finite() {
+                        serde_json::json!(e.ci95)
+                    } else {
+                        serde_json::Value::Null
+                    };
+                    (
+                        name.to_string(),
+                        serde_json::json!({ "mean": e.mean, "ci95": ci }),
+                    )
                 })
                 .collect();
-            Row { scenario, policy, seeds: group.len(), metrics, estimates }
+            Row {
+                scenario,
+                policy,
+                seeds: group.len(),
+                metrics,
+                estimates,
+            }
         })
         .collect()
 }
@@ -91,7 +122,10 @@ pub fn markdown(rows: &[Row]) -> String {
     }
     for s in scenarios {
         let group: Vec<&Row> = rows.iter().filter(|r| r.scenario == s).collect();
-        let best = group.iter().map(|r| r.estimates[0].mean).fold(f64::NEG_INFINITY, f64::max);
+        let best = group
+            .iter()
+            .map(|r| r.estimates[0].mean)
+            .fold(f64::NEG_INFINITY, f64::max);
         out.push_str(&format!("### {s}\n\n| policy | seeds |"));
         for (_, header, _) in METRICS {
             out.push_str(&format!(" {header} |"));
@@ -135,7 +169,12 @@ mod tests {
 
     #[test]
     fn rows_group_by_scenario_and_policy_with_hand_computed_intervals() {
-        let runs = [run("a", 1, 1.0), run("b", 1, 5.0), run("a", 2, 2.0), run("a", 3, 3.0)];
+        let runs = [
+            run("a", 1, 1.0),
+            run("b", 1, 5.0),
+            run("a", 2, 2.0),
+            run("a", 3, 3.0),
+        ];
         let rows = rows(&runs);
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].policy.as_str(), rows[0].seeds), ("a", 3));

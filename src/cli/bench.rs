@@ -12,9 +12,15 @@ use crate::scenario::{BUNDLED, Scenario};
 
 pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     let scenarios: Vec<Scenario> = if args.scenario.is_empty() {
-        BUNDLED.iter().map(|b| load_scenario(Some(b.name))).collect::<Result<_, _>>()?
+        BUNDLED
+            .iter()
+            .map(|b| load_scenario(Some(b.name)))
+            .collect::<Result<_, _>>()?
     } else {
-        args.scenario.iter().map(|s| load_scenario(Some(s))).collect::<Result<_, _>>()?
+        args.scenario
+            .iter()
+            .map(|s| load_scenario(Some(s)))
+            .collect::<Result<_, _>>()?
     };
     let known: Vec<&str> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
     let policies: Vec<String> = if args.policies.is_empty() {
@@ -23,10 +29,15 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         args.policies.iter().map(|p| p.trim().to_string()).collect()
     };
     if let Some(bad) = policies.iter().find(|p| !known.contains(&p.as_str())) {
-        return Err(CliError::Input(format!("unknown policy `{bad}` (known: {})", known.join(", "))));
+        return Err(CliError::Input(format!(
+            "unknown policy `{bad}` (known: {})",
+            known.join(", ")
+        )));
     }
     if args.seeds == 0 || args.train_steps == 0 {
-        return Err(CliError::Input("--seeds and --train-steps must be at least 1".into()));
+        return Err(CliError::Input(
+            "--seeds and --train-steps must be at least 1".into(),
+        ));
     }
     let threads = args
         .threads
@@ -55,7 +66,9 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             bar.set_message(format!("done: {label}"));
         }
     };
-    let factory = |name: &str, s: &Scenario, seed: u64| crate::worker::build_policy(name, s, seed).ok_or_else(|| format!("unknown policy `{name}`"));
+    let factory = |name: &str, s: &Scenario, seed: u64| {
+        crate::worker::build_policy(name, s, seed).ok_or_else(|| format!("unknown policy `{name}`"))
+    };
     let runs = bench::run(&plan, &factory, &progress).map_err(CliError::Run)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

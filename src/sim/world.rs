@@ -906,4 +906,3 @@ impl World {
         Ok(())
     }
 }
-
