@@ -179,6 +179,29 @@ struct Live {
 }
 
 impl Live {
+    fn new(plan: LivePlan, factory: PolicyFactory, tx: Sender<Snapshot>, paused: bool) -> Live {
+        Live {
+            speed: plan.speed,
+            paused,
+            factory,
+            rows_sent: 0,
+            open_reward: 0.0,
+            open_steps: 0,
+            rows_seen: 0,
+            events: Vec::new(),
+            pending: None,
+            dirty: true,
+            meter: RateMeter {
+                samples: VecDeque::new(),
+            },
+            pace_start: Instant::now(),
+            pace_done: 0,
+            tx,
+            gone: false,
+            plan,
+        }
+    }
+
     fn event(&mut self, engine: &Engine, kind: EventKind, text: String) {
         self.events.push(Event {
             step: engine.metrics().steps(),
@@ -410,26 +433,8 @@ fn live_loop(
     };
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
     engine.inspect_next();
-    let mut live = Live {
-        speed: plan.speed,
-        paused: plan.paused,
-        factory,
-        rows_sent: 0,
-        open_reward: 0.0,
-        open_steps: 0,
-        rows_seen: 0,
-        events: Vec::new(),
-        pending: None,
-        dirty: true,
-        meter: RateMeter {
-            samples: VecDeque::new(),
-        },
-        pace_start: Instant::now(),
-        pace_done: 0,
-        tx,
-        gone: false,
-        plan,
-    };
+    let paused = plan.paused;
+    let mut live = Live::new(plan, factory, tx, paused);
     let text = format!(
         "started: policy `{}` on scenario `{}` (seed {}), {} streamers, {} viewers",
         live.plan.policy,
@@ -475,26 +480,7 @@ pub fn scripted(
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
     engine.inspect_next();
     let (tx, _rx) = bounded(1);
-    let mut live = Live {
-        speed: plan.speed,
-        paused: true,
-        factory,
-        rows_sent: 0,
-        open_reward: 0.0,
-        open_steps: 0,
-        rows_seen: 0,
-        events: Vec::new(),
-        pending: None,
-        dirty: true,
-        meter: RateMeter {
-            samples: VecDeque::new(),
-        },
-        pace_start: Instant::now(),
-        pace_done: 0,
-        tx,
-        gone: false,
-        plan,
-    };
+    let mut live = Live::new(plan, factory, tx, true);
     let mut out = Vec::new();
     for step in 0..steps {
         for (_, c) in script.iter().filter(|(s, _)| *s == step) {
