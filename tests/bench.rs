@@ -1,15 +1,9 @@
 //! `liveq bench` end to end on a tiny scenario: JSON, markdown and images are written and
 //! well formed, and every bundled scenario passes `liveq check`.
 
-use std::process::Command;
+mod common;
 
-fn liveq(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_liveq"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run liveq")
-}
+use common::liveq;
 
 #[test]
 fn bench_on_a_tiny_scenario_writes_json_markdown_and_images() {

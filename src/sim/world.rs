@@ -176,7 +176,6 @@ pub struct World {
     daily_active: Vec<u32>,
     new_viewers: u64,
     new_streamers: u64,
-    organic_watches: u64,
     scratch: Vec<f32>,
 }
 
@@ -207,7 +206,6 @@ impl World {
             daily_active: Vec::new(),
             new_viewers: 0,
             new_streamers: 0,
-            organic_watches: 0,
             scratch: vec![0.0; k],
             p,
         };
@@ -477,14 +475,14 @@ impl World {
         let mut best_u = f64::NEG_INFINITY;
         for _ in 0..vp.organic_choices {
             let i = self.live[random::below(&mut self.rng_view, self.live.len())];
-            let u = response::utility(&self.p.response, &self.pair(v, i));
+            let x = self.pair(v, i);
+            let u = response::utility(&self.p.response, &x);
             if u > best_u {
                 best_u = u;
-                best = Some(i);
+                best = Some((i, x));
             }
         }
-        let Some(i) = best else { return false };
-        let x = self.pair(v, i);
+        let Some((i, x)) = best else { return false };
         if random::uniform(&mut self.rng_view) >= response::accept_probability(&self.p.response, &x)
         {
             return false;
@@ -500,7 +498,6 @@ impl World {
         self.streams[i as usize].viewers += 1;
         self.viewers[v as usize].status = Status::Watching(i);
         self.queue.push(wake, Kind::WatchEnd, v);
-        self.organic_watches += 1;
         true
     }
 
@@ -845,20 +842,9 @@ impl World {
     pub fn active_today(&self) -> u32 {
         self.active_today
     }
-    /// Viewers who are neither churned nor away.
-    pub fn online_viewers(&self) -> usize {
-        self.viewers
-            .iter()
-            .filter(|v| matches!(v.status, Status::Active | Status::Watching(_)))
-            .count()
-    }
     /// How many churned viewer slots were taken by new viewers, and streamer slots by new streamers.
     pub fn arrivals(&self) -> (u64, u64) {
         (self.new_viewers, self.new_streamers)
-    }
-    /// Watches viewers started by themselves, without a recommendation.
-    pub fn organic_watches(&self) -> u64 {
-        self.organic_watches
     }
     /// Replaces the reward weights (live tuning); later rewards use the new weights.
     pub fn set_reward_weights(&mut self, w: crate::scenario::RewardWeights) {
