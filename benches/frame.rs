@@ -21,7 +21,8 @@ fn main() {
         speed: Speed::Limited(10_000),
         paused: true,
     };
-    let snaps = scripted(plan, factory(), 200_000, 2_500, &[]).expect("a scripted run");
+    let snaps =
+        scripted(plan, factory(Default::default()), 200_000, 2_500, &[]).expect("a scripted run");
     let theme = Theme {
         color: true,
         ascii: false,

@@ -3,7 +3,7 @@
 //! of the session), samples myopic regret and feeds the metrics. The worker thread, the headless
 //! runner and the benchmark all step the world through this type.
 
-use crate::agent::{Mode, Next, Policy, Transition};
+use crate::agent::{Mode, Next, Policy, RandomPolicy, Transition};
 use crate::inspect::Decision;
 use crate::metrics::Metrics;
 use crate::scenario::Scenario;
@@ -222,15 +222,35 @@ impl Engine {
     }
 }
 
-/// The seed of the evaluation world for a run seeded with `seed`: fixed, different from the
-/// training world, and the same for every policy.
+/// The viewer seed of the evaluation world for a run seeded with `seed`: fixed, different
+/// from the training world's, and the same for every policy.
 pub fn eval_seed(seed: u64) -> u64 {
     use rand::Rng as _;
     random::stream(seed, 0xE7A1).next_u64()
 }
 
-/// Switches `policy` to evaluation mode on a fresh world seeded with [`eval_seed`].
+/// Simulated days the evaluation world runs under uniformly random recommendations before
+/// the evaluated policy takes over: viewers then have a history, streams have audiences and
+/// the clock is mid-week, as on a platform that has been running for a while (a newborn
+/// world, where nobody has watched anything yet, is a cold-start test, not an evaluation).
+pub const EVAL_WARMUP_DAYS: f64 = 3.0;
+
+/// Switches `policy` to evaluation mode on the training world's platform (same streamers and
+/// schedules) with a fresh, fixed stream of viewers seeded by [`eval_seed`], after
+/// [`EVAL_WARMUP_DAYS`] of seeded random recommendations; the warm-up is identical for every
+/// policy and is not measured.
 pub fn eval_engine(scenario: &Scenario, seed: u64, mut policy: Box<dyn Policy>) -> Engine {
     policy.set_mode(Mode::Eval);
-    Engine::new(scenario, eval_seed(seed), policy)
+    let viewers = eval_seed(seed);
+    let world = World::with_viewer_seed(scenario, seed, viewers);
+    let warm_policy = Box::new(RandomPolicy::new(random::stream(viewers, 0x3A4D)));
+    let mut warm = Engine::with_world(world, warm_policy);
+    let until = EVAL_WARMUP_DAYS * 24.0 * 60.0;
+    while warm.world.now().minutes() < until {
+        if warm.step().is_err() {
+            break; // an empty world: evaluation will report it
+        }
+    }
+    warm.flush_session_ends();
+    Engine::with_world(warm.world, policy)
 }

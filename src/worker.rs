@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 
-use crate::agent::{self, Policy};
+use crate::agent::Policy;
 use crate::engine::{self, Engine, EngineError};
 use crate::metrics::{Totals, WindowRow};
 use crate::scenario::Scenario;
@@ -40,6 +40,8 @@ pub struct RunPlan {
     pub seed: u64,
     pub train_steps: u64,
     pub eval_steps: u64,
+    /// Save the policy's checkpoint here after training (learners only).
+    pub save: Option<std::path::PathBuf>,
 }
 
 /// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
@@ -109,8 +111,22 @@ pub struct RunReport {
     pub seed: u64,
     pub train: PhaseReport,
     pub eval: Option<PhaseReport>,
+    /// The learner's figures at the end of training (None for policies that do not learn values).
+    pub learner: Option<LearnerReport>,
+    /// Where the policy computed (`cpu`, or the learner's device).
+    pub device: String,
     /// Set when the run stopped early because of a failure.
     pub error: Option<String>,
+}
+
+/// What a learner reports at the end of training.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LearnerReport {
+    pub updates: u64,
+    pub updates_per_second: f64,
+    pub td_loss: Option<f64>,
+    pub mean_q: Option<f64>,
+    pub epsilon: Option<f64>,
 }
 
 /// Messages from the worker.
@@ -158,11 +174,6 @@ impl Worker {
                 .unwrap_or_else(|| "worker thread panicked".into())
         })
     }
-}
-
-/// Builds a policy by name (baselines; the learner arrives with its own issue).
-pub fn build_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn Policy>> {
-    agent::make_policy(name, scenario, seed)
 }
 
 /// Runs one phase; returns the engine and whether a Stop was received.
@@ -259,6 +270,21 @@ fn run_plan(
     );
     let train = phase_report(&engine, wall);
     let mut error = result.err().map(|e| e.to_string());
+    let device = engine.policy().device();
+    let learner = engine.policy().stats().map(|s| LearnerReport {
+        updates: s.updates,
+        updates_per_second: if wall > 0.0 {
+            s.updates as f64 / wall
+        } else {
+            0.0
+        },
+        td_loss: s.td_loss,
+        mean_q: s.mean_q,
+        epsilon: s.epsilon,
+    });
+    if let (None, Some(path)) = (&error, &plan.save) {
+        error = engine.policy().save_checkpoint(path).err();
+    }
     let mut eval = None;
     if error.is_none() && !stopped && plan.eval_steps > 0 {
         let mut e = engine::eval_engine(&plan.scenario, plan.seed, engine.into_policy());
@@ -272,6 +298,8 @@ fn run_plan(
         seed: plan.seed,
         train,
         eval,
+        learner,
+        device,
         error,
     }
 }

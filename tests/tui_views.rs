@@ -37,7 +37,14 @@ fn snapshots(policy: &str) -> Vec<Snapshot> {
             value: 8.0,
         },
     )];
-    scripted(plan(policy), factory(), 60_000, 2_500, &script).expect("a scripted run")
+    scripted(
+        plan(policy),
+        factory(Default::default()),
+        60_000,
+        2_500,
+        &script,
+    )
+    .expect("a scripted run")
 }
 
 fn app_from(snaps: Vec<Snapshot>, theme: Theme) -> App {

@@ -225,3 +225,41 @@ fn every_choice_is_followed_by_its_transition() {
 fn scenario_viewers() -> usize {
     Scenario::builtin_default().num_viewers()
 }
+
+/// Evaluation meets new viewers on the same platform: the streamers (and so a learner's
+/// action slots) are those of the training world, the viewers are not, and the evaluation
+/// world starts warmed up, identically for every policy.
+#[test]
+fn the_evaluation_world_keeps_the_streamers_and_changes_the_viewers() {
+    let scenario = Scenario::builtin_default();
+    let train = World::new(&scenario, 7);
+    let eval = World::with_viewer_seed(&scenario, 7, liveq::engine::eval_seed(7));
+    let topics = |w: &World| w.streams().iter().map(|s| s.topic).collect::<Vec<_>>();
+    assert_eq!(topics(&train), topics(&eval));
+    let mut a = World::new(&scenario, 7);
+    let mut b = World::with_viewer_seed(&scenario, 7, liveq::engine::eval_seed(7));
+    let first: Vec<u32> = (0..20).map(|_| step_first(&mut a)).collect();
+    let other: Vec<u32> = (0..20).map(|_| step_first(&mut b)).collect();
+    assert_ne!(
+        first, other,
+        "the same viewers arrived in the evaluation world"
+    );
+
+    let run = |policy: &str| {
+        let p = make_policy(policy, &scenario, 7).unwrap();
+        let e = liveq::engine::eval_engine(&scenario, 7, p);
+        let days = e.world().now().minutes() / (24.0 * 60.0);
+        (days, e.world().active_today(), e.metrics().steps())
+    };
+    let (days, active, steps) = run("random");
+    assert!(days >= liveq::engine::EVAL_WARMUP_DAYS, "{days}");
+    assert_eq!(steps, 0, "the warm-up is not measured");
+    assert_eq!(run("myopic-oracle"), (days, active, steps));
+}
+
+fn step_first(w: &mut World) -> u32 {
+    let v = w.next_decision().expect("viewers");
+    let first = w.observe().live.first().copied();
+    w.respond(first).unwrap();
+    v
+}

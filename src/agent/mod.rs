@@ -8,6 +8,8 @@
 
 mod bandit;
 mod baselines;
+pub mod dqn;
+mod dqn_policy;
 mod encoder;
 mod oracle;
 
@@ -16,6 +18,7 @@ use crate::sim::{Observation, OracleView, random};
 
 pub use bandit::Bandit;
 pub use baselines::{Popular, RandomPolicy};
+pub use dqn_policy::DqnPolicy;
 pub use encoder::StateEncoder;
 pub use oracle::{MyopicOracle, QualityOracle};
 
@@ -106,6 +109,11 @@ pub trait Policy: Send {
         ))
     }
 
+    /// Messages for the user since the last call (e.g. a learner that rolled back after a NaN).
+    fn take_messages(&mut self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Saves a checkpoint to `path`; an Err says why not (baselines cannot).
     fn save_checkpoint(&self, _path: &std::path::Path) -> Result<(), String> {
         Err(format!(
@@ -168,6 +176,10 @@ impl HyperInfo {
 
 /// The policies `make_policy` knows, with a line about each.
 pub const POLICIES: &[(&str, &str)] = &[
+    (
+        "dqn",
+        "Deep Q-Network: learns long-run value per streamer slot from what it observes",
+    ),
     ("random", "uniformly random among live streams"),
     ("popular", "the live stream with the most viewers right now"),
     (
@@ -213,4 +225,43 @@ pub(crate) fn argmax_by(candidates: &[u32], mut score: impl FnMut(u32) -> f64) -
         }
     }
     best
+}
+
+/// How to build the learner: the device it trains on and an optional checkpoint to start from.
+#[derive(Debug, Clone, Default)]
+pub struct LearnerOptions {
+    /// None: resolve `auto` when the learner is built.
+    pub device: Option<dqn::ResolvedDevice>,
+    pub load: Option<std::path::PathBuf>,
+}
+
+/// Builds any policy by name: the baselines of [`make_policy`], and `dqn` with `options`.
+pub fn build_policy(
+    name: &str,
+    scenario: &Scenario,
+    seed: u64,
+    options: &LearnerOptions,
+) -> Result<Box<dyn Policy>, String> {
+    if name == "dqn" {
+        let device = match &options.device {
+            Some(d) => d.clone(),
+            None => dqn::DeviceChoice::Auto
+                .resolve()
+                .map_err(|e| e.to_string())?,
+        };
+        let mut policy = DqnPolicy::new(scenario, seed, device)?;
+        if let Some(path) = &options.load {
+            policy.load(path)?;
+        }
+        return Ok(Box::new(policy));
+    }
+    if options.load.is_some() {
+        return Err(format!(
+            "policy `{name}` cannot load a checkpoint (only `dqn` can)"
+        ));
+    }
+    make_policy(name, scenario, seed).ok_or_else(|| {
+        let known: Vec<_> = POLICIES.iter().map(|(n, _)| *n).collect();
+        format!("unknown policy `{name}` (known: {})", known.join(", "))
+    })
 }

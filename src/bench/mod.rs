@@ -106,6 +106,7 @@ fn run_one(
         seed,
         train_steps: plan.train_steps,
         eval_steps: plan.eval_steps,
+        save: None,
     };
     let worker = Worker::spawn(run_plan, built);
     let mut report = None;

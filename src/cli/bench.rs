@@ -66,9 +66,9 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             bar.set_message(format!("done: {label}"));
         }
     };
-    let factory = |name: &str, s: &Scenario, seed: u64| {
-        crate::worker::build_policy(name, s, seed).ok_or_else(|| format!("unknown policy `{name}`"))
-    };
+    let learner = super::learner_options(&args.device, plan.policies.iter().any(|p| p == "dqn"))?;
+    let factory =
+        |name: &str, s: &Scenario, seed: u64| crate::agent::build_policy(name, s, seed, &learner);
     let runs = bench::run(&plan, &factory, &progress).map_err(CliError::Run)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -34,6 +34,9 @@ pub struct DashboardArgs {
     /// Dashboard: the policy to watch (see `liveq policies`).
     #[arg(long = "policy", id = "dashboard_policy", value_name = "NAME", default_value = crate::tui::DEFAULT_POLICY)]
     pub policy: String,
+    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu (auto = wgpu on a real GPU, else flex).
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: String,
     /// Dashboard: plain ASCII (no Braille, no box drawing); automatic when the locale is not UTF-8.
     #[arg(long)]
     pub ascii: bool,
@@ -81,6 +84,15 @@ pub struct RunArgs {
     /// Write the windowed series as CSV to PATH (`-` for stdout).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<String>,
+    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu (auto = wgpu on a real GPU, else flex).
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: String,
+    /// Save the learner's checkpoint to PATH after training (written atomically).
+    #[arg(long, value_name = "PATH")]
+    pub save: Option<PathBuf>,
+    /// Start the learner from the checkpoint at PATH.
+    #[arg(long, value_name = "PATH")]
+    pub load: Option<PathBuf>,
     /// No progress bar and no text summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -103,6 +115,9 @@ pub struct BenchArgs {
     /// Evaluation steps per run, on the seeded evaluation world shared by all policies.
     #[arg(long, default_value_t = 50_000)]
     pub eval_steps: u64,
+    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu.
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: String,
     /// Runs at the same time (default: the number of cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -138,6 +153,28 @@ impl CliError {
             CliError::Run(_) => 1,
         }
     }
+}
+
+/// Resolves `--device` when `needed` (a learner will run), before any screen is taken over:
+/// the wgpu probe may print driver messages.
+pub fn learner_options(
+    device: &str,
+    needed: bool,
+) -> Result<crate::agent::LearnerOptions, CliError> {
+    use crate::agent::dqn::DeviceChoice;
+    let choice: DeviceChoice = device
+        .parse()
+        .map_err(|e| CliError::Input(format!("--device: {e}")))?;
+    if !needed {
+        return Ok(Default::default());
+    }
+    let resolved = choice
+        .resolve()
+        .map_err(|e| CliError::Input(format!("--device {device}: {e}")))?;
+    Ok(crate::agent::LearnerOptions {
+        device: Some(resolved),
+        load: None,
+    })
 }
 
 /// Loads the scenario named by `--scenario`, or the built-in default.
@@ -200,12 +237,14 @@ pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
             "the dashboard needs a terminal; for scripts use `liveq run` (see --help)".into(),
         ));
     }
+    let learner = learner_options(&args.device, args.policy == "dqn")?;
     crate::tui::run(crate::tui::Options {
         scenario,
         policy: args.policy.clone(),
         seed: args.seed,
         theme: crate::tui::theme::Theme::detect(args.ascii),
         speed: crate::tui::DEFAULT_SPEED,
+        learner,
     })
     .map_err(CliError::Run)
 }

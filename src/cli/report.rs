@@ -22,13 +22,25 @@ fn phase_json(p: &PhaseReport) -> Value {
     .expect("plain data serialises")
 }
 
-/// The run as one JSON object: scenario, policy, seed, the training phase's metrics at the top
-/// level, and `eval` with the same metrics for the evaluation phase when there was one.
+/// The run as one JSON object: scenario, policy, seed, the learner's figures (`device`,
+/// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`; zero or null for a policy
+/// that does not learn values), the training phase's metrics at the top level, and `eval` with
+/// the same metrics for the evaluation phase when there was one.
 pub fn to_json(r: &RunReport) -> Value {
     let mut obj = Map::new();
     obj.insert("scenario".into(), r.scenario.clone().into());
     obj.insert("policy".into(), r.policy.clone().into());
     obj.insert("seed".into(), r.seed.into());
+    obj.insert("device".into(), r.device.clone().into());
+    let l = r.learner.as_ref();
+    obj.insert("updates".into(), l.map_or(0, |l| l.updates).into());
+    obj.insert(
+        "updates_per_second".into(),
+        l.map_or(0.0, |l| l.updates_per_second).into(),
+    );
+    obj.insert("td_loss".into(), l.and_then(|l| l.td_loss).into());
+    obj.insert("mean_q".into(), l.and_then(|l| l.mean_q).into());
+    obj.insert("epsilon".into(), l.and_then(|l| l.epsilon).into());
     if let Value::Object(train) = phase_json(&r.train) {
         obj.extend(train);
     }
@@ -122,10 +134,21 @@ fn phase_text(name: &str, p: &PhaseReport) -> String {
 /// A readable summary of the run.
 pub fn to_text(r: &RunReport) -> String {
     let mut s = format!(
-        "liveq run: scenario {}, policy {}, seed {}\n",
-        r.scenario, r.policy, r.seed
+        "liveq run: scenario {}, policy {}, seed {}, device {}\n",
+        r.scenario, r.policy, r.seed, r.device
     );
     s.push_str(&phase_text("train", &r.train));
+    if let Some(l) = &r.learner {
+        let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
+        s.push_str(&format!(
+            "  learner       {} updates ({:.0}/s), TD loss {}, mean Q {}, epsilon {}\n",
+            l.updates,
+            l.updates_per_second,
+            opt(l.td_loss),
+            opt(l.mean_q),
+            opt(l.epsilon)
+        ));
+    }
     if let Some(e) = &r.eval {
         s.push_str(&phase_text("eval ", e));
     }

@@ -6,29 +6,32 @@ use std::io::{IsTerminal, Write};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, RunArgs, load_scenario, report};
-use crate::worker::{Phase, RunPlan, RunReport, Update, Worker, build_policy};
+use crate::worker::{Phase, RunPlan, RunReport, Update, Worker};
 
 /// Runs the plan described by the arguments and returns the report.
 pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
     let scenario = load_scenario(args.scenario.as_deref())?;
     let seed = args.seed.unwrap_or_else(|| scenario.seed());
-    let policy = build_policy(&args.policy, &scenario, seed).ok_or_else(|| {
-        let known: Vec<_> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
-        CliError::Input(format!(
-            "unknown policy `{}` (known: {})",
-            args.policy,
-            known.join(", ")
-        ))
-    })?;
     if args.steps == 0 {
         return Err(CliError::Input("--steps must be at least 1".into()));
     }
+    let mut learner = super::learner_options(&args.device, args.policy == "dqn")?;
+    learner.load = args.load.clone();
+    if args.save.is_some() && args.policy != "dqn" {
+        return Err(CliError::Input(format!(
+            "--save: policy `{}` has nothing to save (only `dqn` writes checkpoints)",
+            args.policy
+        )));
+    }
+    let policy = crate::agent::build_policy(&args.policy, &scenario, seed, &learner)
+        .map_err(CliError::Input)?;
     let plan = RunPlan {
         scenario,
         policy: args.policy.clone(),
         seed,
         train_steps: args.steps,
         eval_steps: args.eval_steps,
+        save: args.save.clone(),
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(plan.train_steps);

@@ -4,12 +4,14 @@
 //!
 //! This module knows nothing of the simulator's internals, the agents or the terminal.
 
+pub mod agent;
 mod locate;
 pub mod params;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use agent::DqnConfig;
 pub use params::*;
 pub use validate::{MAX_STREAMERS, MAX_TOPICS, MAX_VIEWERS, Problem};
 

@@ -18,6 +18,8 @@ pub struct RawScenario {
     pub reward: RewardWeights,
     pub metrics: MetricParams,
     pub bandit: BanditParams,
+    /// `[agent]`: the DQN learner's hyperparameters.
+    pub agent: super::agent::DqnConfig,
 }
 
 /// `[scenario]`: name, one-line description and the default seed.

@@ -207,6 +207,12 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
         ),
     }
 
+    if let Err(errors) = raw.agent.validate() {
+        for (key, why) in errors {
+            c.fail(&format!("agent.{key}"), why);
+        }
+    }
+
     c.problems
 }
 

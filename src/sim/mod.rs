@@ -99,6 +99,3 @@ pub fn streamer_name(i: u32) -> String {
         r => format!("{base}{}", r + 1),
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -182,6 +182,14 @@ pub struct World {
 impl World {
     /// Builds the world of `scenario` with `seed`.
     pub fn new(scenario: &Scenario, seed: u64) -> World {
+        World::with_viewer_seed(scenario, seed, seed)
+    }
+
+    /// The platform of `World::new(scenario, seed)` — the same streamers, with the same
+    /// schedules — visited by another population of viewers, drawn (with their responses)
+    /// from `viewer_seed`. Evaluation runs here: a learner that knows the streamers by slot
+    /// meets viewers it has never seen.
+    pub fn with_viewer_seed(scenario: &Scenario, seed: u64, viewer_seed: u64) -> World {
         let p = scenario.params.clone();
         let k = p.topics.names.len();
         let n = p.streamers.count;
@@ -198,8 +206,8 @@ impl World {
             viewers: Vec::with_capacity(m),
             rng_pop: random::stream(seed, RNG_POPULATION),
             rng_sched: random::stream(seed, RNG_SCHEDULE),
-            rng_resp: random::stream(seed, RNG_RESPONSE),
-            rng_view: random::stream(seed, RNG_VIEWERS),
+            rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
+            rng_view: random::stream(viewer_seed, RNG_VIEWERS),
             pending: None,
             session_ends: Vec::with_capacity(64),
             active_today: 0,

@@ -32,17 +32,18 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, never, select};
 use crossterm::event::Event;
 
+use crate::agent::{LearnerOptions, build_policy};
 use crate::scenario::Scenario;
 use crate::worker::{
     EventKind, LivePlan, LiveWorker, PolicyFactory, REFERENCE_STEPS, Reference, Snapshot, Speed,
-    build_policy, spawn_references,
+    spawn_references,
 };
 use app::{App, Effect};
 use theme::Theme;
 
 /// The policy the dashboard runs when `--policy` is not given. (The learner becomes the
 /// default when it lands.)
-pub const DEFAULT_POLICY: &str = "bandit";
+pub const DEFAULT_POLICY: &str = "dqn";
 
 /// The speed the dashboard starts at.
 pub const DEFAULT_SPEED: Speed = Speed::Limited(10_000);
@@ -58,11 +59,13 @@ pub struct Options {
     pub seed: Option<u64>,
     pub theme: Theme,
     pub speed: Speed,
+    /// The learner's device (resolved before the screen is taken over).
+    pub learner: LearnerOptions,
 }
 
-/// The policies the dashboard builds.
-pub fn factory() -> PolicyFactory {
-    Arc::new(|name: &str, s: &Scenario, seed: u64| build_policy(name, s, seed))
+/// The policies the dashboard builds (the learner on the device resolved at start-up).
+pub fn factory(learner: LearnerOptions) -> PolicyFactory {
+    Arc::new(move |name: &str, s: &Scenario, seed: u64| build_policy(name, s, seed, &learner))
 }
 
 /// One run: its worker and the reference runs measured for it.
@@ -73,7 +76,13 @@ struct Session {
 }
 
 impl Session {
-    fn start(scenario: Scenario, policy: &str, seed: u64, speed: Speed) -> Session {
+    fn start(
+        scenario: Scenario,
+        policy: &str,
+        seed: u64,
+        speed: Speed,
+        factory: PolicyFactory,
+    ) -> Session {
         let references = spawn_references(scenario.clone(), seed, REFERENCE_STEPS);
         let worker = LiveWorker::spawn(
             LivePlan {
@@ -83,7 +92,7 @@ impl Session {
                 speed,
                 paused: false,
             },
-            factory(),
+            factory,
         );
         Session {
             snapshots: worker.snapshots.clone(),
@@ -148,6 +157,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         &opts.policy,
         seed_of(&opts.scenario),
         opts.speed,
+        factory(opts.learner.clone()),
     );
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -186,7 +196,7 @@ pub fn run(opts: Options) -> Result<(), String> {
                                     app.new_run();
                                     app.worker_error = None;
                                     let seed = seed_of(&s);
-                                    session = Session::start(*s, &opts.policy, seed, app.speed);
+                                    session = Session::start(*s, &opts.policy, seed, app.speed, factory(opts.learner.clone()));
                                 }
                                 Effect::Quit => {}
                             }

@@ -22,7 +22,8 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
 
 /// Builds a policy by name for a scenario and seed (None: unknown name). The worker calls it at
 /// start and on every reset.
-pub type PolicyFactory = Arc<dyn Fn(&str, &Scenario, u64) -> Option<Box<dyn Policy>> + Send + Sync>;
+pub type PolicyFactory =
+    Arc<dyn Fn(&str, &Scenario, u64) -> Result<Box<dyn Policy>, String> + Send + Sync>;
 
 /// What to run continuously.
 #[derive(Debug, Clone)]
@@ -234,6 +235,9 @@ impl Live {
     }
 
     fn snapshot(&mut self, engine: &mut Engine, error: Option<String>, finished: bool) -> Snapshot {
+        for message in engine.policy_mut().take_messages() {
+            self.event(engine, EventKind::Warning, message);
+        }
         let world = engine.world();
         let now = world.now();
         let streams = world.streams();
@@ -374,7 +378,7 @@ impl Live {
             }
             Command::ResetAgent => {
                 match (self.factory)(&self.plan.policy, &self.plan.scenario, self.plan.seed) {
-                    Some(p) => {
+                    Ok(p) => {
                         engine.replace_policy(p);
                         self.event(
                             engine,
@@ -385,11 +389,7 @@ impl Live {
                             ),
                         );
                     }
-                    None => self.event(
-                        engine,
-                        EventKind::Warning,
-                        "reset failed: cannot build the policy".into(),
-                    ),
+                    Err(e) => self.event(engine, EventKind::Warning, format!("reset failed: {e}")),
                 }
             }
             Command::SaveCheckpoint => {
@@ -419,17 +419,20 @@ fn live_loop(
     commands: Receiver<Command>,
     tx: Sender<Snapshot>,
 ) {
-    let Some(policy) = factory(&plan.policy, &plan.scenario, plan.seed) else {
-        let snap = Snapshot {
-            scenario: plan.scenario.name().to_string(),
-            policy: plan.policy.clone(),
-            error: Some(format!("unknown policy `{}`", plan.policy)),
-            finished: true,
-            merged: 1,
-            ..Snapshot::default()
-        };
-        let _ = tx.send(snap);
-        return;
+    let policy = match factory(&plan.policy, &plan.scenario, plan.seed) {
+        Ok(p) => p,
+        Err(e) => {
+            let snap = Snapshot {
+                scenario: plan.scenario.name().to_string(),
+                policy: plan.policy.clone(),
+                error: Some(e),
+                finished: true,
+                merged: 1,
+                ..Snapshot::default()
+            };
+            let _ = tx.send(snap);
+            return;
+        }
     };
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
     engine.inspect_next();
@@ -475,8 +478,7 @@ pub fn scripted(
     every: u64,
     script: &[(u64, Command)],
 ) -> Result<Vec<Snapshot>, String> {
-    let policy = factory(&plan.policy, &plan.scenario, plan.seed)
-        .ok_or_else(|| format!("unknown policy `{}`", plan.policy))?;
+    let policy = factory(&plan.policy, &plan.scenario, plan.seed)?;
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
     engine.inspect_next();
     let (tx, _rx) = bounded(1);
@@ -603,7 +605,10 @@ mod tests {
     use super::*;
 
     fn factory() -> PolicyFactory {
-        Arc::new(|name: &str, s: &Scenario, seed: u64| crate::agent::make_policy(name, s, seed))
+        Arc::new(|name: &str, s: &Scenario, seed: u64| {
+            crate::agent::make_policy(name, s, seed)
+                .ok_or_else(|| format!("unknown policy `{name}`"))
+        })
     }
 
     fn plan(paused: bool) -> LivePlan {
@@ -701,7 +706,7 @@ mod tests {
             }
         }
         let f: PolicyFactory =
-            Arc::new(|_: &str, _: &Scenario, _: u64| Some(Box::new(Boom) as Box<dyn Policy>));
+            Arc::new(|_: &str, _: &Scenario, _: u64| Ok(Box::new(Boom) as Box<dyn Policy>));
         let w = LiveWorker::spawn(plan(false), f);
         // The channel disconnects when the thread dies.
         while w.snapshots.recv_timeout(Duration::from_secs(10)).is_ok() {}

@@ -1,0 +1,3 @@
+//! The learner's hyperparameters are the scenario's `[agent]` section: see `scenario::agent`.
+
+pub use crate::scenario::agent::*;

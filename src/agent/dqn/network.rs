@@ -1,0 +1,190 @@
+//! The Q-network: a ReLU MLP from `input_dim` to `num_actions` with configurable hidden
+//! widths and an optional dueling head (Q = V + A − mean(A)), as a burn 0.22 [`Module`].
+//! Weights are initialised from the learner's seeded RNG (PyTorch's `nn.Linear` scheme), so
+//! a learner is reproducible for a given seed.
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::error::DqnError;
+use super::policy::CpuPolicy;
+
+/// The shape of a Q-network; a checkpoint only loads into an equal shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetShape {
+    /// State vector length.
+    pub input_dim: usize,
+    /// Number of actions.
+    pub num_actions: usize,
+    /// Hidden widths.
+    pub hidden: Vec<usize>,
+    /// Dueling head.
+    pub dueling: bool,
+}
+
+/// MLP Q-network.
+#[derive(Module, Debug)]
+pub struct QNetwork {
+    /// Hidden layers (each followed by ReLU).
+    pub hidden: Vec<Linear>,
+    /// Output layer: Q-values, or advantages when dueling.
+    pub head: Linear,
+    /// Dueling state-value layer (one output).
+    pub value: Option<Linear>,
+}
+
+fn init_linear<R: rand::Rng>(d_in: usize, d_out: usize, rng: &mut R, device: &Device) -> Linear {
+    let k = 1.0 / (d_in as f32).sqrt();
+    let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-k..k)).collect();
+    let b: Vec<f32> = (0..d_out).map(|_| rng.random_range(-k..k)).collect();
+    Linear {
+        weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
+        bias: Some(Param::from_data(TensorData::new(b, [d_out]), device)),
+    }
+}
+
+impl QNetwork {
+    /// A freshly initialised network on `device` (trainable when `device` is autodiff).
+    pub fn new<R: rand::Rng>(shape: &NetShape, rng: &mut R, device: &Device) -> Self {
+        let mut hidden = Vec::with_capacity(shape.hidden.len());
+        let mut d = shape.input_dim;
+        for &h in &shape.hidden {
+            hidden.push(init_linear(d, h, rng, device));
+            d = h;
+        }
+        let head = init_linear(d, shape.num_actions, rng, device);
+        let value = shape.dueling.then(|| init_linear(d, 1, rng, device));
+        Self {
+            hidden,
+            head,
+            value,
+        }
+    }
+
+    /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`.
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let mut h = x;
+        for l in &self.hidden {
+            h = relu(l.forward(h));
+        }
+        match &self.value {
+            None => self.head.forward(h),
+            Some(v) => {
+                let a = self.head.forward(h.clone());
+                let val = v.forward(h);
+                let mean = a.clone().mean_dim(1);
+                a - mean + val
+            }
+        }
+    }
+
+    /// The shape of this network.
+    pub fn shape(&self) -> NetShape {
+        let [input_dim, _] = self.hidden[0].weight.val().dims();
+        let [_, num_actions] = self.head.weight.val().dims();
+        NetShape {
+            input_dim,
+            num_actions,
+            hidden: self
+                .hidden
+                .iter()
+                .map(|l| l.weight.val().dims()[1])
+                .collect(),
+            dueling: self.value.is_some(),
+        }
+    }
+
+    /// All linear layers in a fixed order: hidden..., head, value.
+    pub fn linears(&self) -> Vec<&Linear> {
+        let mut v: Vec<&Linear> = self.hidden.iter().collect();
+        v.push(&self.head);
+        if let Some(l) = &self.value {
+            v.push(l);
+        }
+        v
+    }
+
+    /// Mutable linear layers, same order as [`Self::linears`].
+    pub fn linears_mut(&mut self) -> Vec<&mut Linear> {
+        let mut v: Vec<&mut Linear> = self.hidden.iter_mut().collect();
+        v.push(&mut self.head);
+        if let Some(l) = &mut self.value {
+            v.push(l);
+        }
+        v
+    }
+
+    /// Every parameter read back (one transaction), in [`param_shapes`] order
+    /// (w0, b0, w1, b1, …; weights row-major `[d_in, d_out]`).
+    pub fn to_host(&self) -> Result<Vec<Vec<f32>>, DqnError> {
+        let mut tx = Transaction::default();
+        for l in self.linears() {
+            tx = tx.register(l.weight.val().inner());
+            tx = tx.register(l.bias.as_ref().expect("bias").val().inner());
+        }
+        let data = tx
+            .try_execute()
+            .map_err(|e| DqnError::Backend(format!("reading weights: {e:?}")))?;
+        data.iter()
+            .map(|d| {
+                d.try_to_vec::<f32>()
+                    .map_err(|e| DqnError::Backend(format!("weights: {e:?}")))
+            })
+            .collect()
+    }
+
+    /// A network whose parameters are `params` (in [`param_shapes`] order) on `device`.
+    pub fn from_host(shape: &NetShape, params: &[Vec<f32>], device: &Device) -> Self {
+        let shapes = param_shapes(shape);
+        assert_eq!(params.len(), shapes.len());
+        let mut lin = Vec::with_capacity(shapes.len() / 2);
+        for i in 0..shapes.len() / 2 {
+            let ws = &shapes[2 * i];
+            lin.push(Linear {
+                weight: Param::from_data(
+                    TensorData::new(params[2 * i].clone(), [ws[0], ws[1]]),
+                    device,
+                ),
+                bias: Some(Param::from_data(
+                    TensorData::new(params[2 * i + 1].clone(), [ws[1]]),
+                    device,
+                )),
+            });
+        }
+        let value = if shape.dueling { lin.pop() } else { None };
+        let head = lin.pop().expect("head");
+        Self {
+            hidden: lin,
+            head,
+            value,
+        }
+    }
+
+    /// Read every weight back (one transaction) into a plain-Rust CPU policy.
+    pub fn to_cpu_policy(&self) -> Result<CpuPolicy, DqnError> {
+        Ok(CpuPolicy::from_host(&self.shape(), &self.to_host()?))
+    }
+}
+
+/// Shapes of the parameters in host order: for each linear layer (hidden…, head, value),
+/// `[d_in, d_out]` then `[d_out]`.
+pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
+    let mut v = Vec::new();
+    let mut d = shape.input_dim;
+    for &h in &shape.hidden {
+        v.push(vec![d, h]);
+        v.push(vec![h]);
+        d = h;
+    }
+    v.push(vec![d, shape.num_actions]);
+    v.push(vec![shape.num_actions]);
+    if shape.dueling {
+        v.push(vec![d, 1]);
+        v.push(vec![1]);
+    }
+    v
+}

@@ -1,0 +1,674 @@
+//! Experience replay: a flat ring buffer of n-step transitions (no per-transition tensors),
+//! uniform or proportional prioritized sampling (sum tree + min tree), and the per-episode
+//! n-step accumulator [`NStep`] for many interleaved episodes keyed by a `u64`.
+
+use std::collections::{HashMap, VecDeque};
+
+use rand::RngExt;
+
+/// Additive bias put on the Q-value of an unavailable action (masked max/argmax).
+pub const MASK_NEG: f32 = -1.0e9;
+/// ε of the priorities: p = (|δ| + ε)^α.
+pub const PRIORITY_EPS: f64 = 1e-6;
+
+/// Pack a boolean mask into bytes (bit i of byte i/8 = mask[i]).
+pub fn pack_mask(mask: &[bool], out: &mut [u8]) {
+    out.fill(0);
+    for (i, &m) in mask.iter().enumerate() {
+        if m {
+            out[i / 8] |= 1 << (i % 8);
+        }
+    }
+}
+
+/// Whether bit `i` of a packed mask is set.
+#[inline]
+pub fn mask_bit(packed: &[u8], i: usize) -> bool {
+    packed[i / 8] & (1 << (i % 8)) != 0
+}
+
+/// Sum tree with a companion min tree over `capacity` leaves (priorities, f64).
+#[derive(Debug, Clone)]
+pub struct SumTree {
+    cap: usize,
+    size: usize, // number of leaves (power of two >= cap)
+    sum: Vec<f64>,
+    min: Vec<f64>,
+}
+
+impl SumTree {
+    /// A tree with all priorities 0.
+    pub fn new(capacity: usize) -> Self {
+        let size = capacity.max(1).next_power_of_two();
+        Self {
+            cap: capacity,
+            size,
+            sum: vec![0.0; 2 * size],
+            min: vec![f64::INFINITY; 2 * size],
+        }
+    }
+
+    /// Number of leaves.
+    pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Set leaf `i` to priority `p` (>= 0).
+    pub fn set(&mut self, i: usize, p: f64) {
+        debug_assert!(i < self.cap);
+        let mut n = i + self.size;
+        self.sum[n] = p;
+        self.min[n] = p;
+        n /= 2;
+        while n >= 1 {
+            self.sum[n] = self.sum[2 * n] + self.sum[2 * n + 1];
+            self.min[n] = self.min[2 * n].min(self.min[2 * n + 1]);
+            n /= 2;
+        }
+    }
+
+    /// Priority of leaf `i`.
+    pub fn get(&self, i: usize) -> f64 {
+        self.sum[i + self.size]
+    }
+
+    /// Sum of all priorities.
+    pub fn total(&self) -> f64 {
+        self.sum[1]
+    }
+
+    /// Smallest priority among the leaves that were set.
+    pub fn min(&self) -> f64 {
+        self.min[1]
+    }
+
+    /// The leaf whose cumulative range contains `prefix` (0 <= prefix < total).
+    pub fn find(&self, mut prefix: f64) -> usize {
+        let mut n = 1;
+        while n < self.size {
+            let left = self.sum[2 * n];
+            if prefix < left || self.sum[2 * n + 1] <= 0.0 {
+                n *= 2;
+            } else {
+                prefix -= left;
+                n = 2 * n + 1;
+            }
+        }
+        (n - self.size).min(self.cap.saturating_sub(1))
+    }
+
+    /// Zero every leaf.
+    pub fn clear(&mut self) {
+        self.sum.fill(0.0);
+        self.min.fill(f64::INFINITY);
+    }
+}
+
+/// One sampled minibatch, in flat row-major buffers ready for one `TensorData` each.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    /// Rows.
+    pub size: usize,
+    /// `size * input_dim` states.
+    pub states: Vec<f32>,
+    /// `size * input_dim` next states (after n steps).
+    pub next_states: Vec<f32>,
+    /// `size * num_actions`: 0 for a valid next action, [`MASK_NEG`] for an invalid one.
+    pub next_mask_bias: Vec<f32>,
+    /// Actions taken.
+    pub actions: Vec<i64>,
+    /// n-step discounted rewards.
+    pub rewards: Vec<f32>,
+    /// Discount to apply to the bootstrap value (γ^k, 0 when terminal or no valid next action).
+    pub discounts: Vec<f32>,
+    /// Importance-sampling weights (1 for uniform replay).
+    pub weights: Vec<f32>,
+    /// Buffer slots of the rows (for priority updates).
+    pub indices: Vec<usize>,
+}
+
+/// Ring buffer of transitions with optional proportional prioritization.
+#[derive(Debug, Clone)]
+pub struct ReplayBuffer {
+    input_dim: usize,
+    num_actions: usize,
+    mask_bytes: usize,
+    capacity: usize,
+    len: usize,
+    pos: usize,
+    states: Vec<f32>,
+    next_states: Vec<f32>,
+    next_masks: Vec<u8>,
+    actions: Vec<u32>,
+    rewards: Vec<f32>,
+    discounts: Vec<f32>,
+    tree: Option<SumTree>,
+    alpha: f64,
+    max_priority: f64,
+}
+
+impl ReplayBuffer {
+    /// An empty buffer; `prioritized` enables the sum tree with exponent `alpha`.
+    pub fn new(
+        input_dim: usize,
+        num_actions: usize,
+        capacity: usize,
+        prioritized: bool,
+        alpha: f64,
+    ) -> Self {
+        let mask_bytes = num_actions.div_ceil(8);
+        Self {
+            input_dim,
+            num_actions,
+            mask_bytes,
+            capacity,
+            len: 0,
+            pos: 0,
+            // Grow lazily: a 10M-capacity buffer should not allocate up front.
+            states: Vec::new(),
+            next_states: Vec::new(),
+            next_masks: Vec::new(),
+            actions: Vec::new(),
+            rewards: Vec::new(),
+            discounts: Vec::new(),
+            tree: prioritized.then(|| SumTree::new(capacity)),
+            alpha,
+            max_priority: 1.0,
+        }
+    }
+
+    /// Stored transitions.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// No transitions stored.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Capacity in transitions.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether prioritized sampling is on.
+    pub fn is_prioritized(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    /// Forget every transition.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.pos = 0;
+        self.states.clear();
+        self.next_states.clear();
+        self.next_masks.clear();
+        self.actions.clear();
+        self.rewards.clear();
+        self.discounts.clear();
+        if let Some(t) = &mut self.tree {
+            t.clear();
+        }
+        self.max_priority = 1.0;
+    }
+
+    /// Store one (n-step) transition. A next state without any valid action is terminal:
+    /// its discount is stored as 0.
+    pub fn push(
+        &mut self,
+        state: &[f32],
+        action: usize,
+        reward: f32,
+        discount: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+    ) {
+        debug_assert_eq!(state.len(), self.input_dim);
+        debug_assert_eq!(next_state.len(), self.input_dim);
+        debug_assert_eq!(next_mask.len(), self.num_actions);
+        let discount = if next_mask.iter().any(|&m| m) {
+            discount
+        } else {
+            0.0
+        };
+        let d = self.input_dim;
+        let mb = self.mask_bytes;
+        let i = self.pos;
+        if i == self.actions.len() {
+            // Still growing.
+            self.states.extend_from_slice(state);
+            self.next_states.extend_from_slice(next_state);
+            let start = self.next_masks.len();
+            self.next_masks.resize(start + mb, 0);
+            pack_mask(next_mask, &mut self.next_masks[start..]);
+            self.actions.push(action as u32);
+            self.rewards.push(reward);
+            self.discounts.push(discount);
+        } else {
+            self.states[i * d..(i + 1) * d].copy_from_slice(state);
+            self.next_states[i * d..(i + 1) * d].copy_from_slice(next_state);
+            pack_mask(next_mask, &mut self.next_masks[i * mb..(i + 1) * mb]);
+            self.actions[i] = action as u32;
+            self.rewards[i] = reward;
+            self.discounts[i] = discount;
+        }
+        if let Some(t) = &mut self.tree {
+            t.set(i, self.max_priority);
+        }
+        self.pos = (self.pos + 1) % self.capacity;
+        self.len = (self.len + 1).min(self.capacity);
+    }
+
+    /// P(i) of prioritized sampling (uniform: 1/len).
+    pub fn probability(&self, i: usize) -> f64 {
+        match &self.tree {
+            Some(t) if t.total() > 0.0 => t.get(i) / t.total(),
+            _ => 1.0 / self.len.max(1) as f64,
+        }
+    }
+
+    /// Importance weight of slot `i`: (N·P(i))^-β / max_j (N·P(j))^-β.
+    pub fn importance_weight(&self, i: usize, beta: f64) -> f64 {
+        match &self.tree {
+            Some(t) if t.total() > 0.0 => {
+                let n = self.len as f64;
+                let w = (n * t.get(i) / t.total()).powf(-beta);
+                let w_max = (n * t.min() / t.total()).powf(-beta);
+                w / w_max
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// Sample `batch_size` rows into `out` (reusing its allocations). Prioritized replay uses
+    /// stratified proportional sampling and importance weights with exponent `beta`.
+    pub fn sample_into<R: rand::Rng>(
+        &self,
+        batch_size: usize,
+        beta: f64,
+        rng: &mut R,
+        out: &mut Batch,
+    ) {
+        assert!(self.len > 0, "sample from an empty replay buffer");
+        let d = self.input_dim;
+        let a = self.num_actions;
+        let mb = self.mask_bytes;
+        out.size = batch_size;
+        out.indices.clear();
+        out.weights.clear();
+        match &self.tree {
+            Some(t) if t.total() > 0.0 => {
+                let total = t.total();
+                let seg = total / batch_size as f64;
+                let n = self.len as f64;
+                let w_max = (n * t.min() / total).powf(-beta);
+                for k in 0..batch_size {
+                    let u: f64 = rng.random::<f64>();
+                    let prefix = ((k as f64 + u) * seg).min(total * (1.0 - 1e-12));
+                    let mut i = t.find(prefix);
+                    if i >= self.len || t.get(i) <= 0.0 {
+                        i = rng.random_range(0..self.len);
+                    }
+                    let w = (n * t.get(i) / total).powf(-beta) / w_max;
+                    out.indices.push(i);
+                    out.weights.push(w as f32);
+                }
+            }
+            _ => {
+                for _ in 0..batch_size {
+                    out.indices.push(rng.random_range(0..self.len));
+                    out.weights.push(1.0);
+                }
+            }
+        }
+        out.states.clear();
+        out.next_states.clear();
+        out.actions.clear();
+        out.rewards.clear();
+        out.discounts.clear();
+        out.next_mask_bias.clear();
+        out.next_mask_bias.resize(batch_size * a, 0.0);
+        for (row, &i) in out.indices.iter().enumerate() {
+            out.states
+                .extend_from_slice(&self.states[i * d..(i + 1) * d]);
+            out.next_states
+                .extend_from_slice(&self.next_states[i * d..(i + 1) * d]);
+            out.actions.push(self.actions[i] as i64);
+            out.rewards.push(self.rewards[i]);
+            out.discounts.push(self.discounts[i]);
+            let packed = &self.next_masks[i * mb..(i + 1) * mb];
+            let bias = &mut out.next_mask_bias[row * a..(row + 1) * a];
+            for (j, b) in bias.iter_mut().enumerate() {
+                if !mask_bit(packed, j) {
+                    *b = MASK_NEG;
+                }
+            }
+        }
+    }
+
+    /// Set the priorities of `indices` from TD errors: p = (|δ| + ε)^α.
+    pub fn update_priorities(&mut self, indices: &[usize], td_abs: &[f32]) {
+        let Some(t) = &mut self.tree else { return };
+        for (&i, &d) in indices.iter().zip(td_abs) {
+            let d = if d.is_finite() { d as f64 } else { 0.0 };
+            let p = (d.abs() + PRIORITY_EPS).powf(self.alpha);
+            t.set(i, p);
+            if p > self.max_priority {
+                self.max_priority = p;
+            }
+        }
+    }
+
+    /// Change α (new priorities only).
+    pub fn set_alpha(&mut self, alpha: f64) {
+        self.alpha = alpha;
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PendingStep {
+    state: Vec<f32>,
+    action: usize,
+    reward: f32,
+}
+
+/// A finished n-step transition, borrowed from the accumulator.
+#[derive(Debug)]
+pub struct NStepTransition<'a> {
+    /// State the first action was taken in.
+    pub state: &'a [f32],
+    /// The first action.
+    pub action: usize,
+    /// Σ_k γ^k r_k over the (up to n) steps.
+    pub reward: f32,
+    /// γ^n for a full window, 0 when the episode ended inside the window.
+    pub discount: f32,
+    /// State after the last step of the window.
+    pub next_state: &'a [f32],
+    /// Valid actions in `next_state`.
+    pub next_mask: &'a [bool],
+}
+
+/// n-step return accumulator for many interleaved episodes, keyed by a `u64` episode key
+/// (e.g. a viewer id). Each key keeps at most n-1 pending steps; the entry is dropped when
+/// its episode ends. At most `max_open_keys` keys are open at once: a transition for a new key
+/// beyond that is emitted as a one-step transition instead of being buffered.
+#[derive(Debug, Clone)]
+pub struct NStep {
+    n: usize,
+    max_open_keys: usize,
+    open: HashMap<u64, VecDeque<PendingStep>>,
+}
+
+impl NStep {
+    /// Default bound on simultaneously open episode keys.
+    pub const DEFAULT_MAX_OPEN_KEYS: usize = 1_000_000;
+
+    /// Accumulator for n-step returns.
+    pub fn new(n: usize) -> Self {
+        Self::with_max_open_keys(n, Self::DEFAULT_MAX_OPEN_KEYS)
+    }
+
+    /// Accumulator with an explicit bound on open keys.
+    pub fn with_max_open_keys(n: usize, max_open_keys: usize) -> Self {
+        Self {
+            n: n.max(1),
+            max_open_keys,
+            open: HashMap::new(),
+        }
+    }
+
+    /// n.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Episodes with pending steps.
+    pub fn open_keys(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Forget all pending steps.
+    pub fn clear(&mut self) {
+        self.open.clear();
+    }
+
+    /// Forget the pending steps of `key` (e.g. a viewer vanished without a terminal step).
+    pub fn drop_key(&mut self, key: u64) {
+        self.open.remove(&key);
+    }
+
+    /// Add one step of episode `key`; `emit` is called for every transition that completes.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        key: u64,
+        state: &[f32],
+        action: usize,
+        reward: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+        done: bool,
+        gamma: f64,
+        mut emit: impl FnMut(NStepTransition<'_>),
+    ) {
+        if self.n == 1 || (!self.open.contains_key(&key) && self.open.len() >= self.max_open_keys) {
+            emit(NStepTransition {
+                state,
+                action,
+                reward,
+                discount: if done { 0.0 } else { gamma as f32 },
+                next_state,
+                next_mask,
+            });
+            return;
+        }
+        let q = self.open.entry(key).or_default();
+        q.push_back(PendingStep {
+            state: state.to_vec(),
+            action,
+            reward,
+        });
+        let n = self.n;
+        if done {
+            while let Some(front) = q.front() {
+                let mut ret = 0.0f64;
+                let mut g = 1.0f64;
+                for s in q.iter() {
+                    ret += g * s.reward as f64;
+                    g *= gamma;
+                }
+                emit(NStepTransition {
+                    state: &front.state,
+                    action: front.action,
+                    reward: ret as f32,
+                    discount: 0.0,
+                    next_state,
+                    next_mask,
+                });
+                q.pop_front();
+            }
+            self.open.remove(&key);
+        } else if q.len() >= n {
+            let mut ret = 0.0f64;
+            let mut g = 1.0f64;
+            for s in q.iter() {
+                ret += g * s.reward as f64;
+                g *= gamma;
+            }
+            let front = q.front().expect("non-empty");
+            emit(NStepTransition {
+                state: &front.state,
+                action: front.action,
+                reward: ret as f32,
+                discount: g as f32,
+                next_state,
+                next_mask,
+            });
+            q.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    type Out = (Vec<f32>, usize, f32, f32, Vec<f32>);
+
+    #[allow(clippy::too_many_arguments)]
+    fn collect(
+        ns: &mut NStep,
+        key: u64,
+        s: f32,
+        a: usize,
+        r: f32,
+        done: bool,
+        gamma: f64,
+        out: &mut Vec<Out>,
+    ) {
+        ns.push(
+            key,
+            &[s],
+            a,
+            r,
+            &[s + 1.0],
+            &[true, true],
+            done,
+            gamma,
+            |t| {
+                out.push((
+                    t.state.to_vec(),
+                    t.action,
+                    t.reward,
+                    t.discount,
+                    t.next_state.to_vec(),
+                ))
+            },
+        );
+    }
+
+    #[test]
+    fn n_step_returns_by_hand_with_interleaved_keys_and_flush() {
+        let g = 0.5;
+        let mut ns = NStep::new(3);
+        let mut out = Vec::new();
+        // Key 1: states 0,1,2,3 rewards 1,2,3,4 (done at the 4th). Key 2 interleaved.
+        collect(&mut ns, 1, 0.0, 0, 1.0, false, g, &mut out);
+        collect(&mut ns, 2, 10.0, 1, 100.0, false, g, &mut out);
+        collect(&mut ns, 1, 1.0, 1, 2.0, false, g, &mut out);
+        collect(&mut ns, 2, 11.0, 0, 200.0, true, g, &mut out); // key 2 ends after 2 steps
+        assert_eq!(ns.open_keys(), 1);
+        collect(&mut ns, 1, 2.0, 0, 3.0, false, g, &mut out);
+        collect(&mut ns, 1, 3.0, 1, 4.0, true, g, &mut out);
+        assert_eq!(ns.open_keys(), 0);
+        let expect: Vec<Out> = vec![
+            // key 2 flush: from s=10: 100 + 0.5*200 = 200, terminal; from s=11: 200.
+            (vec![10.0], 1, 200.0, 0.0, vec![12.0]),
+            (vec![11.0], 0, 200.0, 0.0, vec![12.0]),
+            // key 1 full window from s=0: 1 + .5*2 + .25*3 = 2.75, discount .125, next s=3.
+            (vec![0.0], 0, 2.75, 0.125, vec![3.0]),
+            // key 1 done at s=3: from s=1: 2 + .5*3 + .25*4 = 4.5; s=2: 3 + 2 = 5; s=3: 4.
+            (vec![1.0], 1, 4.5, 0.0, vec![4.0]),
+            (vec![2.0], 0, 5.0, 0.0, vec![4.0]),
+            (vec![3.0], 1, 4.0, 0.0, vec![4.0]),
+        ];
+        assert_eq!(out, expect);
+    }
+
+    #[test]
+    fn one_step_and_key_bound() {
+        let mut ns = NStep::new(1);
+        let mut out = Vec::new();
+        collect(&mut ns, 7, 0.0, 0, 1.5, false, 0.9, &mut out);
+        assert_eq!(out, vec![(vec![0.0], 0, 1.5, 0.9f32, vec![1.0])]);
+        let mut ns = NStep::with_max_open_keys(3, 1);
+        let mut out = Vec::new();
+        collect(&mut ns, 1, 0.0, 0, 1.0, false, 0.9, &mut out);
+        assert!(out.is_empty());
+        collect(&mut ns, 2, 5.0, 0, 1.0, false, 0.9, &mut out); // over the bound: 1-step
+        assert_eq!(out.len(), 1);
+        assert_eq!(ns.open_keys(), 1);
+    }
+
+    #[test]
+    fn sum_tree_probabilities_and_weights_by_hand() {
+        let mut rb = ReplayBuffer::new(1, 2, 4, true, 1.0);
+        for i in 0..4 {
+            rb.push(&[i as f32], 0, 0.0, 0.9, &[0.0], &[true, false]);
+        }
+        // α = 1: p = |δ| + 1e-6. Priorities 1, 2, 3, 4 (total 10).
+        rb.update_priorities(&[0, 1, 2, 3], &[1.0, 2.0, 3.0, 4.0]);
+        let p: Vec<f64> = (0..4).map(|i| rb.probability(i)).collect();
+        for (i, want) in [0.1, 0.2, 0.3, 0.4].iter().enumerate() {
+            assert!((p[i] - want).abs() < 1e-6, "{p:?}");
+        }
+        // β = 0.5: w_i = (4 P_i)^-0.5 / (4 * 0.1)^-0.5 = sqrt(0.1 / P_i).
+        for (i, pi) in [0.1f64, 0.2, 0.3, 0.4].iter().enumerate() {
+            let want = (0.1 / pi).sqrt();
+            assert!((rb.importance_weight(i, 0.5) - want).abs() < 1e-6);
+        }
+        // The tree's prefix search.
+        let t = rb.tree.as_ref().unwrap();
+        assert_eq!(t.find(0.5), 0);
+        assert_eq!(t.find(1.5), 1);
+        assert_eq!(t.find(3.5), 2);
+        assert_eq!(t.find(9.9), 3);
+        // Empirical frequencies and the weights of a sampled batch.
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+        let mut counts = [0usize; 4];
+        let mut b = Batch::default();
+        for _ in 0..2000 {
+            rb.sample_into(10, 0.5, &mut rng, &mut b);
+            for (k, &i) in b.indices.iter().enumerate() {
+                counts[i] += 1;
+                let want = (0.1 / p[i]).sqrt() as f32;
+                assert!((b.weights[k] - want).abs() < 1e-5);
+            }
+        }
+        for (i, &c) in counts.iter().enumerate() {
+            let f = c as f64 / 20_000.0;
+            assert!((f - p[i]).abs() < 0.01, "slot {i}: {f} vs {}", p[i]);
+        }
+        // α = 0.5 on a fresh buffer: p = sqrt(|δ|).
+        let mut rb = ReplayBuffer::new(1, 2, 2, true, 0.5);
+        rb.push(&[0.0], 0, 0.0, 0.9, &[0.0], &[true, true]);
+        rb.push(&[0.0], 0, 0.0, 0.9, &[0.0], &[true, true]);
+        rb.update_priorities(&[0, 1], &[1.0, 9.0]);
+        assert!((rb.probability(0) - 0.25).abs() < 1e-6);
+        assert!((rb.probability(1) - 0.75).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ring_buffer_masks_and_terminal_discount() {
+        let mut rb = ReplayBuffer::new(2, 10, 3, false, 0.6);
+        let mut mask = [false; 10];
+        mask[9] = true;
+        mask[3] = true;
+        rb.push(&[1.0, 1.0], 3, 1.0, 0.9, &[2.0, 2.0], &mask);
+        rb.push(&[1.0, 1.0], 3, 1.0, 0.9, &[2.0, 2.0], &[false; 10]);
+        assert_eq!(rb.len(), 2);
+        for k in 0..5 {
+            rb.push(&[k as f32, 0.0], 9, 1.0, 0.9, &[2.0, 2.0], &mask);
+        }
+        assert_eq!(rb.len(), 3);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        let mut b = Batch::default();
+        rb.sample_into(16, 1.0, &mut rng, &mut b);
+        for row in 0..16 {
+            assert!(b.states[row * 2] >= 2.0); // only the last three pushes remain
+            for j in 0..10 {
+                let want = if j == 3 || j == 9 { 0.0 } else { MASK_NEG };
+                assert_eq!(b.next_mask_bias[row * 10 + j], want);
+            }
+        }
+        // A next state without a valid action is terminal.
+        let mut rb = ReplayBuffer::new(1, 2, 2, false, 0.6);
+        rb.push(&[0.0], 0, 1.0, 0.9, &[0.0], &[false, false]);
+        rb.sample_into(1, 1.0, &mut rng, &mut b);
+        assert_eq!(b.discounts[0], 0.0);
+    }
+}

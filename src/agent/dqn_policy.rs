@@ -1,0 +1,373 @@
+//! The DQN recommender as a [`Policy`]: encodes observations with the [`StateEncoder`], masks
+//! offline streams, keeps each viewer's last (state, mask, action) until that viewer's next
+//! decision or the end of its session, and hands the completed transition to the learner
+//! (`dqn`), keyed by viewer so that n-step returns follow one viewer's session.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::dqn::{DqnLearner, Hyper, ResolvedDevice};
+use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
+use crate::scenario::Scenario;
+use crate::sim::{Observation, OracleView};
+
+/// Q of the chosen action is measured on every n-th greedy or exploring choice (one extra
+/// forward pass of the acting network), for the dashboard's "Q of chosen actions".
+const CHOSEN_Q_EVERY: u64 = 16;
+
+/// A choice waiting for its consequences.
+struct Pending {
+    state: Vec<f32>,
+    mask: Vec<bool>,
+    action: u32,
+}
+
+pub struct DqnPolicy {
+    learner: DqnLearner,
+    encoder: StateEncoder,
+    mode: Mode,
+    pending: HashMap<u32, Pending>,
+    pool: Vec<Pending>,
+    state: Vec<f32>,
+    mask: Vec<bool>,
+    next_state: Vec<f32>,
+    next_mask: Vec<bool>,
+    q: Vec<f32>,
+    acts: u64,
+    chosen_q_sum: f64,
+    chosen_q_max: f64,
+    chosen_q_n: u64,
+    messages: Vec<String>,
+}
+
+impl DqnPolicy {
+    /// A fresh learner for `scenario`'s world, with the hyperparameters of its `[agent]` section.
+    pub fn new(scenario: &Scenario, seed: u64, device: ResolvedDevice) -> Result<Self, String> {
+        let encoder = StateEncoder::new(scenario.topics().len());
+        let actions = scenario.num_streamers();
+        let learner = DqnLearner::with_device(
+            encoder.dim(),
+            actions,
+            scenario.params.agent.clone(),
+            device,
+            seed,
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(DqnPolicy {
+            learner,
+            encoder,
+            mode: Mode::Train,
+            pending: HashMap::new(),
+            pool: Vec::new(),
+            state: vec![0.0; encoder.dim()],
+            mask: vec![false; actions],
+            next_state: vec![0.0; encoder.dim()],
+            next_mask: vec![false; actions],
+            q: vec![0.0; actions],
+            acts: 0,
+            chosen_q_sum: 0.0,
+            chosen_q_max: f64::NEG_INFINITY,
+            chosen_q_n: 0,
+            messages: Vec::new(),
+        })
+    }
+
+    /// Loads weights, optimizer state, hyperparameters and counters from a checkpoint.
+    pub fn load(&mut self, path: &Path) -> Result<(), String> {
+        self.learner
+            .load_checkpoint(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn learner(&self) -> &DqnLearner {
+        &self.learner
+    }
+
+    pub fn learner_mut(&mut self) -> &mut DqnLearner {
+        &mut self.learner
+    }
+
+    fn take_pending(&mut self) -> Pending {
+        self.pool.pop().unwrap_or_else(|| Pending {
+            state: vec![0.0; self.state.len()],
+            mask: vec![false; self.mask.len()],
+            action: 0,
+        })
+    }
+
+    fn collect_events(&mut self) {
+        for e in self.learner.take_events() {
+            let super::dqn::DqnEvent::RolledBack {
+                what,
+                update,
+                restored_update,
+            } = e;
+            self.messages.push(format!(
+                "non-finite {what} at update {update}: rolled back to the weights of update {restored_update}"
+            ));
+        }
+    }
+}
+
+/// The tunable hyperparameters: (name, min, max, step, log, help).
+const HYPERS: &[(&str, f64, f64, f64, bool, &str)] = &[
+    ("lr", 1e-6, 1e-1, 2.0, true, "Adam learning rate"),
+    (
+        "gamma",
+        0.0,
+        0.999,
+        0.01,
+        false,
+        "discount: how much the future counts",
+    ),
+    (
+        "eps_start",
+        0.0,
+        1.0,
+        0.05,
+        false,
+        "ε at the start of the schedule",
+    ),
+    (
+        "eps_end",
+        0.0,
+        1.0,
+        0.01,
+        false,
+        "ε at the end of the schedule",
+    ),
+    (
+        "eps_decay_steps",
+        0.0,
+        10_000_000.0,
+        2.0,
+        true,
+        "steps of the linear ε decay",
+    ),
+    (
+        "batch_size",
+        1.0,
+        4096.0,
+        2.0,
+        true,
+        "minibatch size of a gradient update",
+    ),
+    (
+        "target_update_period",
+        0.0,
+        1_000_000.0,
+        2.0,
+        true,
+        "hard target copy every N updates (0 = soft)",
+    ),
+    (
+        "tau",
+        0.0,
+        1.0,
+        2.0,
+        true,
+        "soft target update rate (when the period is 0)",
+    ),
+    (
+        "train_freq",
+        1.0,
+        1024.0,
+        1.0,
+        false,
+        "environment steps per training round",
+    ),
+    (
+        "gradient_steps",
+        1.0,
+        64.0,
+        1.0,
+        false,
+        "gradient updates per training round",
+    ),
+];
+
+impl Policy for DqnPolicy {
+    fn name(&self) -> &str {
+        "dqn"
+    }
+
+    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
+        self.encoder.encode(obs, &mut self.state);
+        StateEncoder::mask(obs, &mut self.mask);
+        let explore = self.mode == Mode::Train;
+        let action = self
+            .learner
+            .act(&self.state, &self.mask, explore)
+            .map(|a| a as u32)
+            .unwrap_or(obs.live[0]);
+        self.acts += 1;
+        if self.acts.is_multiple_of(CHOSEN_Q_EVERY)
+            && self
+                .learner
+                .q_values(&self.state, &self.mask, &mut self.q)
+                .is_ok()
+        {
+            let q = self.q[action as usize] as f64;
+            if q.is_finite() {
+                self.chosen_q_sum += q;
+                self.chosen_q_max = self.chosen_q_max.max(q);
+                self.chosen_q_n += 1;
+            }
+        }
+        if explore {
+            let mut p = self.take_pending();
+            p.state.copy_from_slice(&self.state);
+            p.mask.copy_from_slice(&self.mask);
+            p.action = action;
+            if let Some(old) = self.pending.insert(obs.viewer, p) {
+                self.pool.push(old);
+            }
+        }
+        action
+    }
+
+    fn learn(&mut self, t: &Transition<'_>) {
+        let Some(p) = self.pending.remove(&t.viewer) else {
+            return;
+        };
+        let done = match t.next {
+            Next::Decision(obs) => {
+                self.encoder.encode(obs, &mut self.next_state);
+                StateEncoder::mask(obs, &mut self.next_mask);
+                obs.live.is_empty()
+            }
+            Next::SessionEnd => {
+                self.next_state.fill(0.0);
+                self.next_mask.fill(false);
+                true
+            }
+        };
+        let result = self.learner.observe(
+            t.viewer as u64,
+            &p.state,
+            &p.mask,
+            p.action as usize,
+            t.reward as f32,
+            &self.next_state,
+            &self.next_mask,
+            done,
+        );
+        self.pool.push(p);
+        if let Err(e) = result {
+            self.messages.push(e.to_string());
+        }
+        self.collect_events();
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        if mode == Mode::Eval {
+            let pending: Vec<_> = self.pending.drain().collect();
+            for (viewer, p) in pending {
+                self.learner.drop_episode(viewer as u64);
+                self.pool.push(p);
+            }
+        }
+    }
+
+    fn device(&self) -> String {
+        self.learner.device().name.clone()
+    }
+
+    fn stats(&self) -> Option<AgentStats> {
+        let s = self.learner.stats();
+        let (mean_q, max_q) = if self.chosen_q_n > 0 {
+            (
+                Some(self.chosen_q_sum / self.chosen_q_n as f64),
+                Some(self.chosen_q_max),
+            )
+        } else {
+            (s.mean_q, s.max_q)
+        };
+        Some(AgentStats {
+            epsilon: Some(if self.mode == Mode::Eval {
+                0.0
+            } else {
+                s.epsilon
+            }),
+            td_loss: s.td_loss,
+            mean_q,
+            max_q,
+            updates: s.updates,
+            replay_len: s.replay_len as u64,
+        })
+    }
+
+    fn q_values(&self, obs: &Observation<'_>, out: &mut Vec<f64>) -> bool {
+        let mut state = vec![0.0; self.encoder.dim()];
+        let mut mask = vec![false; self.mask.len()];
+        let mut q = vec![0.0; self.mask.len()];
+        self.encoder.encode(obs, &mut state);
+        StateEncoder::mask(obs, &mut mask);
+        if self.learner.q_values(&state, &mask, &mut q).is_err() {
+            return false;
+        }
+        out.clear();
+        out.extend(obs.live.iter().map(|&i| q[i as usize] as f64));
+        true
+    }
+
+    fn hypers(&self) -> Vec<HyperInfo> {
+        let c = self.learner.config();
+        let value = |name: &str| match name {
+            "lr" => c.lr,
+            "gamma" => c.gamma,
+            "eps_start" => c.eps_start,
+            "eps_end" => c.eps_end,
+            "eps_decay_steps" => c.eps_decay_steps as f64,
+            "batch_size" => c.batch_size as f64,
+            "target_update_period" => c.target_update_period as f64,
+            "tau" => c.tau,
+            "train_freq" => c.train_freq as f64,
+            _ => c.gradient_steps as f64,
+        };
+        HYPERS
+            .iter()
+            .map(|&(name, min, max, step, log, help)| HyperInfo {
+                name: name.into(),
+                value: value(name),
+                min,
+                max,
+                step,
+                log,
+                help: help.into(),
+            })
+            .collect()
+    }
+
+    fn set_hyper(&mut self, name: &str, value: f64) -> Result<(), String> {
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!("{name} must be a finite number ≥ 0, got {value}"));
+        }
+        let count = value.round() as usize;
+        let h = match name {
+            "lr" => Hyper::LearningRate(value),
+            "gamma" => Hyper::Gamma(value),
+            "eps_start" => Hyper::EpsilonStart(value),
+            "eps_end" => Hyper::EpsilonEnd(value),
+            "eps_decay_steps" => Hyper::EpsilonDecaySteps(count),
+            "batch_size" => Hyper::BatchSize(count),
+            "target_update_period" => Hyper::TargetUpdatePeriod(count),
+            "tau" => Hyper::Tau(value),
+            "train_freq" => Hyper::TrainFreq(count),
+            "gradient_steps" => Hyper::GradientSteps(count),
+            _ => return Err(format!("policy `dqn` has no hyperparameter `{name}`")),
+        };
+        self.learner.set(h).map_err(|e| e.to_string())
+    }
+
+    fn take_messages(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.messages)
+    }
+
+    fn save_checkpoint(&self, path: &Path) -> Result<(), String> {
+        self.learner
+            .save_checkpoint(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

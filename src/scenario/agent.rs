@@ -1,0 +1,310 @@
+//! The `[agent]` section of a scenario: the DQN learner's hyperparameters ([`DqnConfig`]) with
+//! their validation (which reports the offending key so a caller can point at it).
+
+use serde::{Deserialize, Serialize};
+
+/// Largest hidden layer width accepted by [`DqnConfig::validate`].
+pub const MAX_HIDDEN_WIDTH: usize = 4096;
+/// Largest number of hidden layers accepted by [`DqnConfig::validate`].
+pub const MAX_HIDDEN_LAYERS: usize = 8;
+/// Largest replay capacity accepted by [`DqnConfig::validate`].
+pub const MAX_BUFFER_CAPACITY: usize = 10_000_000;
+/// Largest batch size accepted by [`DqnConfig::validate`].
+pub const MAX_BATCH_SIZE: usize = 65_536;
+/// Largest n-step horizon accepted by [`DqnConfig::validate`].
+pub const MAX_N_STEP: usize = 64;
+
+/// DQN hyper-parameters. Unknown keys are rejected when deserializing; missing keys take the
+/// [`Default`] value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DqnConfig {
+    /// Hidden layer widths of the Q-network MLP (ReLU).
+    pub hidden: Vec<usize>,
+    /// Dueling head: Q = V + A - mean(A).
+    pub dueling: bool,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Discount factor, in [0, 1).
+    pub gamma: f64,
+    /// n of the n-step return (1 = plain one-step TD).
+    pub n_step: usize,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Replay buffer capacity (transitions).
+    pub buffer_capacity: usize,
+    /// Proportional prioritized replay instead of uniform replay.
+    pub prioritized: bool,
+    /// PER exponent α: p_i = (|δ| + ε)^α.
+    pub priority_alpha: f64,
+    /// PER importance-sampling exponent β at the first gradient update.
+    pub priority_beta_start: f64,
+    /// PER β after `priority_beta_steps` gradient updates.
+    pub priority_beta_end: f64,
+    /// Gradient updates over which β is annealed linearly.
+    pub priority_beta_steps: usize,
+    /// Double DQN (argmax by the online net, evaluated by the target net).
+    pub double_dqn: bool,
+    /// Hard target update every N gradient updates; 0 = soft (Polyak) update with `tau` every update.
+    pub target_update_period: usize,
+    /// Polyak coefficient for the soft target update (used when `target_update_period == 0`).
+    pub tau: f64,
+    /// Huber loss threshold.
+    pub huber_delta: f64,
+    /// Global gradient-norm clip; 0 = off.
+    pub grad_clip_norm: f64,
+    /// ε at env step 0.
+    pub eps_start: f64,
+    /// ε after `eps_decay_steps` env steps.
+    pub eps_end: f64,
+    /// Env steps of the linear ε decay.
+    pub eps_decay_steps: usize,
+    /// Env steps (observed transitions) before the first gradient update.
+    pub learning_starts: usize,
+    /// Train every `train_freq` env steps.
+    pub train_freq: usize,
+    /// Gradient updates per training round.
+    pub gradient_steps: usize,
+    /// Adam ε (PyTorch's default, burn's default is 1e-5).
+    pub adam_eps: f64,
+    /// The acting copy of the policy (plain-Rust CPU MLP) is refreshed from the trained
+    /// network every this many gradient updates (and always after a reset/load/rollback).
+    pub policy_sync_period: usize,
+}
+
+impl Default for DqnConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![256, 256],
+            dueling: false,
+            lr: 5e-4,
+            gamma: 0.95,
+            n_step: 3,
+            batch_size: 128,
+            buffer_capacity: 100_000,
+            prioritized: false,
+            priority_alpha: 0.6,
+            priority_beta_start: 0.4,
+            priority_beta_end: 1.0,
+            priority_beta_steps: 100_000,
+            double_dqn: true,
+            target_update_period: 1000,
+            tau: 0.005,
+            huber_delta: 1.0,
+            grad_clip_norm: 10.0,
+            eps_start: 1.0,
+            eps_end: 0.05,
+            eps_decay_steps: 50_000,
+            learning_starts: 2_000,
+            train_freq: 4,
+            gradient_steps: 1,
+            adam_eps: 1e-8,
+            policy_sync_period: 10,
+        }
+    }
+}
+
+fn finite_in(v: f64, lo: f64, hi: f64) -> bool {
+    v.is_finite() && v >= lo && v <= hi
+}
+
+impl DqnConfig {
+    /// Check every value; on failure returns `(key, why)` for each offending key.
+    pub fn validate(&self) -> Result<(), Vec<(String, String)>> {
+        let mut errs: Vec<(String, String)> = Vec::new();
+        let mut bad = |k: &str, why: String| errs.push((k.to_string(), why));
+        if self.hidden.is_empty() {
+            bad("hidden", "at least one hidden layer is required".into());
+        }
+        if self.hidden.len() > MAX_HIDDEN_LAYERS {
+            bad(
+                "hidden",
+                format!(
+                    "at most {MAX_HIDDEN_LAYERS} hidden layers (got {})",
+                    self.hidden.len()
+                ),
+            );
+        }
+        if let Some(w) = self
+            .hidden
+            .iter()
+            .find(|&&w| w == 0 || w > MAX_HIDDEN_WIDTH)
+        {
+            bad(
+                "hidden",
+                format!("layer widths must be in 1..={MAX_HIDDEN_WIDTH} (got {w})"),
+            );
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
+            bad("lr", format!("must be in (0, 1] (got {})", self.lr));
+        }
+        if !(self.gamma.is_finite() && self.gamma >= 0.0 && self.gamma < 1.0) {
+            bad("gamma", format!("must be in [0, 1) (got {})", self.gamma));
+        }
+        if self.n_step == 0 || self.n_step > MAX_N_STEP {
+            bad(
+                "n_step",
+                format!("must be in 1..={MAX_N_STEP} (got {})", self.n_step),
+            );
+        }
+        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
+            bad(
+                "batch_size",
+                format!("must be in 1..={MAX_BATCH_SIZE} (got {})", self.batch_size),
+            );
+        }
+        if self.buffer_capacity == 0 || self.buffer_capacity > MAX_BUFFER_CAPACITY {
+            bad(
+                "buffer_capacity",
+                format!(
+                    "must be in 1..={MAX_BUFFER_CAPACITY} (got {})",
+                    self.buffer_capacity
+                ),
+            );
+        }
+        if self.batch_size > self.buffer_capacity {
+            bad(
+                "batch_size",
+                format!(
+                    "must not exceed buffer_capacity ({} > {})",
+                    self.batch_size, self.buffer_capacity
+                ),
+            );
+        }
+        if !finite_in(self.priority_alpha, 0.0, 1.0) {
+            bad(
+                "priority_alpha",
+                format!("must be in [0, 1] (got {})", self.priority_alpha),
+            );
+        }
+        if !finite_in(self.priority_beta_start, 0.0, 1.0) {
+            bad(
+                "priority_beta_start",
+                format!("must be in [0, 1] (got {})", self.priority_beta_start),
+            );
+        }
+        if !finite_in(self.priority_beta_end, 0.0, 1.0) {
+            bad(
+                "priority_beta_end",
+                format!("must be in [0, 1] (got {})", self.priority_beta_end),
+            );
+        }
+        if !finite_in(self.tau, 0.0, 1.0) || (self.target_update_period == 0 && self.tau <= 0.0) {
+            bad(
+                "tau",
+                format!(
+                    "must be in (0, 1] when target_update_period is 0, [0, 1] otherwise (got {})",
+                    self.tau
+                ),
+            );
+        }
+        if !(self.huber_delta.is_finite() && self.huber_delta > 0.0) {
+            bad(
+                "huber_delta",
+                format!("must be > 0 (got {})", self.huber_delta),
+            );
+        }
+        if !(self.grad_clip_norm.is_finite() && self.grad_clip_norm >= 0.0) {
+            bad(
+                "grad_clip_norm",
+                format!("must be >= 0, 0 = off (got {})", self.grad_clip_norm),
+            );
+        }
+        if !finite_in(self.eps_start, 0.0, 1.0) {
+            bad(
+                "eps_start",
+                format!("must be in [0, 1] (got {})", self.eps_start),
+            );
+        }
+        if !finite_in(self.eps_end, 0.0, 1.0) {
+            bad(
+                "eps_end",
+                format!("must be in [0, 1] (got {})", self.eps_end),
+            );
+        }
+        if self.train_freq == 0 {
+            bad("train_freq", "must be >= 1".into());
+        }
+        if self.gradient_steps == 0 || self.gradient_steps > 1000 {
+            bad(
+                "gradient_steps",
+                format!("must be in 1..=1000 (got {})", self.gradient_steps),
+            );
+        }
+        if !(self.adam_eps.is_finite() && self.adam_eps > 0.0 && self.adam_eps < 1.0) {
+            bad(
+                "adam_eps",
+                format!("must be in (0, 1) (got {})", self.adam_eps),
+            );
+        }
+        if self.policy_sync_period == 0 {
+            bad("policy_sync_period", "must be >= 1".into());
+        }
+        if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// ε after `env_steps` env steps (linear decay from `eps_start` to `eps_end`).
+    pub fn epsilon_at(&self, env_steps: u64) -> f64 {
+        if self.eps_decay_steps == 0 {
+            return self.eps_end;
+        }
+        let frac = (env_steps as f64 / self.eps_decay_steps as f64).min(1.0);
+        self.eps_start + (self.eps_end - self.eps_start) * frac
+    }
+
+    /// PER β after `updates` gradient updates (linear anneal).
+    pub fn beta_at(&self, updates: u64) -> f64 {
+        if self.priority_beta_steps == 0 {
+            return self.priority_beta_end;
+        }
+        let frac = (updates as f64 / self.priority_beta_steps as f64).min(1.0);
+        self.priority_beta_start + (self.priority_beta_end - self.priority_beta_start) * frac
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_json_round_trips() {
+        let c = DqnConfig::default();
+        c.validate().unwrap();
+        let s = serde_json::to_string(&c).unwrap();
+        let back: DqnConfig = serde_json::from_str(&s).unwrap();
+        assert_eq!(c, back);
+        let partial: DqnConfig = serde_json::from_str(r#"{"gamma": 0.9}"#).unwrap();
+        assert_eq!(partial.gamma, 0.9);
+        assert_eq!(partial.hidden, vec![256, 256]);
+        assert!(serde_json::from_str::<DqnConfig>(r#"{"gama": 0.9}"#).is_err());
+    }
+
+    #[test]
+    fn validate_reports_keys() {
+        let c = DqnConfig {
+            gamma: 1.0,
+            batch_size: 10,
+            buffer_capacity: 5,
+            hidden: vec![5000],
+            ..DqnConfig::default()
+        };
+        let errs = c.validate().unwrap_err();
+        let keys: Vec<&str> = errs.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(keys.contains(&"gamma"));
+        assert!(keys.contains(&"batch_size"));
+        assert!(keys.contains(&"hidden"));
+    }
+
+    #[test]
+    fn schedules() {
+        let c = DqnConfig {
+            eps_start: 1.0,
+            eps_end: 0.1,
+            eps_decay_steps: 100,
+            ..DqnConfig::default()
+        };
+        assert!((c.epsilon_at(0) - 1.0).abs() < 1e-12);
+        assert!((c.epsilon_at(50) - 0.55).abs() < 1e-12);
+        assert!((c.epsilon_at(1000) - 0.1).abs() < 1e-12);
+    }
+}

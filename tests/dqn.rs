@@ -1,0 +1,173 @@
+//! The learner through the command line: it learns a tiny world, reports its figures in JSON,
+//! saves and loads checkpoints, and refuses what it cannot do with exit code 2.
+
+use std::process::Command;
+
+fn liveq(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_liveq"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run liveq")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = liveq(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+const TINY: &str = "tests/fixtures/valid/learnable.toml";
+
+#[test]
+fn dqn_learns_a_tiny_world_and_beats_random_by_far() {
+    let eval = |policy: &str| {
+        let v = json(&[
+            "run",
+            "--scenario",
+            TINY,
+            "--policy",
+            policy,
+            "--device",
+            "cpu",
+            "--steps",
+            "12000",
+            "--eval-steps",
+            "4000",
+            "--quiet",
+            "--json",
+            "-",
+        ]);
+        v["eval"]["reward_per_step"].as_f64().unwrap()
+    };
+    let (dqn, random) = (eval("dqn"), eval("random"));
+    assert!(dqn > 1.5 * random, "dqn {dqn} vs random {random}");
+}
+
+#[test]
+fn dqn_json_has_the_learner_keys() {
+    let v = json(&[
+        "run",
+        "--scenario",
+        TINY,
+        "--policy",
+        "dqn",
+        "--device",
+        "cpu",
+        "--steps",
+        "3000",
+        "--eval-steps",
+        "500",
+        "--quiet",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(v["device"], "cpu");
+    assert!(v["updates"].as_u64().unwrap() > 1000);
+    assert!(v["updates_per_second"].as_f64().unwrap() > 0.0);
+    assert!(v["td_loss"].as_f64().unwrap().is_finite());
+    assert!(v["mean_q"].as_f64().unwrap().is_finite());
+    let eps = v["epsilon"].as_f64().unwrap();
+    assert!((0.0..1.0).contains(&eps));
+    assert_eq!(v["eval"]["steps"], 500);
+    // Baselines carry the same keys, empty.
+    let b = json(&[
+        "run",
+        "--scenario",
+        TINY,
+        "--policy",
+        "random",
+        "--steps",
+        "100",
+        "--quiet",
+        "--json",
+        "-",
+    ]);
+    assert_eq!(b["device"], "cpu");
+    assert_eq!(b["updates"], 0);
+    assert!(b["td_loss"].is_null());
+}
+
+#[test]
+fn checkpoints_round_trip_and_refuse_another_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("agent.ckpt");
+    let p = path.to_str().unwrap();
+    let base = [
+        "run",
+        "--scenario",
+        TINY,
+        "--policy",
+        "dqn",
+        "--device",
+        "flex",
+        "--quiet",
+        "--json",
+        "-",
+    ];
+    let first = json(&[&base[..], &["--steps", "3000", "--save", p]].concat());
+    assert!(path.exists(), "no checkpoint written");
+    // Loading restores the counters: greedy evaluation of the loaded agent works and training
+    // continues from the saved update count.
+    let loaded = json(&[&base[..], &["--steps", "1000", "--load", p]].concat());
+    assert!(loaded["updates"].as_u64().unwrap() > first["updates"].as_u64().unwrap());
+
+    let out = liveq(&[
+        "run", "--policy", "dqn", "--device", "flex", "--steps", "10", "--load", p,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a checkpoint of another shape must be refused"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("agent.ckpt"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_learner_input_exits_2() {
+    for args in [
+        &["run", "--policy", "dqn", "--device", "tpu", "--steps", "10"][..],
+        &[
+            "run", "--policy", "random", "--steps", "10", "--save", "x.ckpt",
+        ][..],
+        &[
+            "run", "--policy", "random", "--steps", "10", "--load", "x.ckpt",
+        ][..],
+        &[
+            "run",
+            "--policy",
+            "dqn",
+            "--device",
+            "flex",
+            "--steps",
+            "10",
+            "--load",
+            "/no/such.ckpt",
+        ][..],
+    ] {
+        let out = liveq(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn an_invalid_agent_setting_names_its_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[scenario]\nname = \"x\"\n\n[agent]\ngamma = 1.5\n").unwrap();
+    let out = liveq(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:5: `agent.gamma`"), "{err}");
+}
