@@ -9,7 +9,7 @@ sock=liveq-shots-$$
 t() { tmux -L "$sock" "$@"; }
 trap 't kill-server 2>/dev/null || true' EXIT
 t -u new-session -d -s shots -x 120 -y 36 "LANG=C.UTF-8 $bin"
-sleep 8                       # let the charts fill (10k steps/s)
+sleep 45                      # let the charts fill (the learner trains at ~2,000 steps/s)
 t send-keys -t shots Space    # pause: every view shows the same moment
 sleep 0.5
 t send-keys -t shots .        # one step, so the inspector shows the newest decision

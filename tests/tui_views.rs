@@ -317,3 +317,29 @@ fn a_worker_failure_is_shown() {
     );
     assert!(screen.contains("FAILED"), "{screen}");
 }
+
+#[test]
+fn a_pause_shows_at_once_and_an_older_snapshot_does_not_undo_it() {
+    let snaps = snapshots("bandit");
+    let mut running = snaps.last().unwrap().clone();
+    running.paused = false;
+    let mut app = app_from(snaps, COLOR);
+    app.apply(running.clone());
+    assert!(render(&app, 120, 36).contains("RUNNING"));
+    let effects = map_key(key(' '), app.overlay)
+        .map(|a| app.handle(a))
+        .unwrap_or_default();
+    assert_eq!(effects, [Effect::Send(Command::Pause)]);
+    // On screen before the worker has answered...
+    assert!(render(&app, 120, 36).contains("PAUSED"));
+    // ...and a snapshot the worker sent before it saw the pause does not undo it.
+    app.apply(running.clone());
+    assert!(render(&app, 120, 36).contains("PAUSED"));
+    let mut paused = running.clone();
+    paused.paused = true;
+    app.apply(paused);
+    assert!(render(&app, 120, 36).contains("PAUSED"));
+    // Once confirmed, the worker's state is shown again as it comes.
+    app.apply(running);
+    assert!(render(&app, 120, 36).contains("RUNNING"));
+}

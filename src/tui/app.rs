@@ -192,6 +192,9 @@ pub struct App {
     pub picker: Picker,
     /// Whether the worker is paused, as last asked (the snapshot confirms).
     pub paused: bool,
+    /// A pause or resume asked for and not yet confirmed by a snapshot: older snapshots in
+    /// flight must not undo what the screen already shows.
+    pause_asked: Option<bool>,
     pub speed: Speed,
     /// The worker failed (its message); the process exits non-zero after quitting.
     pub worker_error: Option<String>,
@@ -223,6 +226,7 @@ impl App {
             inspector_offset: 0,
             picker: Picker::default(),
             paused: false,
+            pause_asked: None,
             speed,
             worker_error: None,
             quit: false,
@@ -244,6 +248,7 @@ impl App {
         self.board_offset = 0;
         self.inspector_offset = 0;
         self.paused = false;
+        self.pause_asked = None;
     }
 
     /// Adds a line to the log from the dashboard itself.
@@ -294,7 +299,10 @@ impl App {
         {
             self.worker_error = Some(e.clone());
         }
-        self.paused = s.paused;
+        if self.pause_asked == Some(s.paused) {
+            self.pause_asked = None;
+        }
+        self.paused = self.pause_asked.unwrap_or(s.paused);
         if let Some(sp) = s.speed {
             self.speed = sp;
         }
@@ -375,6 +383,7 @@ impl App {
             }
             Action::TogglePause => {
                 self.paused = !self.paused;
+                self.pause_asked = Some(self.paused);
                 out.push(Effect::Send(if self.paused {
                     Command::Pause
                 } else {

@@ -18,13 +18,14 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         Span::styled(t.sym("✖ FAILED", "X FAILED"), t.bad())
     } else if s.finished {
         Span::styled("STOPPED", t.warn())
-    } else if s.paused {
+    } else if app.paused {
+        // What was asked shows at once; the worker's snapshot confirms it.
         Span::styled(t.sym("⏸ PAUSED", "|| PAUSED"), t.warn())
     } else {
         Span::styled(t.sym("▶ RUNNING", "> RUNNING"), t.good())
     };
     let speed = s.speed.unwrap_or(app.speed);
-    let rate = if s.paused || s.finished {
+    let rate = if app.paused || s.finished {
         format!("speed {}", speed.label())
     } else {
         format!(

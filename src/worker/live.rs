@@ -19,6 +19,8 @@ use crate::scenario::{RewardWeights, Scenario};
 
 /// How often a snapshot is offered while running.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
+/// Steps between clock checks at full speed.
+const FULL_SPEED_BATCH: usize = 8;
 
 /// Builds a policy by name for a scenario and seed (None: unknown name). The worker calls it at
 /// start and on every reset.
@@ -546,7 +548,9 @@ fn run(
                 Speed::Full => {
                     let until = Instant::now() + Duration::from_millis(20);
                     'batch: loop {
-                        for _ in 0..128 {
+                        // Small batches: a slow policy (a learner: ~0.5 ms a step) still looks
+                        // at the clock, and so at commands, every few milliseconds.
+                        for _ in 0..FULL_SPEED_BATCH {
                             live.step(engine)?;
                         }
                         if Instant::now() >= until {
