@@ -57,6 +57,138 @@ pub struct NativeScratch {
     halves: [Half; 2],
     /// The last batch was split: the second half's gradients must be added.
     split: bool,
+    /// The second thread, started at the first split update and kept (a thread started per
+    /// update would pay for its start and for gemm's per-thread buffers every time).
+    helper: Option<Helper>,
+}
+
+/// A job lent to the helper thread: a closure on the caller's stack, erased to 'static.
+/// Sound because [`Helper::join`] does not return (nor unwind) before the job has finished.
+struct JobPtr(*mut (dyn FnMut() + Send + 'static));
+// SAFETY: the pointee is `Send`, and only one thread touches it at a time (see `join`).
+unsafe impl Send for JobPtr {}
+
+const IDLE: u8 = 0;
+const POSTED: u8 = 1;
+const DONE: u8 = 2;
+const QUIT: u8 = 3;
+/// Spins before parking: the two joins of an update and consecutive updates come within
+/// microseconds, so the threads usually meet without a system call.
+const SPINS: u32 = 20_000;
+
+struct HelperShared {
+    state: std::sync::atomic::AtomicU8,
+    job: std::sync::Mutex<Option<JobPtr>>,
+    panicked: std::sync::atomic::AtomicBool,
+    caller: std::sync::Mutex<Option<std::thread::Thread>>,
+}
+
+/// One persistent helper thread running one job at a time for [`Helper::join`].
+struct Helper {
+    shared: std::sync::Arc<HelperShared>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Helper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Helper")
+    }
+}
+
+impl Helper {
+    fn start() -> Option<Helper> {
+        let shared = std::sync::Arc::new(HelperShared {
+            state: std::sync::atomic::AtomicU8::new(IDLE),
+            job: std::sync::Mutex::new(None),
+            panicked: std::sync::atomic::AtomicBool::new(false),
+            caller: std::sync::Mutex::new(None),
+        });
+        let s = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("liveq-dqn-helper".into())
+            .spawn(move || helper_loop(&s))
+            .ok()?;
+        Some(Helper {
+            shared,
+            thread: Some(thread),
+        })
+    }
+
+    /// Runs `a` on the helper thread and `b` on this one; returns when both are done.
+    /// A panic in either is re-raised here, after both have finished.
+    fn join<A: FnOnce() + Send, B: FnOnce() -> R, R>(&self, a: A, b: B) -> R {
+        let sh = &*self.shared;
+        let mut a = Some(a);
+        let mut call = move || {
+            if let Some(a) = a.take() {
+                a()
+            }
+        };
+        let ptr: *mut (dyn FnMut() + Send + '_) = &mut call;
+        // SAFETY: lifetime erasure only; the job is finished before `call` goes out of scope
+        // (we wait for DONE below whatever `b` does).
+        let ptr: *mut (dyn FnMut() + Send + 'static) = unsafe { std::mem::transmute(ptr) };
+        *sh.caller.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::thread::current());
+        *sh.job.lock().unwrap_or_else(|p| p.into_inner()) = Some(JobPtr(ptr));
+        sh.state.store(POSTED, Ordering::Release);
+        if let Some(t) = &self.thread {
+            t.thread().unpark();
+        }
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(b));
+        let mut spins = 0u32;
+        while sh.state.load(Ordering::Acquire) != DONE {
+            if spins < SPINS {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::park_timeout(std::time::Duration::from_millis(1));
+            }
+        }
+        sh.state.store(IDLE, Ordering::Release);
+        let helper_panicked = sh.panicked.swap(false, Ordering::AcqRel);
+        match r {
+            Err(p) => std::panic::resume_unwind(p),
+            Ok(_) if helper_panicked => panic!("the DQN helper thread panicked"),
+            Ok(v) => v,
+        }
+    }
+}
+
+fn helper_loop(sh: &HelperShared) {
+    loop {
+        let mut spins = 0u32;
+        loop {
+            match sh.state.load(Ordering::Acquire) {
+                POSTED => break,
+                QUIT => return,
+                _ if spins < SPINS => {
+                    spins += 1;
+                    std::hint::spin_loop();
+                }
+                _ => std::thread::park_timeout(std::time::Duration::from_millis(50)),
+            }
+        }
+        let job = sh.job.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(JobPtr(p)) = job {
+            // SAFETY: the poster keeps the closure alive until it sees DONE.
+            let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { (*p)() }));
+            sh.panicked.store(ok.is_err(), Ordering::Release);
+        }
+        sh.state.store(DONE, Ordering::Release);
+        if let Some(t) = sh.caller.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            t.unpark();
+        }
+    }
+}
+
+impl Drop for Helper {
+    fn drop(&mut self) {
+        self.shared.state.store(QUIT, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -504,10 +636,19 @@ pub fn td_grads<'s>(
         return &h0.out;
     }
     let mid = n / 2;
-    std::thread::scope(|sc| {
-        sc.spawn(|| grads_half(shape, online, target, batch, mid, n - mid, n, spec, h1));
-        grads_half(shape, online, target, batch, 0, mid, n, spec, h0);
-    });
+    if scratch.helper.is_none() {
+        scratch.helper = Helper::start();
+    }
+    match &scratch.helper {
+        Some(helper) => helper.join(
+            || grads_half(shape, online, target, batch, mid, n - mid, n, spec, h1),
+            || grads_half(shape, online, target, batch, 0, mid, n, spec, h0),
+        ),
+        None => {
+            grads_half(shape, online, target, batch, mid, n - mid, n, spec, h1);
+            grads_half(shape, online, target, batch, 0, mid, n, spec, h0);
+        }
+    }
     scratch.split = true;
     let (o0, o1) = (&mut h0.out, &h1.out);
     o0.delta.extend_from_slice(&o1.delta);
@@ -596,6 +737,7 @@ pub struct StepSpec {
 /// when it is not finite the weights are left untouched (the step counter still moves).
 pub fn clip_and_step(scratch: &mut NativeScratch, adam: &mut HostAdam, spec: StepSpec) -> f64 {
     let [h0, h1] = &mut scratch.halves;
+    let helper = scratch.helper.as_ref();
     let g1s = scratch.split.then_some(&h1.out.grads);
     adam.t += 1;
     let (step, eps_hat) = bias_terms(adam.t, spec.lr, spec.eps);
@@ -676,12 +818,20 @@ pub fn clip_and_step(scratch: &mut NativeScratch, adam: &mut HostAdam, spec: Ste
         apply(items, norm);
         norm
     };
-    std::thread::scope(|sc| {
-        let helper = sc.spawn(|| work(gb, &sb, &sa));
-        let norm = work(ga, &sa, &sb);
-        let _ = helper.join();
-        norm
-    })
+    match helper {
+        Some(h) => h.join(
+            || {
+                let _ = work(gb, &sb, &sa);
+            },
+            || work(ga, &sa, &sb),
+        ),
+        None => {
+            let norm = (sumsq(ga) + sumsq(gb)).sqrt();
+            apply(ga, norm);
+            apply(gb, norm);
+            norm
+        }
+    }
 }
 
 /// Below this many parameters the optimizer step runs on one thread.
