@@ -2,17 +2,7 @@
 
 mod common;
 
-use common::liveq;
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = liveq(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
-}
+use common::{json, liveq};
 
 const KEYS: &[&str] = &[
     "scenario",

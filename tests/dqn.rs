@@ -1,25 +1,9 @@
 //! The learner through the command line: it learns a tiny world, reports its figures in JSON,
 //! saves and loads checkpoints, and refuses what it cannot do with exit code 2.
 
-use std::process::Command;
+mod common;
 
-fn liveq(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_liveq"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run liveq")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = liveq(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
+use common::{json, liveq};
 
 const TINY: &str = "tests/fixtures/valid/learnable.toml";
 

@@ -10,3 +10,15 @@ pub fn liveq(args: &[&str]) -> Output {
         .output()
         .expect("run liveq")
 }
+
+/// Runs `liveq` with `args`, which must succeed and print one JSON object on stdout.
+#[allow(dead_code)] // not every test binary that includes this module uses it
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let out = liveq(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
+}

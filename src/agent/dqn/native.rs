@@ -257,13 +257,39 @@ fn matmul(
     }
 }
 
-/// Widths of the linear layers: `(d_in, d_out)` for hidden…, head, value.
-fn dims(shape: &NetShape) -> Vec<(usize, usize)> {
-    param_shapes(shape)
-        .iter()
-        .step_by(2)
-        .map(|s| (s[0], s[1]))
-        .collect()
+/// What both halves of an update read: the networks, the batch, and what is computed once
+/// per update from the weights (so the halves do not each compute it again).
+struct Ctx<'a> {
+    shape: &'a NetShape,
+    online: &'a [Vec<f32>],
+    target: &'a [Vec<f32>],
+    batch: &'a Batch,
+    spec: TdSpec,
+    sp_online: Sparse<'a>,
+    sp_target: Sparse<'a>,
+    /// [`param_shapes`] of `shape`.
+    shapes: Vec<Vec<usize>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        shape: &'a NetShape,
+        online: &'a [Vec<f32>],
+        target: &'a [Vec<f32>],
+        batch: &'a Batch,
+        spec: TdSpec,
+    ) -> Self {
+        Ctx {
+            shape,
+            online,
+            target,
+            batch,
+            spec,
+            sp_online: Sparse::new(shape, online),
+            sp_target: Sparse::new(shape, target),
+            shapes: param_shapes(shape),
+        }
+    }
 }
 
 /// The hidden stack on `rows` inputs `x`; `outs[l]` receives layer `l`'s ReLU output.
@@ -360,25 +386,21 @@ impl<'a> Sparse<'a> {
 
 /// Bootstrap values `v_i = Q_target(s'_i, a*_i)` (0 when the discount is 0) for rows
 /// `r0..r0+rows` and the targets `y_i = r_i + discount_i · v_i`.
-#[allow(clippy::too_many_arguments)]
-fn targets_half(
-    shape: &NetShape,
-    online: &[Vec<f32>],
-    target: &[Vec<f32>],
-    batch: &Batch,
-    r0: usize,
-    rows: usize,
-    spec: TdSpec,
-    h: &mut Half,
-    y: &mut Vec<f32>,
-) {
+fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<f32>) {
+    let Ctx {
+        shape,
+        online,
+        target,
+        batch,
+        ..
+    } = *cx;
     let (din, a) = (shape.input_dim, shape.num_actions);
     let last = shape.hidden.len() - 1;
     let d = shape.hidden[last];
     let xn = &batch.next_states[r0 * din..(r0 + rows) * din];
     let bias = &batch.next_mask_bias[r0 * a..(r0 + rows) * a];
     y.clear();
-    if spec.double_dqn {
+    if cx.spec.double_dqn {
         forward_hidden(shape, online, xn, rows, &mut h.next);
         head_full(shape, online, &h.next[last], rows, &mut h.head);
         // argmax of Q = argmax of the advantages (V and mean(A) are constant per row).
@@ -399,7 +421,7 @@ fn targets_half(
             })
             .collect();
         forward_hidden(shape, target, xn, rows, &mut h.next);
-        let sp = Sparse::new(shape, target);
+        let sp = &cx.sp_target;
         for (i, &act) in best.iter().enumerate() {
             let disc = batch.discounts[r0 + i];
             let v = if disc > 0.0 {
@@ -412,7 +434,7 @@ fn targets_half(
     } else {
         forward_hidden(shape, target, xn, rows, &mut h.next);
         head_full(shape, target, &h.next[last], rows, &mut h.head);
-        let sp = Sparse::new(shape, target);
+        let sp = &cx.sp_target;
         for i in 0..rows {
             let disc = batch.discounts[r0 + i];
             let q = &h.head[i * a..(i + 1) * a];
@@ -436,30 +458,27 @@ fn targets_half(
     }
 }
 
-/// Forward, loss and backward on rows `r0..r0+rows`; `n_total` is the whole batch size
-/// (the loss is a mean over it).
-#[allow(clippy::too_many_arguments)]
-fn grads_half(
-    shape: &NetShape,
-    online: &[Vec<f32>],
-    target: &[Vec<f32>],
-    batch: &Batch,
-    r0: usize,
-    rows: usize,
-    n_total: usize,
-    spec: TdSpec,
-    h: &mut Half,
-) {
+/// Forward, loss and backward on rows `r0..r0+rows` (the loss is a mean over the whole
+/// batch).
+fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
+    let Ctx {
+        shape,
+        online,
+        batch,
+        spec,
+        ..
+    } = *cx;
+    let n_total = batch.size;
     let din = shape.input_dim;
     let a = shape.num_actions;
     let nl = shape.hidden.len();
     let d = shape.hidden[nl - 1];
     let mut y = Vec::with_capacity(rows);
-    targets_half(shape, online, target, batch, r0, rows, spec, h, &mut y);
+    targets_half(cx, r0, rows, h, &mut y);
 
     let x = &batch.states[r0 * din..(r0 + rows) * din];
     forward_hidden(shape, online, x, rows, &mut h.acts);
-    let sp = Sparse::new(shape, online);
+    let sp = &cx.sp_online;
     let hd = spec.huber_delta;
     let out = &mut h.out;
     out.delta.clear();
@@ -476,9 +495,9 @@ fn grads_half(
     }
 
     // Gradients, zeroed, in host order.
-    let shapes = param_shapes(shape);
+    let shapes = &cx.shapes;
     out.grads.resize_with(shapes.len(), Vec::new);
-    for (i, (gv, s)) in out.grads.iter_mut().zip(&shapes).enumerate() {
+    for (i, (gv, s)) in out.grads.iter_mut().zip(shapes).enumerate() {
         let len = s.iter().product();
         if i < 2 * nl && i % 2 == 0 && gv.len() == len {
             continue; // hidden weights: overwritten by their gemm below
@@ -539,9 +558,8 @@ fn grads_half(
     }
 
     // Hidden layers, last to first.
-    let dm = dims(shape);
     for l in (0..nl).rev() {
-        let (d_in, d_out) = dm[l];
+        let (d_in, d_out) = (cx.shapes[2 * l][0], cx.shapes[2 * l][1]);
         // dz = da ⊙ relu'(z)
         relu_mask(&mut h.da, &h.acts[l]);
         let input: &[f32] = if l == 0 { x } else { &h.acts[l - 1] };
@@ -629,9 +647,10 @@ pub fn td_grads<'s>(
     scratch: &'s mut NativeScratch,
 ) -> &'s TdGrads {
     let n = batch.size;
+    let cx = Ctx::new(shape, online, target, batch, spec);
     let [h0, h1] = &mut scratch.halves;
     if n < SPLIT_MIN_ROWS {
-        grads_half(shape, online, target, batch, 0, n, n, spec, h0);
+        grads_half(&cx, 0, n, h0);
         scratch.split = false;
         return &h0.out;
     }
@@ -641,12 +660,12 @@ pub fn td_grads<'s>(
     }
     match &scratch.helper {
         Some(helper) => helper.join(
-            || grads_half(shape, online, target, batch, mid, n - mid, n, spec, h1),
-            || grads_half(shape, online, target, batch, 0, mid, n, spec, h0),
+            || grads_half(&cx, mid, n - mid, h1),
+            || grads_half(&cx, 0, mid, h0),
         ),
         None => {
-            grads_half(shape, online, target, batch, mid, n - mid, n, spec, h1);
-            grads_half(shape, online, target, batch, 0, mid, n, spec, h0);
+            grads_half(&cx, mid, n - mid, h1);
+            grads_half(&cx, 0, mid, h0);
         }
     }
     scratch.split = true;
@@ -666,9 +685,8 @@ pub fn td_targets(
 ) -> Vec<f32> {
     let mut h = Half::default();
     let mut y = Vec::new();
-    targets_half(
-        shape, online, target, batch, 0, batch.size, spec, &mut h, &mut y,
-    );
+    let cx = Ctx::new(shape, online, target, batch, spec);
+    targets_half(&cx, 0, batch.size, &mut h, &mut y);
     y
 }
 
@@ -801,12 +819,13 @@ pub fn clip_and_step(scratch: &mut NativeScratch, adam: &mut HostAdam, spec: Ste
         items.iter_mut().map(|it| add_sumsq(it.g, it.g1)).sum()
     };
     let [ga, gb] = &mut groups;
-    if load[0] + load[1] < PARALLEL_STEP_MIN {
+    let helper = helper.filter(|_| load[0] + load[1] >= PARALLEL_STEP_MIN);
+    let Some(helper) = helper else {
         let norm = (sumsq(ga) + sumsq(gb)).sqrt();
         apply(ga, norm);
         apply(gb, norm);
         return norm;
-    }
+    };
     let (sa, sb) = (AtomicU64::new(0), AtomicU64::new(0));
     let barrier = Barrier::new(2);
     let work = |items: &mut Vec<Item<'_>>, mine: &AtomicU64, other: &AtomicU64| -> f64 {
@@ -818,20 +837,12 @@ pub fn clip_and_step(scratch: &mut NativeScratch, adam: &mut HostAdam, spec: Ste
         apply(items, norm);
         norm
     };
-    match helper {
-        Some(h) => h.join(
-            || {
-                let _ = work(gb, &sb, &sa);
-            },
-            || work(ga, &sa, &sb),
-        ),
-        None => {
-            let norm = (sumsq(ga) + sumsq(gb)).sqrt();
-            apply(ga, norm);
-            apply(gb, norm);
-            norm
-        }
-    }
+    helper.join(
+        || {
+            let _ = work(gb, &sb, &sa);
+        },
+        || work(ga, &sa, &sb),
+    )
 }
 
 /// Below this many parameters the optimizer step runs on one thread.
