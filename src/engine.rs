@@ -229,24 +229,33 @@ pub fn eval_seed(seed: u64) -> u64 {
     random::stream(seed, 0xE7A1).next_u64()
 }
 
-/// Simulated days the evaluation world runs under uniformly random recommendations before
-/// the evaluated policy takes over: viewers then have a history, streams have audiences and
-/// the clock is mid-week, as on a platform that has been running for a while (a newborn
-/// world, where nobody has watched anything yet, is a cold-start test, not an evaluation).
-pub const EVAL_WARMUP_DAYS: f64 = 3.0;
+/// Least simulated time, in days, the evaluation world runs under uniformly random
+/// recommendations before the evaluated policy takes over: viewers then have a history,
+/// streams have audiences and the clock is mid-week, as on a platform that has been running
+/// for a while (a newborn world, where nobody has watched anything yet, is a cold-start test,
+/// not an evaluation).
+pub const EVAL_MIN_WARMUP_DAYS: f64 = 3.0;
 
 /// Switches `policy` to evaluation mode on the training world's platform (same streamers and
-/// schedules) with a fresh, fixed stream of viewers seeded by [`eval_seed`], after
-/// [`EVAL_WARMUP_DAYS`] of seeded random recommendations; the warm-up is identical for every
-/// policy and is not measured.
-pub fn eval_engine(scenario: &Scenario, seed: u64, mut policy: Box<dyn Policy>) -> Engine {
+/// schedules) with a fresh, fixed stream of viewers seeded by [`eval_seed`], after a warm-up
+/// of seeded random recommendations: `train_steps` of them (the length of the training run,
+/// so the platform is about as old as the training world was when training ended: the same
+/// streamers are on it, and its viewers have as much history), and at least
+/// [`EVAL_MIN_WARMUP_DAYS`]. The warm-up depends only on the scenario, seed and
+/// `train_steps`, so it is identical for every policy; it is not measured.
+pub fn eval_engine(
+    scenario: &Scenario,
+    seed: u64,
+    mut policy: Box<dyn Policy>,
+    train_steps: u64,
+) -> Engine {
     policy.set_mode(Mode::Eval);
     let viewers = eval_seed(seed);
     let world = World::with_viewer_seed(scenario, seed, viewers);
     let warm_policy = Box::new(RandomPolicy::new(random::stream(viewers, 0x3A4D)));
     let mut warm = Engine::with_world(world, warm_policy);
-    let until = EVAL_WARMUP_DAYS * 24.0 * 60.0;
-    while warm.world.now().minutes() < until {
+    let until = EVAL_MIN_WARMUP_DAYS * 24.0 * 60.0;
+    while warm.world.now().minutes() < until || warm.metrics.steps() < train_steps {
         if warm.step().is_err() {
             break; // an empty world: evaluation will report it
         }

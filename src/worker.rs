@@ -287,7 +287,12 @@ fn run_plan(
     }
     let mut eval = None;
     if error.is_none() && !stopped && plan.eval_steps > 0 {
-        let mut e = engine::eval_engine(&plan.scenario, plan.seed, engine.into_policy());
+        let mut e = engine::eval_engine(
+            &plan.scenario,
+            plan.seed,
+            engine.into_policy(),
+            plan.train_steps,
+        );
         let (result, _, wall) = run_phase(&mut e, Phase::Eval, plan.eval_steps, commands, updates);
         error = result.err().map(|e| e.to_string());
         eval = Some(phase_report(&e, wall));

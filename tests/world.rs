@@ -228,7 +228,8 @@ fn scenario_viewers() -> usize {
 
 /// Evaluation meets new viewers on the same platform: the streamers (and so a learner's
 /// action slots) are those of the training world, the viewers are not, and the evaluation
-/// world starts warmed up, identically for every policy.
+/// world starts warmed up, identically for every policy, for at least as many steps as the
+/// training run had (and at least a few days).
 #[test]
 fn the_evaluation_world_keeps_the_streamers_and_changes_the_viewers() {
     let scenario = Scenario::builtin_default();
@@ -245,16 +246,20 @@ fn the_evaluation_world_keeps_the_streamers_and_changes_the_viewers() {
         "the same viewers arrived in the evaluation world"
     );
 
-    let run = |policy: &str| {
+    let run = |policy: &str, train_steps: u64| {
         let p = make_policy(policy, &scenario, 7).unwrap();
-        let e = liveq::engine::eval_engine(&scenario, 7, p);
+        let e = liveq::engine::eval_engine(&scenario, 7, p, train_steps);
         let days = e.world().now().minutes() / (24.0 * 60.0);
         (days, e.world().active_today(), e.metrics().steps())
     };
-    let (days, active, steps) = run("random");
-    assert!(days >= liveq::engine::EVAL_WARMUP_DAYS, "{days}");
+    let (days, active, steps) = run("random", 0);
+    assert!(days >= liveq::engine::EVAL_MIN_WARMUP_DAYS, "{days}");
     assert_eq!(steps, 0, "the warm-up is not measured");
-    assert_eq!(run("myopic-oracle"), (days, active, steps));
+    assert_eq!(run("myopic-oracle", 0), (days, active, steps));
+    // A long training run gets a longer warm-up: ~19,000 decisions a day on this world.
+    let (long, _, _) = run("random", 200_000);
+    assert!(long > days + 5.0, "{long} vs {days}");
+    assert_eq!(run("myopic-oracle", 200_000).0, long);
 }
 
 fn step_first(w: &mut World) -> u32 {

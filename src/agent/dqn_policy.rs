@@ -38,6 +38,8 @@ pub struct DqnPolicy {
     chosen_q_max: f64,
     chosen_q_n: u64,
     messages: Vec<String>,
+    /// The learner's action groups were set from an observation.
+    topics_set: bool,
 }
 
 impl DqnPolicy {
@@ -45,9 +47,10 @@ impl DqnPolicy {
     pub fn new(scenario: &Scenario, seed: u64, device: ResolvedDevice) -> Result<Self, String> {
         let encoder = StateEncoder::new(scenario.topics().len());
         let actions = scenario.num_streamers();
-        let learner = DqnLearner::with_device(
+        let learner = DqnLearner::with_groups(
             encoder.dim(),
             actions,
+            scenario.topics().len(),
             scenario.params.agent.clone(),
             device,
             seed,
@@ -69,6 +72,7 @@ impl DqnPolicy {
             chosen_q_max: f64::NEG_INFINITY,
             chosen_q_n: 0,
             messages: Vec::new(),
+            topics_set: false,
         })
     }
 
@@ -93,6 +97,24 @@ impl DqnPolicy {
             mask: vec![false; self.mask.len()],
             action: 0,
         })
+    }
+
+    /// Keep the learner's action groups (each slot's topic) in step with the world: a new
+    /// streamer in a slot may bring a new topic. Checks only the live slots (the candidates).
+    fn sync_topics(&mut self, obs: &Observation<'_>) {
+        let groups = self.learner.action_groups();
+        let stale = !self.topics_set
+            || obs
+                .live
+                .iter()
+                .any(|&i| groups[i as usize] != obs.streams[i as usize].topic);
+        if stale {
+            let topics: Vec<u16> = obs.streams.iter().map(|s| s.topic).collect();
+            if let Err(e) = self.learner.set_action_groups(&topics) {
+                self.messages.push(e.to_string());
+            }
+            self.topics_set = true;
+        }
     }
 
     fn collect_events(&mut self) {
@@ -192,6 +214,7 @@ impl Policy for DqnPolicy {
     }
 
     fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
+        self.sync_topics(obs);
         self.encoder.encode(obs, &mut self.state);
         StateEncoder::mask(obs, &mut self.mask);
         let explore = self.mode == Mode::Train;

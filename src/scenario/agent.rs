@@ -23,6 +23,9 @@ pub struct DqnConfig {
     pub hidden: Vec<usize>,
     /// Dueling head: Q = V + A - mean(A).
     pub dueling: bool,
+    /// Topic head: Q(s, a) adds a term shared by every stream of a's topic, learnt from all
+    /// of them (taste for a topic is learnt once, not once per stream).
+    pub topic_head: bool,
     /// Adam learning rate.
     pub lr: f64,
     /// Discount factor, in [0, 1).
@@ -77,6 +80,7 @@ impl Default for DqnConfig {
         Self {
             hidden: vec![256, 256],
             dueling: false,
+            topic_head: false,
             lr: 5e-4,
             gamma: 0.5,
             n_step: 1,
@@ -90,7 +94,7 @@ impl Default for DqnConfig {
             double_dqn: true,
             target_update_period: 1000,
             tau: 0.005,
-            huber_delta: 1.0,
+            huber_delta: 10.0,
             grad_clip_norm: 10.0,
             eps_start: 1.0,
             eps_end: 0.05,

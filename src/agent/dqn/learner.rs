@@ -39,7 +39,7 @@ use super::config::DqnConfig;
 use super::device::{BackendKind, DeviceChoice, ResolvedDevice};
 use super::error::DqnError;
 use super::native::{self, NativeScratch, StepSpec, TdSpec};
-use super::network::{NetShape, QNetwork};
+use super::network::{NetShape, QNetwork, group_onehot};
 use super::optim::{DeviceAdam, HostAdam, clip_global_norm, clip_global_norm_tensors};
 use super::policy::{CpuPolicy, masked_argmax};
 use super::replay::{Batch, NStep, ReplayBuffer};
@@ -151,6 +151,12 @@ struct Snapshot {
 pub struct DqnLearner {
     input_dim: usize,
     num_actions: usize,
+    /// Action groups of the group head (0 = no group head).
+    groups: usize,
+    /// The group of each action (all 0 until [`DqnLearner::set_action_groups`]).
+    action_groups: Vec<u16>,
+    /// `[groups, num_actions]` one-hot of `action_groups` on the inner device (burn paths).
+    group_map: Option<Tensor<2>>,
     config: DqnConfig,
     resolved: ResolvedDevice,
     train_device: Device,
@@ -245,7 +251,30 @@ impl DqnLearner {
         resolved: ResolvedDevice,
         seed: u64,
     ) -> Result<Self, DqnError> {
+        Self::with_groups(input_dim, num_actions, 0, config, resolved, seed)
+    }
+
+    /// A learner whose actions fall into `groups` groups (streams into topics): with
+    /// `topic_head` in the config the network gets a group head, a term of `Q(s, a)` shared
+    /// by every action of `a`'s group, so what is learnt about one stream of a topic carries
+    /// to the others. Set the group of each action with [`Self::set_action_groups`].
+    pub fn with_groups(
+        input_dim: usize,
+        num_actions: usize,
+        groups: usize,
+        config: DqnConfig,
+        resolved: ResolvedDevice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
         config.validate().map_err(config_err)?;
+        if groups > u16::MAX as usize {
+            return Err(DqnError::InvalidConfig {
+                key: "groups".into(),
+                reason: format!("at most {} (got {groups})", u16::MAX),
+            });
+        }
+        let groups = if config.topic_head { groups } else { 0 };
+        let action_groups = vec![0u16; num_actions];
         if input_dim == 0 || input_dim > 1 << 20 {
             return Err(DqnError::InvalidConfig {
                 key: "input_dim".into(),
@@ -265,10 +294,13 @@ impl DqnLearner {
             num_actions,
             hidden: config.hidden.clone(),
             dueling: config.dueling,
+            groups,
         };
+        let group_map =
+            (groups > 0).then(|| group_onehot(groups, &action_groups, &resolved.device));
         let built = catch_unwind(AssertUnwindSafe(|| -> Result<_, DqnError> {
             let online = QNetwork::new(&shape, &mut rng, &train_device);
-            Self::build_state(&resolved, &config, online)
+            Self::build_state(&resolved, &config, online, &action_groups)
         }))
         .map_err(|p| DqnError::Backend(backend_panic(p)))??;
         let (online, target, target_host, optim, policy) = built;
@@ -289,6 +321,9 @@ impl DqnLearner {
         Ok(Self {
             input_dim,
             num_actions,
+            groups,
+            action_groups,
+            group_map,
             nstep: NStep::new(config.n_step),
             config,
             resolved,
@@ -325,11 +360,12 @@ impl DqnLearner {
         resolved: &ResolvedDevice,
         config: &DqnConfig,
         online: QNetwork,
+        action_groups: &[u16],
     ) -> Result<(QNetwork, QNetwork, Option<Vec<Vec<f32>>>, Optim, CpuPolicy), DqnError> {
         let shape = online.shape();
         let target = online.valid();
         let host = online.to_host()?;
-        let policy = CpuPolicy::from_host(&shape, &host);
+        let policy = CpuPolicy::from_host(&shape, &host, action_groups);
         let (optim, target_host) = match resolved.kind {
             BackendKind::Native => (Optim::Host(HostAdam::new(host.clone())), Some(host)),
             BackendKind::Flex => {
@@ -363,7 +399,46 @@ impl DqnLearner {
             num_actions: self.num_actions,
             hidden: self.config.hidden.clone(),
             dueling: self.config.dueling,
+            groups: self.groups,
         }
+    }
+
+    /// Number of action groups of the group head (0 = none).
+    pub fn groups(&self) -> usize {
+        self.groups
+    }
+
+    /// The group of each action.
+    pub fn action_groups(&self) -> &[u16] {
+        &self.action_groups
+    }
+
+    /// Set the group of each action (a stream's topic; it changes when a new streamer takes
+    /// a slot). Acting uses the new map at once; replayed transitions are scored with the
+    /// current map. Without a group head this only records the map.
+    pub fn set_action_groups(&mut self, action_groups: &[u16]) -> Result<(), DqnError> {
+        self.check_len("action_groups", action_groups.len(), self.num_actions)?;
+        if self.action_groups == action_groups {
+            return Ok(());
+        }
+        if self.groups > 0
+            && let Some(&g) = action_groups.iter().find(|&&g| g as usize >= self.groups)
+        {
+            return Err(DqnError::Shape(format!(
+                "action group {g} out of range ({} groups)",
+                self.groups
+            )));
+        }
+        self.action_groups.copy_from_slice(action_groups);
+        if self.groups > 0 {
+            self.group_map = Some(group_onehot(
+                self.groups,
+                &self.action_groups,
+                &self.resolved.device,
+            ));
+            self.sync_policy()?;
+        }
+        Ok(())
     }
 
     /// The resolved device.
@@ -587,6 +662,7 @@ impl DqnLearner {
                 target,
                 batch,
                 self.td_spec(),
+                &self.action_groups,
             ));
         }
         let dev = self.resolved.device.clone();
@@ -607,6 +683,7 @@ impl DqnLearner {
                 target,
                 batch,
                 self.td_spec(),
+                &self.action_groups,
                 &mut scratch,
             );
             return Ok(out.delta.clone());
@@ -617,7 +694,7 @@ impl DqnLearner {
         let q = self
             .online
             .valid()
-            .forward(bt.states.clone())
+            .forward(bt.states.clone(), self.group_map.as_ref())
             .gather(1, bt.actions.clone());
         (q - y)
             .into_data()
@@ -649,7 +726,15 @@ impl DqnLearner {
                 "native update without host weights".into(),
             ));
         };
-        let out = native::td_grads(&shape, &adam.params, target, batch, spec, &mut self.native);
+        let out = native::td_grads(
+            &shape,
+            &adam.params,
+            target,
+            batch,
+            spec,
+            &self.action_groups,
+            &mut self.native,
+        );
         let dv = out.delta.clone();
         let qv = out.q_sa.clone();
         let next_update = self.updates + 1;
@@ -740,11 +825,12 @@ impl DqnLearner {
     }
 
     fn targets(&self, bt: &BatchTensors, q_next_online: Option<Tensor<2>>) -> Tensor<2> {
-        let q_next_target = self.target.forward(bt.next_states.clone());
+        let map = self.group_map.as_ref();
+        let q_next_target = self.target.forward(bt.next_states.clone(), map);
         let q_next_online = if self.config.double_dqn {
             Some(
                 q_next_online
-                    .unwrap_or_else(|| self.online.valid().forward(bt.next_states.clone())),
+                    .unwrap_or_else(|| self.online.valid().forward(bt.next_states.clone(), map)),
             )
         } else {
             None
@@ -766,16 +852,19 @@ impl DqnLearner {
         let inner = self.resolved.device.clone();
         let n = batch.size;
         let bt = self.batch_tensors(batch, &inner);
+        let map_ad = self.group_map.clone().map(|m| m.autodiff());
         // Q(s, ·) with gradients, and the bootstrap target without.
         let (q, y) = if self.concat_forward && self.config.double_dqn {
             let both = Tensor::cat(vec![bt.states.clone(), bt.next_states.clone()], 0).autodiff();
-            let q_all = self.online.forward(both);
+            let q_all = self.online.forward(both, map_ad.as_ref());
             let q = q_all.clone().slice([0..n]);
             let q_next_online = q_all.slice([n..2 * n]).inner();
             let y = self.targets(&bt, Some(q_next_online));
             (q, y)
         } else {
-            let q = self.online.forward(bt.states.clone().autodiff());
+            let q = self
+                .online
+                .forward(bt.states.clone().autodiff(), map_ad.as_ref());
             let y = self.targets(&bt, None);
             (q, y)
         };
@@ -949,8 +1038,10 @@ impl DqnLearner {
     /// Refresh the acting copy from the trained network now.
     pub fn sync_policy(&mut self) -> Result<(), DqnError> {
         self.policy = match &self.optim {
-            Optim::Host(adam) => CpuPolicy::from_host(&self.shape(), &adam.params),
-            Optim::Device(_) => self.online.to_cpu_policy()?,
+            Optim::Host(adam) => {
+                CpuPolicy::from_host(&self.shape(), &adam.params, &self.action_groups)
+            }
+            Optim::Device(_) => self.online.to_cpu_policy(&self.action_groups)?,
         };
         Ok(())
     }
@@ -1012,13 +1103,15 @@ impl DqnLearner {
     /// Fresh weights (new seed derived from the original), optimizer, replay and counters.
     pub fn reset(&mut self) -> Result<(), DqnError> {
         self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let fresh = Self::with_device(
+        let mut fresh = Self::with_groups(
             self.input_dim,
             self.num_actions,
+            self.groups,
             self.config.clone(),
             self.resolved.clone(),
             self.seed,
         )?;
+        fresh.set_action_groups(&self.action_groups)?;
         let concat = self.concat_forward;
         *self = fresh;
         self.concat_forward = concat;

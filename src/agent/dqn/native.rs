@@ -27,7 +27,11 @@ use gemm::Parallelism;
 
 use super::optim::{BETA1, BETA2, HostAdam, adam_kernel, bias_terms};
 
-use super::network::{NetShape, param_shapes};
+use std::borrow::Cow;
+
+use super::network::{
+    NetShape, fold_group_head, group_param_index, param_shapes, unfold_group_grads,
+};
 use super::replay::Batch;
 
 /// What one update needs besides the weights.
@@ -269,6 +273,8 @@ struct Ctx<'a> {
     sp_target: Sparse<'a>,
     /// [`param_shapes`] of `shape`.
     shapes: Vec<Vec<usize>>,
+    /// The group of each action (used when the network has a group head).
+    action_groups: &'a [u16],
 }
 
 impl<'a> Ctx<'a> {
@@ -278,6 +284,7 @@ impl<'a> Ctx<'a> {
         target: &'a [Vec<f32>],
         batch: &'a Batch,
         spec: TdSpec,
+        action_groups: &'a [u16],
     ) -> Self {
         Ctx {
             shape,
@@ -285,8 +292,9 @@ impl<'a> Ctx<'a> {
             target,
             batch,
             spec,
-            sp_online: Sparse::new(shape, online),
-            sp_target: Sparse::new(shape, target),
+            sp_online: Sparse::new(shape, online, action_groups),
+            sp_target: Sparse::new(shape, target, action_groups),
+            action_groups,
             shapes: param_shapes(shape),
         }
     }
@@ -323,35 +331,39 @@ fn forward_hidden(
 }
 
 /// The output layer (advantages when dueling) on all actions: `out[rows × A]`.
-fn head_full(shape: &NetShape, params: &[Vec<f32>], h: &[f32], rows: usize, out: &mut Vec<f32>) {
-    let l = shape.hidden.len();
-    let d = shape.hidden[l - 1];
-    let a = shape.num_actions;
-    let (w, b) = (&params[2 * l], &params[2 * l + 1]);
+fn head_full(sp: &Sparse<'_>, h: &[f32], rows: usize, out: &mut Vec<f32>) {
+    let (d, a) = (sp.d, sp.a);
     out.clear();
     for _ in 0..rows {
-        out.extend_from_slice(b);
+        out.extend_from_slice(&sp.b_head);
     }
-    matmul(rows, a, d, out, a, true, h, d, 1, w, a, 1);
+    matmul(rows, a, d, out, a, true, h, d, 1, &sp.w_head, a, 1);
 }
 
 /// Per-network constants for evaluating `Q(s, a)` at a single action.
 struct Sparse<'a> {
     d: usize,
     a: usize,
-    w_head: &'a [f32],
-    b_head: &'a [f32],
+    /// The output layer, with the group head folded in when there is one.
+    w_head: Cow<'a, [f32]>,
+    b_head: Cow<'a, [f32]>,
     /// Dueling: value weights, its bias, the column mean of the head weights and bias mean.
     dueling: Option<(&'a [f32], f32, Vec<f32>, f32)>,
 }
 
 impl<'a> Sparse<'a> {
-    fn new(shape: &NetShape, params: &'a [Vec<f32>]) -> Self {
+    fn new(shape: &NetShape, params: &'a [Vec<f32>], action_groups: &[u16]) -> Self {
         let l = shape.hidden.len();
         let d = shape.hidden[l - 1];
         let a = shape.num_actions;
-        let w_head = &params[2 * l][..];
-        let b_head = &params[2 * l + 1][..];
+        let (w_head, b_head): (Cow<'a, [f32]>, Cow<'a, [f32]>) =
+            match fold_group_head(shape, params, action_groups) {
+                Some((w, b)) => (Cow::Owned(w), Cow::Owned(b)),
+                None => (
+                    Cow::Borrowed(&params[2 * l]),
+                    Cow::Borrowed(&params[2 * l + 1]),
+                ),
+            };
         let dueling = shape.dueling.then(|| {
             let wbar: Vec<f32> = (0..d)
                 .map(|k| w_head[k * a..(k + 1) * a].iter().sum::<f32>() / a as f32)
@@ -371,8 +383,9 @@ impl<'a> Sparse<'a> {
     /// `Q(h, act)` for one row of last-hidden features `h`.
     fn q(&self, h: &[f32], act: usize) -> f32 {
         let mut q = self.b_head[act];
+        let w: &[f32] = &self.w_head;
         for (k, &hk) in h.iter().enumerate() {
-            q += hk * self.w_head[k * self.a + act];
+            q += hk * w[k * self.a + act];
         }
         if let Some((wv, bv, wbar, bbar)) = &self.dueling {
             q += bv - bbar;
@@ -402,7 +415,7 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
     y.clear();
     if cx.spec.double_dqn {
         forward_hidden(shape, online, xn, rows, &mut h.next);
-        head_full(shape, online, &h.next[last], rows, &mut h.head);
+        head_full(&cx.sp_online, &h.next[last], rows, &mut h.head);
         // argmax of Q = argmax of the advantages (V and mean(A) are constant per row).
         let best: Vec<usize> = (0..rows)
             .map(|i| {
@@ -433,7 +446,7 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
         }
     } else {
         forward_hidden(shape, target, xn, rows, &mut h.next);
-        head_full(shape, target, &h.next[last], rows, &mut h.head);
+        head_full(&cx.sp_target, &h.next[last], rows, &mut h.head);
         let sp = &cx.sp_target;
         for i in 0..rows {
             let disc = batch.discounts[r0 + i];
@@ -514,6 +527,7 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
         let (gw, rest) = out.grads[2 * nl..].split_at_mut(1);
         let gw = &mut gw[0];
         let gb = &mut rest[0];
+        let w_head: &[f32] = &sp.w_head;
         for i in 0..rows {
             let act = batch.actions[r0 + i] as usize;
             let gi = g[i];
@@ -522,7 +536,7 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
             let darow = &mut h.da[i * d..(i + 1) * d];
             for k in 0..d {
                 gw[k * a + act] += gi * hrow[k];
-                darow[k] = gi * sp.w_head[k * a + act];
+                darow[k] = gi * w_head[k * a + act];
             }
         }
     }
@@ -555,6 +569,20 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
         }
         out.grads[2 * nl + 2].copy_from_slice(&sum_gh);
         out.grads[2 * nl + 3][0] = sum_g;
+    }
+    if shape.groups > 0 {
+        // The group head's gradients are the folded output layer's, summed per group.
+        let gi = group_param_index(shape);
+        let (head, rest) = out.grads.split_at_mut(gi);
+        let (gu, gc) = rest.split_at_mut(1);
+        unfold_group_grads(
+            shape,
+            &head[2 * nl],
+            &head[2 * nl + 1],
+            cx.action_groups,
+            &mut gu[0],
+            &mut gc[0],
+        );
     }
 
     // Hidden layers, last to first.
@@ -644,10 +672,11 @@ pub fn td_grads<'s>(
     target: &[Vec<f32>],
     batch: &Batch,
     spec: TdSpec,
+    action_groups: &[u16],
     scratch: &'s mut NativeScratch,
 ) -> &'s TdGrads {
     let n = batch.size;
-    let cx = Ctx::new(shape, online, target, batch, spec);
+    let cx = Ctx::new(shape, online, target, batch, spec, action_groups);
     let [h0, h1] = &mut scratch.halves;
     if n < SPLIT_MIN_ROWS {
         grads_half(&cx, 0, n, h0);
@@ -682,10 +711,11 @@ pub fn td_targets(
     target: &[Vec<f32>],
     batch: &Batch,
     spec: TdSpec,
+    action_groups: &[u16],
 ) -> Vec<f32> {
     let mut h = Half::default();
     let mut y = Vec::new();
-    let cx = Ctx::new(shape, online, target, batch, spec);
+    let cx = Ctx::new(shape, online, target, batch, spec, action_groups);
     targets_half(&cx, 0, batch.size, &mut h, &mut y);
     y
 }

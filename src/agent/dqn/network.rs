@@ -1,5 +1,6 @@
 //! The Q-network: a ReLU MLP from `input_dim` to `num_actions` with configurable hidden
-//! widths and an optional dueling head (Q = V + A − mean(A)), as a burn 0.22 [`Module`].
+//! widths, an optional dueling head (Q = V + A − mean(A)) and an optional group head (a term
+//! shared by every action of a group, e.g. every stream of a topic), as a burn 0.22 [`Module`].
 //! Weights are initialised from the learner's seeded RNG (PyTorch's `nn.Linear` scheme), so
 //! a learner is reproducible for a given seed.
 
@@ -24,6 +25,11 @@ pub struct NetShape {
     pub hidden: Vec<usize>,
     /// Dueling head.
     pub dueling: bool,
+    /// Number of action groups (topics) of the shared group head; 0 = none. With groups,
+    /// `Q(s, a)` (or the advantage when dueling) adds `U·h + c` at the group of `a`, a term
+    /// every action of the group shares (see [`fold_group_head`]).
+    #[serde(default)]
+    pub groups: usize,
 }
 
 /// MLP Q-network.
@@ -35,6 +41,8 @@ pub struct QNetwork {
     pub head: Linear,
     /// Dueling state-value layer (one output).
     pub value: Option<Linear>,
+    /// Group head: one output per action group, added to every action of the group.
+    pub group: Option<Linear>,
 }
 
 fn init_linear<R: rand::Rng>(d_in: usize, d_out: usize, rng: &mut R, device: &Device) -> Linear {
@@ -58,23 +66,31 @@ impl QNetwork {
         }
         let head = init_linear(d, shape.num_actions, rng, device);
         let value = shape.dueling.then(|| init_linear(d, 1, rng, device));
+        let group = (shape.groups > 0).then(|| init_linear(d, shape.groups, rng, device));
         Self {
             hidden,
             head,
             value,
+            group,
         }
     }
 
-    /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`.
-    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+    /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`. `groups` is the
+    /// `[groups, num_actions]` one-hot map of actions to groups ([`group_onehot`]); required
+    /// when the network has a group head, ignored otherwise.
+    pub fn forward(&self, x: Tensor<2>, groups: Option<&Tensor<2>>) -> Tensor<2> {
         let mut h = x;
         for l in &self.hidden {
             h = relu(l.forward(h));
         }
+        let mut a = self.head.forward(h.clone());
+        if let Some(g) = &self.group {
+            let map = groups.expect("a network with a group head needs the action-group map");
+            a = a + g.forward(h.clone()).matmul(map.clone());
+        }
         match &self.value {
-            None => self.head.forward(h),
+            None => a,
             Some(v) => {
-                let a = self.head.forward(h.clone());
                 let val = v.forward(h);
                 let mean = a.clone().mean_dim(1);
                 a - mean + val
@@ -95,14 +111,18 @@ impl QNetwork {
                 .map(|l| l.weight.val().dims()[1])
                 .collect(),
             dueling: self.value.is_some(),
+            groups: self.group.as_ref().map_or(0, |g| g.weight.val().dims()[1]),
         }
     }
 
-    /// All linear layers in a fixed order: hidden..., head, value.
+    /// All linear layers in a fixed order: hidden..., head, value, group.
     pub fn linears(&self) -> Vec<&Linear> {
         let mut v: Vec<&Linear> = self.hidden.iter().collect();
         v.push(&self.head);
         if let Some(l) = &self.value {
+            v.push(l);
+        }
+        if let Some(l) = &self.group {
             v.push(l);
         }
         v
@@ -113,6 +133,9 @@ impl QNetwork {
         let mut v: Vec<&mut Linear> = self.hidden.iter_mut().collect();
         v.push(&mut self.head);
         if let Some(l) = &mut self.value {
+            v.push(l);
+        }
+        if let Some(l) = &mut self.group {
             v.push(l);
         }
         v
@@ -155,18 +178,99 @@ impl QNetwork {
                 )),
             });
         }
+        let group = if shape.groups > 0 { lin.pop() } else { None };
         let value = if shape.dueling { lin.pop() } else { None };
         let head = lin.pop().expect("head");
         Self {
             hidden: lin,
             head,
             value,
+            group,
         }
     }
 
     /// Read every weight back (one transaction) into a plain-Rust CPU policy.
-    pub fn to_cpu_policy(&self) -> Result<CpuPolicy, DqnError> {
-        Ok(CpuPolicy::from_host(&self.shape(), &self.to_host()?))
+    pub fn to_cpu_policy(&self, action_groups: &[u16]) -> Result<CpuPolicy, DqnError> {
+        Ok(CpuPolicy::from_host(
+            &self.shape(),
+            &self.to_host()?,
+            action_groups,
+        ))
+    }
+}
+
+/// The `[groups, num_actions]` one-hot matrix of `action_groups` (the group of each action).
+pub fn group_onehot(groups: usize, action_groups: &[u16], device: &Device) -> Tensor<2> {
+    let a = action_groups.len();
+    let mut m = vec![0.0f32; groups * a];
+    for (j, &g) in action_groups.iter().enumerate() {
+        m[g as usize * a + j] = 1.0;
+    }
+    Tensor::from_data(TensorData::new(m, [groups, a]), device)
+}
+
+/// Index of the group head's weight in host order (its bias follows).
+pub fn group_param_index(shape: &NetShape) -> usize {
+    2 * (shape.hidden.len() + 1 + usize::from(shape.dueling))
+}
+
+/// The output layer with the group head folded in: `W_eff[:, a] = W[:, a] + U[:, g(a)]` and
+/// `b_eff[a] = b[a] + c[g(a)]` — the same function as the two heads. `None` without groups.
+pub fn fold_group_head(
+    shape: &NetShape,
+    params: &[Vec<f32>],
+    action_groups: &[u16],
+) -> Option<(Vec<f32>, Vec<f32>)> {
+    if shape.groups == 0 {
+        return None;
+    }
+    let l = shape.hidden.len();
+    let d = shape.hidden[l - 1];
+    let (a, k) = (shape.num_actions, shape.groups);
+    let gi = group_param_index(shape);
+    let (w, b, u, c) = (
+        &params[2 * l],
+        &params[2 * l + 1],
+        &params[gi],
+        &params[gi + 1],
+    );
+    let mut we = w.clone();
+    for r in 0..d {
+        let (row, urow) = (&mut we[r * a..(r + 1) * a], &u[r * k..(r + 1) * k]);
+        for (x, &g) in row.iter_mut().zip(action_groups) {
+            *x += urow[g as usize];
+        }
+    }
+    let be = b
+        .iter()
+        .zip(action_groups)
+        .map(|(&x, &g)| x + c[g as usize])
+        .collect();
+    Some((we, be))
+}
+
+/// Gradients of the group head from those of the folded output layer: `dU[:, k]` sums
+/// `dW_eff[:, a]` over the actions of group `k`, and `dc[k]` sums `db_eff[a]`.
+pub fn unfold_group_grads(
+    shape: &NetShape,
+    gw: &[f32],
+    gb: &[f32],
+    action_groups: &[u16],
+    gu: &mut [f32],
+    gc: &mut [f32],
+) {
+    let d = shape.hidden[shape.hidden.len() - 1];
+    let (a, k) = (shape.num_actions, shape.groups);
+    gu.fill(0.0);
+    gc.fill(0.0);
+    for r in 0..d {
+        let (row, urow) = (&gw[r * a..(r + 1) * a], &mut gu[r * k..(r + 1) * k]);
+        for (&x, &g) in row.iter().zip(action_groups) {
+            urow[g as usize] += x;
+        }
+    }
+    for (&x, &g) in gb.iter().zip(action_groups) {
+        gc[g as usize] += x;
     }
 }
 
@@ -185,6 +289,10 @@ pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
     if shape.dueling {
         v.push(vec![d, 1]);
         v.push(vec![1]);
+    }
+    if shape.groups > 0 {
+        v.push(vec![d, shape.groups]);
+        v.push(vec![shape.groups]);
     }
     v
 }

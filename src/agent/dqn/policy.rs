@@ -90,13 +90,24 @@ impl CpuPolicy {
         }
     }
 
-    /// A policy from host parameters in [`super::network::param_shapes`] order.
-    pub fn from_host(shape: &super::network::NetShape, params: &[Vec<f32>]) -> Self {
+    /// A policy from host parameters in [`super::network::param_shapes`] order; a group head
+    /// is folded into the output layer with `action_groups` (the group of each action).
+    pub fn from_host(
+        shape: &super::network::NetShape,
+        params: &[Vec<f32>],
+        action_groups: &[u16],
+    ) -> Self {
         let shapes = super::network::param_shapes(shape);
-        let mut layers: Vec<CpuLayer> = (0..shapes.len() / 2)
+        let folded = super::network::fold_group_head(shape, params, action_groups);
+        let n_layers = shape.hidden.len() + 1 + usize::from(shape.dueling);
+        let mut layers: Vec<CpuLayer> = (0..n_layers)
             .map(|i| {
                 let s = &shapes[2 * i];
-                CpuLayer::new(s[0], s[1], params[2 * i].clone(), params[2 * i + 1].clone())
+                let (w, b) = match &folded {
+                    Some((w, b)) if i == shape.hidden.len() => (w.clone(), b.clone()),
+                    _ => (params[2 * i].clone(), params[2 * i + 1].clone()),
+                };
+                CpuLayer::new(s[0], s[1], w, b)
             })
             .collect();
         let value = if shape.dueling { layers.pop() } else { None };

@@ -210,21 +210,24 @@ fn assert_close(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
 }
 
 /// liveq's own CPU kernels (`cpu`) compute the same targets, TD errors and updates as burn's
-/// autodiff on Flex, for plain and dueling heads, Double DQN and plain max, hard and soft
-/// targets, with active gradient clipping, on both the split (two-thread) and the
-/// single-thread batch sizes.
+/// autodiff on Flex, for plain and dueling heads, with and without a group (topic) head,
+/// Double DQN and plain max, hard and soft targets, with active gradient clipping, on both
+/// the split (two-thread) and the single-thread batch sizes.
 #[test]
 fn native_kernels_match_burn_autodiff() {
     let src = filled_learner(&small_opts(), 300, 6).unwrap();
-    for (dueling, double_dqn, period, batch) in [
-        (false, true, 0, 32),
-        (true, true, 3, 32),
-        (false, false, 3, 32),
-        (true, false, 0, 32),
-        (false, true, 0, 8),
+    for (dueling, double_dqn, period, batch, topic_head) in [
+        (false, true, 0, 32, false),
+        (true, true, 3, 32, false),
+        (false, false, 3, 32, false),
+        (true, false, 0, 32, false),
+        (false, true, 0, 8, false),
+        (false, true, 3, 32, true),
+        (true, false, 0, 32, true),
     ] {
         let cfg = DqnConfig {
             hidden: vec![16, 12],
+            topic_head,
             dueling,
             double_dqn,
             batch_size: batch,
@@ -235,13 +238,19 @@ fn native_kernels_match_burn_autodiff() {
             huber_delta: 0.7,
             ..DqnConfig::default()
         };
-        let what =
-            format!("dueling {dueling}, double {double_dqn}, period {period}, batch {batch}");
-        let mut burn =
-            DqnLearner::with_device(8, 5, cfg.clone(), DeviceChoice::Flex.resolve().unwrap(), 9)
-                .unwrap();
-        let mut own =
-            DqnLearner::with_device(8, 5, cfg, DeviceChoice::Cpu.resolve().unwrap(), 9).unwrap();
+        let what = format!(
+            "dueling {dueling}, double {double_dqn}, period {period}, batch {batch}, \
+             topic head {topic_head}"
+        );
+        let flex = DeviceChoice::Flex.resolve().unwrap();
+        let cpu = DeviceChoice::Cpu.resolve().unwrap();
+        let mut burn = DqnLearner::with_groups(8, 5, 3, cfg.clone(), flex, 9).unwrap();
+        let mut own = DqnLearner::with_groups(8, 5, 3, cfg, cpu, 9).unwrap();
+        // Actions 0 and 3 share group 2, 1 and 4 group 0; group 1 has one action.
+        for l in [&mut burn, &mut own] {
+            l.set_action_groups(&[2, 0, 1, 2, 0]).unwrap();
+            assert_eq!(l.groups(), if topic_head { 3 } else { 0 });
+        }
         assert_eq!(own.device().kind, BackendKind::Native);
         assert_eq!(burn.online_params().unwrap(), own.online_params().unwrap());
         for k in 0..8 {
@@ -487,4 +496,104 @@ fn solves_tiny_contextual_problem() {
     println!("contextual: greedy {got:.1}, random {rnd:.1}, optimal {opt:.1}, {st:?}");
     assert!(got > 0.97 * opt, "greedy {got} vs optimal {opt}");
     assert!(got > rnd + 0.5 * (opt - rnd));
+}
+
+/// Mean acting-copy Q of `action` over `states` (rows of `dim`).
+fn mean_q(l: &DqnLearner, states: &[f32], dim: usize, action: usize) -> f64 {
+    let n = l.num_actions();
+    let mask = vec![true; n];
+    let mut q = vec![0.0; n];
+    let rows = states.len() / dim;
+    (0..rows)
+        .map(|i| {
+            l.q_values(&states[i * dim..(i + 1) * dim], &mask, &mut q)
+                .unwrap();
+            q[action] as f64
+        })
+        .sum::<f64>()
+        / rows as f64
+}
+
+/// With a topic (group) head, what is learnt from one stream carries to the other streams of
+/// its topic and to no other: rewarding only action 0 raises Q of action 3 (same group, never
+/// taken) far more than Q of action 1 (another group, never taken). Without the head both
+/// move alike. On both the `cpu` kernels and burn's Flex.
+#[test]
+fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
+    let dim = 6;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+    let rows = 64;
+    let states: Vec<f32> = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
+    let batch = Batch {
+        size: rows,
+        states: states.clone(),
+        next_states: vec![0.0; rows * dim],
+        next_mask_bias: vec![MASK_NEG; rows * 4],
+        actions: vec![0; rows],
+        rewards: vec![3.0; rows],
+        discounts: vec![0.0; rows],
+        weights: vec![1.0; rows],
+        indices: (0..rows).collect(),
+    };
+    for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
+        let mut gaps = Vec::new();
+        for topic_head in [true, false] {
+            let cfg = DqnConfig {
+                hidden: vec![16],
+                topic_head,
+                lr: 1e-3,
+                batch_size: rows,
+                policy_sync_period: 1,
+                ..DqnConfig::default()
+            };
+            let mut l =
+                DqnLearner::with_groups(dim, 4, 2, cfg, device.resolve().unwrap(), 3).unwrap();
+            l.set_action_groups(&[0, 1, 1, 0]).unwrap();
+            let before = [1, 3].map(|a| mean_q(&l, &states, dim, a));
+            for _ in 0..150 {
+                l.update_on_batch(&batch).unwrap();
+            }
+            let after = [1, 3].map(|a| mean_q(&l, &states, dim, a));
+            let (rise_other, rise_same) = (after[0] - before[0], after[1] - before[1]);
+            gaps.push(rise_same - rise_other);
+        }
+        let (with, without) = (gaps[0], gaps[1]);
+        assert!(
+            with > 1.0,
+            "{device:?}: same-topic rise minus other: {with}"
+        );
+        assert!(
+            without.abs() < 0.5 * with,
+            "{device:?}: {without} vs {with}"
+        );
+    }
+}
+
+/// The acting copy folds the topic head with the current topics of the slots: moving a slot to
+/// another topic changes its Q-value at once and leaves the other slots' alone.
+#[test]
+fn changing_a_slots_topic_changes_its_q_values_at_once() {
+    let cfg = DqnConfig {
+        hidden: vec![8],
+        topic_head: true,
+        ..DqnConfig::default()
+    };
+    let mut l =
+        DqnLearner::with_groups(4, 3, 2, cfg, DeviceChoice::Cpu.resolve().unwrap(), 1).unwrap();
+    l.set_action_groups(&[0, 0, 1]).unwrap();
+    let s = [0.3, -0.2, 0.9, 0.1];
+    let mask = [true; 3];
+    let mut q0 = [0.0; 3];
+    l.q_values(&s, &mask, &mut q0).unwrap();
+    l.set_action_groups(&[0, 1, 1]).unwrap();
+    let mut q1 = [0.0; 3];
+    l.q_values(&s, &mask, &mut q1).unwrap();
+    assert_eq!(q0[0], q1[0]);
+    assert_eq!(q0[2], q1[2]);
+    assert_ne!(q0[1], q1[1]);
+    assert!(
+        l.set_action_groups(&[0, 2, 1]).is_err(),
+        "group out of range"
+    );
+    assert!(l.set_action_groups(&[0, 1]).is_err(), "wrong length");
 }
