@@ -81,7 +81,7 @@ impl Default for DqnConfig {
             hidden: vec![256, 256],
             dueling: false,
             topic_head: false,
-            lr: 5e-4,
+            lr: 2.5e-4,
             gamma: 0.5,
             n_step: 1,
             batch_size: 128,
