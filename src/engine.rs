@@ -254,7 +254,7 @@ pub fn eval_engine(
     let world = World::with_viewer_seed(scenario, seed, viewers);
     let warm_policy = Box::new(RandomPolicy::new(random::stream(viewers, 0x3A4D)));
     let mut warm = Engine::with_world(world, warm_policy);
-    let until = EVAL_MIN_WARMUP_DAYS * 24.0 * 60.0;
+    let until = EVAL_MIN_WARMUP_DAYS * crate::sim::DAY;
     while warm.world.now().minutes() < until || warm.metrics.steps() < train_steps {
         if warm.step().is_err() {
             break; // an empty world: evaluation will report it

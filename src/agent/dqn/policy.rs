@@ -98,14 +98,14 @@ impl CpuPolicy {
         action_groups: &[u16],
     ) -> Self {
         let shapes = super::network::param_shapes(shape);
-        let folded = super::network::fold_group_head(shape, params, action_groups);
+        let mut folded = super::network::fold_group_head(shape, params, action_groups);
         let n_layers = shape.hidden.len() + 1 + usize::from(shape.dueling);
         let mut layers: Vec<CpuLayer> = (0..n_layers)
             .map(|i| {
                 let s = &shapes[2 * i];
-                let (w, b) = match &folded {
-                    Some((w, b)) if i == shape.hidden.len() => (w.clone(), b.clone()),
-                    _ => (params[2 * i].clone(), params[2 * i + 1].clone()),
+                let (w, b) = match folded.take_if(|_| i == shape.hidden.len()) {
+                    Some(wb) => wb,
+                    None => (params[2 * i].clone(), params[2 * i + 1].clone()),
                 };
                 CpuLayer::new(s[0], s[1], w, b)
             })
