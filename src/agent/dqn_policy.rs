@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::dqn::{DqnLearner, Hyper, ResolvedDevice};
+use super::dqn::{ActionLayout, DqnLearner, Hyper, ResolvedDevice};
 use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView};
@@ -45,12 +45,20 @@ pub struct DqnPolicy {
 impl DqnPolicy {
     /// A fresh learner for `scenario`'s world, with the hyperparameters of its `[agent]` section.
     pub fn new(scenario: &Scenario, seed: u64, device: ResolvedDevice) -> Result<Self, String> {
-        let encoder = StateEncoder::new(scenario.topics().len());
         let actions = scenario.num_streamers();
-        let learner = DqnLearner::with_groups(
+        let mut encoder = StateEncoder::new(scenario.topics().len());
+        if scenario.params.agent.stream_features {
+            let minutes = scenario.params.streamers.stream_hours * 60.0;
+            encoder = encoder.with_stream_features(actions, minutes);
+        }
+        let layout = ActionLayout {
+            groups: scenario.topics().len(),
+            features: encoder.features_per_slot(),
+        };
+        let learner = DqnLearner::with_layout(
             encoder.dim(),
             actions,
-            scenario.topics().len(),
+            layout,
             scenario.params.agent.clone(),
             device,
             seed,

@@ -19,26 +19,70 @@
 //! | K | live streams per topic, as shares of all live streams |
 //! | K | current viewers per topic, as shares of all viewers watching |
 //! | 2 | live streams / streamer slots; log1p(viewers watching)/8 |
+//!
+//! With per-stream features (`[agent] stream_features`), [`STREAM_FEATURES`] entries per
+//! streamer slot follow, slot by slot (all 0 for an offline slot; `L` is the scenario's usual
+//! stream length, `stream_hours`; streams last between 0.7 L and 1.3 L):
+//!
+//! | entries | feature |
+//! | --- | --- |
+//! | 1 | minutes live / L (≤2) |
+//! | 1 | how far into the window where streams end: (minutes live − 0.7 L) / 0.6 L, in [0, 2] |
+//! | 1 | log1p(viewers watching the stream)/8 (≤2) |
+//!
+//! The network reads these through its per-action feature head (one weight per feature,
+//! computed from the viewer's state and shared by all streams), not through its hidden stack.
 
 use crate::sim::Observation;
 
 /// Half-life of the last-watched-topic feature, minutes.
 const LAST_TOPIC_HALF_LIFE: f64 = 480.0;
 
+/// Per-stream features per streamer slot (see the module docs).
+pub const STREAM_FEATURES: usize = 3;
+
 /// Encodes observations of a world with a fixed number of topics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StateEncoder {
     topics: usize,
+    /// Streamer slots with per-stream features (0 = no per-stream features).
+    slots: usize,
+    /// The usual stream length `L`, minutes.
+    stream_minutes: f64,
 }
 
 impl StateEncoder {
     pub fn new(topics: usize) -> Self {
-        StateEncoder { topics }
+        StateEncoder {
+            topics,
+            slots: 0,
+            stream_minutes: 240.0,
+        }
+    }
+
+    /// The same encoder followed by [`STREAM_FEATURES`] features of each of `slots` streamer
+    /// slots, for a world whose streams usually last `stream_minutes`.
+    pub fn with_stream_features(self, slots: usize, stream_minutes: f64) -> Self {
+        StateEncoder {
+            slots,
+            stream_minutes: stream_minutes.max(1.0),
+            ..self
+        }
+    }
+
+    /// Length of the part of the state that describes the viewer and the world.
+    pub fn viewer_dim(&self) -> usize {
+        5 * self.topics + 14
+    }
+
+    /// Per-stream features of each slot (0 or [`STREAM_FEATURES`]).
+    pub fn features_per_slot(&self) -> usize {
+        if self.slots > 0 { STREAM_FEATURES } else { 0 }
     }
 
     /// Length of the state vector.
     pub fn dim(&self) -> usize {
-        5 * self.topics + 14
+        self.viewer_dim() + self.slots * self.features_per_slot()
     }
 
     /// Writes the state of `obs` into `out` (of length [`StateEncoder::dim`]).
@@ -100,7 +144,21 @@ impl StateEncoder {
         at += 2 * k;
         out[at] = obs.live.len() as f32 / obs.streams.len().max(1) as f32;
         out[at + 1] = (watching.ln_1p() / 8.0).min(2.0);
-        debug_assert_eq!(at + 2, self.dim());
+        at += 2;
+        debug_assert_eq!(at, self.viewer_dim());
+
+        if self.slots > 0 {
+            debug_assert_eq!(self.slots, obs.streams.len());
+            let l = self.stream_minutes;
+            for &i in obs.live {
+                let s = &obs.streams[i as usize];
+                let f = &mut out[at + i as usize * STREAM_FEATURES..][..STREAM_FEATURES];
+                let live = (now.minutes() - s.live_since).max(0.0);
+                f[0] = (live / l).min(2.0) as f32;
+                f[1] = ((live - 0.7 * l) / (0.6 * l)).clamp(0.0, 2.0) as f32;
+                f[2] = ((s.viewers as f32).ln_1p() / 8.0).min(2.0);
+            }
+        }
     }
 
     /// The action mask of `obs`: true for live streamer slots.
@@ -152,6 +210,50 @@ mod tests {
             let choice = obs.live.first().copied();
             world.respond(choice).unwrap();
         }
+    }
+
+    /// Per-stream features follow the viewer part, slot by slot: zero for offline slots, and
+    /// for live ones the documented minutes-live, end-window and audience values.
+    #[test]
+    fn per_stream_features_describe_each_live_slot() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 3);
+        let slots = world.num_streamers();
+        let base = StateEncoder::new(world.num_topics());
+        let enc = base.with_stream_features(slots, 240.0);
+        assert_eq!(enc.dim(), base.dim() + slots * STREAM_FEATURES);
+        assert_eq!(enc.viewer_dim(), base.dim());
+        let (mut plain, mut state) = (vec![0.0; base.dim()], vec![0.0; enc.dim()]);
+        let mut late_seen = false;
+        for _ in 0..5_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            base.encode(&obs, &mut plain);
+            enc.encode(&obs, &mut state);
+            assert_eq!(
+                &state[..base.dim()],
+                &plain[..],
+                "the viewer part is unchanged"
+            );
+            for (i, f) in state[base.dim()..]
+                .chunks_exact(STREAM_FEATURES)
+                .enumerate()
+            {
+                let s = &obs.streams[i];
+                if !s.live {
+                    assert_eq!(f, &[0.0; STREAM_FEATURES], "offline slot {i}");
+                    continue;
+                }
+                let live = obs.time.minutes() - s.live_since;
+                assert!((f[0] as f64 - (live / 240.0).min(2.0)).abs() < 1e-5);
+                let late = ((live - 168.0) / 144.0).clamp(0.0, 2.0);
+                assert!((f[1] as f64 - late).abs() < 1e-5, "{live} min: {f:?}");
+                late_seen |= f[1] > 0.0;
+                assert!((f[2] - (s.viewers as f32).ln_1p() / 8.0).abs() < 1e-5);
+            }
+            world.respond(obs.live.first().copied()).unwrap();
+        }
+        assert!(late_seen, "some stream was seen near its end");
     }
 
     #[test]

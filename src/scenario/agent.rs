@@ -26,6 +26,10 @@ pub struct DqnConfig {
     /// Topic head: Q(s, a) adds a term shared by every stream of a's topic, learnt from all
     /// of them (taste for a topic is learnt once, not once per stream).
     pub topic_head: bool,
+    /// Per-stream features: each live stream's minutes live (how near its end it is) and
+    /// audience enter its Q-value through weights the network computes from the viewer's
+    /// state and shares across streams (see the state encoder's documentation).
+    pub stream_features: bool,
     /// Adam learning rate.
     pub lr: f64,
     /// Discount factor, in [0, 1).
@@ -81,6 +85,7 @@ impl Default for DqnConfig {
             hidden: vec![256, 256],
             dueling: false,
             topic_head: false,
+            stream_features: false,
             lr: 2.5e-4,
             gamma: 0.5,
             n_step: 1,

@@ -147,12 +147,23 @@ struct Snapshot {
     updates: u64,
 }
 
+/// How a learner's actions are described beyond their index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionLayout {
+    /// Number of action groups for the group (topic) head; used when the config asks for it.
+    pub groups: usize,
+    /// Features per action at the end of each state vector (0 = none).
+    pub features: usize,
+}
+
 /// Deep Q-Network learner on plain f32 state vectors and boolean action masks.
 pub struct DqnLearner {
     input_dim: usize,
     num_actions: usize,
     /// Action groups of the group head (0 = no group head).
     groups: usize,
+    /// Features per action at the end of the state (0 = none; see [`NetShape`]).
+    action_features: usize,
     /// The group of each action (all 0 until [`DqnLearner::set_action_groups`]).
     action_groups: Vec<u16>,
     /// `[groups, num_actions]` one-hot of `action_groups` on the inner device (burn paths).
@@ -266,7 +277,40 @@ impl DqnLearner {
         resolved: ResolvedDevice,
         seed: u64,
     ) -> Result<Self, DqnError> {
+        let layout = ActionLayout {
+            groups,
+            features: 0,
+        };
+        Self::with_layout(input_dim, num_actions, layout, config, resolved, seed)
+    }
+
+    /// A learner with action groups (see [`Self::with_groups`]) and, when
+    /// `layout.features > 0`, states that end with that many features per action (a
+    /// stream's minutes live, its audience…): `input_dim` counts them, the hidden stack
+    /// reads what comes before, and each action's features enter its Q-value through
+    /// weights computed from the hidden state and shared by every action.
+    pub fn with_layout(
+        input_dim: usize,
+        num_actions: usize,
+        layout: ActionLayout,
+        config: DqnConfig,
+        resolved: ResolvedDevice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let ActionLayout {
+            groups,
+            features: action_features,
+        } = layout;
         config.validate().map_err(config_err)?;
+        if num_actions.saturating_mul(action_features) >= input_dim {
+            return Err(DqnError::InvalidConfig {
+                key: "input_dim".into(),
+                reason: format!(
+                    "{input_dim} leaves no room for the state before {action_features} \
+                     features of each of {num_actions} actions"
+                ),
+            });
+        }
         if groups > u16::MAX as usize {
             return Err(DqnError::InvalidConfig {
                 key: "groups".into(),
@@ -295,6 +339,7 @@ impl DqnLearner {
             hidden: config.hidden.clone(),
             dueling: config.dueling,
             groups,
+            action_features,
         };
         let group_map =
             (groups > 0).then(|| group_onehot(groups, &action_groups, &resolved.device));
@@ -310,7 +355,8 @@ impl DqnLearner {
             config.buffer_capacity,
             config.prioritized,
             config.priority_alpha,
-        );
+        )
+        .with_compact_tail(num_actions * action_features);
         let snapshot = Snapshot {
             online: online.clone(),
             target: target.clone(),
@@ -322,6 +368,7 @@ impl DqnLearner {
             input_dim,
             num_actions,
             groups,
+            action_features,
             action_groups,
             group_map,
             nstep: NStep::new(config.n_step),
@@ -400,6 +447,7 @@ impl DqnLearner {
             hidden: self.config.hidden.clone(),
             dueling: self.config.dueling,
             groups: self.groups,
+            action_features: self.action_features,
         }
     }
 
@@ -1103,10 +1151,14 @@ impl DqnLearner {
     /// Fresh weights (new seed derived from the original), optimizer, replay and counters.
     pub fn reset(&mut self) -> Result<(), DqnError> {
         self.seed = self.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut fresh = Self::with_groups(
+        let layout = ActionLayout {
+            groups: self.groups,
+            features: self.action_features,
+        };
+        let mut fresh = Self::with_layout(
             self.input_dim,
             self.num_actions,
-            self.groups,
+            layout,
             self.config.clone(),
             self.resolved.clone(),
             self.seed,

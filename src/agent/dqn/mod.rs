@@ -30,6 +30,6 @@ pub use self::checkpoint::{CheckpointHeader, read_checkpoint_header};
 pub use self::config::DqnConfig;
 pub use self::device::{BackendKind, DeviceChoice, ResolvedDevice};
 pub use self::error::DqnError;
-pub use self::learner::{DqnEvent, DqnLearner, DqnStats, Hyper};
+pub use self::learner::{ActionLayout, DqnEvent, DqnLearner, DqnStats, Hyper};
 pub use self::network::{NetShape, QNetwork};
 pub use self::replay::{Batch, NStep, ReplayBuffer};

@@ -30,7 +30,8 @@ use super::optim::{BETA1, BETA2, HostAdam, adam_kernel, bias_terms};
 use std::borrow::Cow;
 
 use super::network::{
-    NetShape, fold_group_head, group_param_index, param_shapes, unfold_group_grads,
+    NetShape, features_param_index, fold_group_head, group_param_index, param_shapes,
+    unfold_group_grads,
 };
 use super::replay::Batch;
 
@@ -300,7 +301,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The hidden stack on `rows` inputs `x`; `outs[l]` receives layer `l`'s ReLU output.
+/// The hidden stack on `rows` states `x` (rows of `input_dim`, of which it reads the trunk
+/// input); `outs[l]` receives layer `l`'s ReLU output.
 fn forward_hidden(
     shape: &NetShape,
     params: &[Vec<f32>],
@@ -309,7 +311,7 @@ fn forward_hidden(
     outs: &mut Vec<Vec<f32>>,
 ) {
     outs.resize_with(shape.hidden.len(), Vec::new);
-    let mut d_in = shape.input_dim;
+    let mut d_in = shape.trunk_input();
     for l in 0..shape.hidden.len() {
         let d_out = shape.hidden[l];
         let (w, b) = (&params[2 * l], &params[2 * l + 1]);
@@ -319,9 +321,13 @@ fn forward_hidden(
         for _ in 0..rows {
             y.extend_from_slice(b);
         }
-        let input: &[f32] = if l == 0 { x } else { &before[l - 1] };
+        let (input, in_rs): (&[f32], usize) = if l == 0 {
+            (x, shape.input_dim)
+        } else {
+            (&before[l - 1], d_in)
+        };
         matmul(
-            rows, d_out, d_in, y, d_out, true, input, d_in, 1, w, d_out, 1,
+            rows, d_out, d_in, y, d_out, true, input, in_rs, 1, w, d_out, 1,
         );
         for v in y.iter_mut() {
             *v = v.max(0.0);
@@ -330,14 +336,61 @@ fn forward_hidden(
     }
 }
 
-/// The output layer (advantages when dueling) on all actions: `out[rows × A]`.
-fn head_full(sp: &Sparse<'_>, h: &[f32], rows: usize, out: &mut Vec<f32>) {
+/// The output layer (advantages when dueling) on all actions of `rows` last-hidden rows `h`
+/// of states `x`: `out[rows × A]`.
+fn head_full(sp: &Sparse<'_>, h: &[f32], x: &[f32], rows: usize, out: &mut Vec<f32>) {
     let (d, a) = (sp.d, sp.a);
     out.clear();
     for _ in 0..rows {
         out.extend_from_slice(&sp.b_head);
     }
     matmul(rows, a, d, out, a, true, h, d, 1, &sp.w_head, a, 1);
+    if let Some(f) = &sp.features {
+        let mut u = vec![0.0f32; f.n];
+        for i in 0..rows {
+            f.weights(&h[i * d..(i + 1) * d], &mut u);
+            let xf = &x[i * sp.input_dim + sp.trunk..(i + 1) * sp.input_dim];
+            for (q, xa) in out[i * a..(i + 1) * a].iter_mut().zip(xf.chunks_exact(f.n)) {
+                *q += xa.iter().zip(&u).map(|(x, u)| x * u).sum::<f32>();
+            }
+        }
+    }
+}
+
+/// The per-action feature head of one network: `[d, F]` weights `u` and `F` biases `e`.
+struct FeatureHead<'a> {
+    n: usize,
+    u: &'a [f32],
+    e: &'a [f32],
+}
+
+impl FeatureHead<'_> {
+    /// The weight of each feature for last-hidden row `h`: `u_j·h + e_j`.
+    fn weights(&self, h: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(self.e);
+        for (k, &hk) in h.iter().enumerate() {
+            if hk != 0.0 {
+                for (o, &w) in out.iter_mut().zip(&self.u[k * self.n..(k + 1) * self.n]) {
+                    *o += hk * w;
+                }
+            }
+        }
+    }
+
+    /// The features of action `act` in state row `x`, less their mean over the actions when
+    /// the network is dueling (the advantage's mean subtracts them again).
+    fn centred(&self, sp: &Sparse<'_>, x: &[f32], act: usize, out: &mut [f32]) {
+        let xf = &x[sp.trunk..];
+        out.copy_from_slice(&xf[act * self.n..(act + 1) * self.n]);
+        if sp.dueling.is_some() {
+            let inv = 1.0 / sp.a as f32;
+            for xa in xf.chunks_exact(self.n) {
+                for (o, &v) in out.iter_mut().zip(xa) {
+                    *o -= v * inv;
+                }
+            }
+        }
+    }
 }
 
 /// Per-network constants for evaluating `Q(s, a)` at a single action.
@@ -349,6 +402,10 @@ struct Sparse<'a> {
     b_head: Cow<'a, [f32]>,
     /// Dueling: value weights, its bias, the column mean of the head weights and bias mean.
     dueling: Option<(&'a [f32], f32, Vec<f32>, f32)>,
+    /// State length and trunk input length (they differ with per-action features).
+    input_dim: usize,
+    trunk: usize,
+    features: Option<FeatureHead<'a>>,
 }
 
 impl<'a> Sparse<'a> {
@@ -371,17 +428,40 @@ impl<'a> Sparse<'a> {
             let bbar = b_head.iter().sum::<f32>() / a as f32;
             (&params[2 * l + 2][..], params[2 * l + 3][0], wbar, bbar)
         });
+        let features = (shape.action_features > 0).then(|| {
+            let fi = features_param_index(shape);
+            FeatureHead {
+                n: shape.action_features,
+                u: &params[fi],
+                e: &params[fi + 1],
+            }
+        });
         Self {
             d,
             a,
             w_head,
             b_head,
             dueling,
+            input_dim: shape.input_dim,
+            trunk: shape.trunk_input(),
+            features,
         }
     }
 
-    /// `Q(h, act)` for one row of last-hidden features `h`.
-    fn q(&self, h: &[f32], act: usize) -> f32 {
+    /// `Q(s, act)` for one state row `x` whose last-hidden features are `h`.
+    fn q(&self, h: &[f32], x: &[f32], act: usize) -> f32 {
+        let mut q = self.q_head(h, act);
+        if let Some(f) = &self.features {
+            let (mut u, mut xc) = (vec![0.0f32; f.n], vec![0.0f32; f.n]);
+            f.weights(h, &mut u);
+            f.centred(self, x, act, &mut xc);
+            q += u.iter().zip(&xc).map(|(u, x)| u * x).sum::<f32>();
+        }
+        q
+    }
+
+    /// The output layer's part of `Q(h, act)` (without per-action features).
+    fn q_head(&self, h: &[f32], act: usize) -> f32 {
         let mut q = self.b_head[act];
         let w: &[f32] = &self.w_head;
         for (k, &hk) in h.iter().enumerate() {
@@ -415,7 +495,7 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
     y.clear();
     if cx.spec.double_dqn {
         forward_hidden(shape, online, xn, rows, &mut h.next);
-        head_full(&cx.sp_online, &h.next[last], rows, &mut h.head);
+        head_full(&cx.sp_online, &h.next[last], xn, rows, &mut h.head);
         // argmax of Q = argmax of the advantages (V and mean(A) are constant per row).
         let best: Vec<usize> = (0..rows)
             .map(|i| {
@@ -438,7 +518,11 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
         for (i, &act) in best.iter().enumerate() {
             let disc = batch.discounts[r0 + i];
             let v = if disc > 0.0 {
-                sp.q(&h.next[last][i * d..(i + 1) * d], act)
+                sp.q(
+                    &h.next[last][i * d..(i + 1) * d],
+                    &xn[i * din..(i + 1) * din],
+                    act,
+                )
             } else {
                 0.0
             };
@@ -446,7 +530,7 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
         }
     } else {
         forward_hidden(shape, target, xn, rows, &mut h.next);
-        head_full(&cx.sp_target, &h.next[last], rows, &mut h.head);
+        head_full(&cx.sp_target, &h.next[last], xn, rows, &mut h.head);
         let sp = &cx.sp_target;
         for i in 0..rows {
             let disc = batch.discounts[r0 + i];
@@ -500,7 +584,11 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
     let mut g = Vec::with_capacity(rows);
     for (i, &yi) in y.iter().enumerate() {
         let act = batch.actions[r0 + i] as usize;
-        let q = sp.q(&h.acts[nl - 1][i * d..(i + 1) * d], act);
+        let q = sp.q(
+            &h.acts[nl - 1][i * d..(i + 1) * d],
+            &x[i * din..(i + 1) * din],
+            act,
+        );
         let delta = q - yi;
         out.q_sa.push(q);
         out.delta.push(delta);
@@ -585,12 +673,45 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
         );
     }
 
+    if let Some(f) = &sp.features {
+        // Q adds Σ_j xc_j · (u_j·h + e_j): dU[k, j] = g·xc_j·h_k, de_j = g·xc_j and
+        // dh_k += g·Σ_j xc_j·U[k, j].
+        let fi = features_param_index(shape);
+        let (gu, rest) = out.grads[fi..].split_at_mut(1);
+        let (gu, ge) = (&mut gu[0], &mut rest[0]);
+        let mut xc = vec![0.0f32; f.n];
+        for i in 0..rows {
+            let act = batch.actions[r0 + i] as usize;
+            f.centred(sp, &x[i * din..(i + 1) * din], act, &mut xc);
+            xc.iter_mut().for_each(|v| *v *= g[i]);
+            for (e, &v) in ge.iter_mut().zip(&xc) {
+                *e += v;
+            }
+            let hrow = &hl[i * d..(i + 1) * d];
+            let darow = &mut h.da[i * d..(i + 1) * d];
+            for k in 0..d {
+                let urow = &f.u[k * f.n..(k + 1) * f.n];
+                let grow = &mut gu[k * f.n..(k + 1) * f.n];
+                let mut s = 0.0f32;
+                for j in 0..f.n {
+                    grow[j] += xc[j] * hrow[k];
+                    s += xc[j] * urow[j];
+                }
+                darow[k] += s;
+            }
+        }
+    }
+
     // Hidden layers, last to first.
     for l in (0..nl).rev() {
         let (d_in, d_out) = (cx.shapes[2 * l][0], cx.shapes[2 * l][1]);
         // dz = da ⊙ relu'(z)
         relu_mask(&mut h.da, &h.acts[l]);
-        let input: &[f32] = if l == 0 { x } else { &h.acts[l - 1] };
+        let (input, in_rs): (&[f32], usize) = if l == 0 {
+            (x, din)
+        } else {
+            (&h.acts[l - 1], d_in)
+        };
         // dW = inputᵀ · dz
         matmul(
             d_in,
@@ -601,7 +722,7 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
             false,
             input,
             1,
-            d_in,
+            in_rs,
             &h.da,
             d_out,
             1,

@@ -1,6 +1,8 @@
 //! The Q-network: a ReLU MLP from `input_dim` to `num_actions` with configurable hidden
 //! widths, an optional dueling head (Q = V + A − mean(A)) and an optional group head (a term
-//! shared by every action of a group, e.g. every stream of a topic), as a burn 0.22 [`Module`].
+//! shared by every action of a group, e.g. every stream of a topic) and an optional
+//! per-action feature head (each action's own features, e.g. how long a stream has been live,
+//! weighted by a function of the state that all actions share), as a burn 0.22 [`Module`].
 //! Weights are initialised from the learner's seeded RNG (PyTorch's `nn.Linear` scheme), so
 //! a learner is reproducible for a given seed.
 
@@ -30,6 +32,19 @@ pub struct NetShape {
     /// every action of the group shares (see [`fold_group_head`]).
     #[serde(default)]
     pub groups: usize,
+    /// Features per action at the end of the state vector; 0 = none. The state is then
+    /// `[trunk input…, features of action 0 (F)…, features of action A−1 (F)]`: the hidden
+    /// stack reads only the trunk input, and `Q(s, a)` (or the advantage when dueling) adds
+    /// `Σ_j x_{a,j} · (u_j·h + e_j)`, one weight vector per feature shared by every action.
+    #[serde(default)]
+    pub action_features: usize,
+}
+
+impl NetShape {
+    /// Length of the part of the state the hidden stack reads.
+    pub fn trunk_input(&self) -> usize {
+        self.input_dim - self.num_actions * self.action_features
+    }
 }
 
 /// MLP Q-network.
@@ -43,6 +58,8 @@ pub struct QNetwork {
     pub value: Option<Linear>,
     /// Group head: one output per action group, added to every action of the group.
     pub group: Option<Linear>,
+    /// Per-action feature head: one output per action feature (the weight of that feature).
+    pub features: Option<Linear>,
 }
 
 fn init_linear<R: rand::Rng>(d_in: usize, d_out: usize, rng: &mut R, device: &Device) -> Linear {
@@ -59,7 +76,7 @@ impl QNetwork {
     /// A freshly initialised network on `device` (trainable when `device` is autodiff).
     pub fn new<R: rand::Rng>(shape: &NetShape, rng: &mut R, device: &Device) -> Self {
         let mut hidden = Vec::with_capacity(shape.hidden.len());
-        let mut d = shape.input_dim;
+        let mut d = shape.trunk_input();
         for &h in &shape.hidden {
             hidden.push(init_linear(d, h, rng, device));
             d = h;
@@ -67,19 +84,32 @@ impl QNetwork {
         let head = init_linear(d, shape.num_actions, rng, device);
         let value = shape.dueling.then(|| init_linear(d, 1, rng, device));
         let group = (shape.groups > 0).then(|| init_linear(d, shape.groups, rng, device));
+        let features =
+            (shape.action_features > 0).then(|| init_linear(d, shape.action_features, rng, device));
         Self {
             hidden,
             head,
             value,
             group,
+            features,
         }
     }
 
     /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`. `groups` is the
     /// `[groups, num_actions]` one-hot map of actions to groups ([`group_onehot`]); required
     /// when the network has a group head, ignored otherwise.
+    #[allow(clippy::single_range_in_vec_init)] // burn slices take one range per dimension
     pub fn forward(&self, x: Tensor<2>, groups: Option<&Tensor<2>>) -> Tensor<2> {
-        let mut h = x;
+        let [n, input_dim] = x.dims();
+        let trunk = self.hidden[0].weight.val().dims()[0];
+        let (mut h, per_action) = if trunk < input_dim {
+            (
+                x.clone().slice([0..n, 0..trunk]),
+                Some(x.slice([0..n, trunk..input_dim])),
+            )
+        } else {
+            (x, None)
+        };
         for l in &self.hidden {
             h = relu(l.forward(h));
         }
@@ -87,6 +117,14 @@ impl QNetwork {
         if let Some(g) = &self.group {
             let map = groups.expect("a network with a group head needs the action-group map");
             a = a + g.forward(h.clone()).matmul(map.clone());
+        }
+        if let (Some(f), Some(xf)) = (&self.features, per_action) {
+            // [n, A, F] · [n, F, 1] → [n, A, 1]
+            let nf = f.weight.val().dims()[1];
+            let na = a.dims()[1];
+            let weights: Tensor<3> = f.forward(h.clone()).reshape([n, nf, 1]);
+            let xf: Tensor<3> = xf.reshape([n, na, nf]);
+            a = a + xf.matmul(weights).reshape([n, na]);
         }
         match &self.value {
             None => a,
@@ -100,10 +138,14 @@ impl QNetwork {
 
     /// The shape of this network.
     pub fn shape(&self) -> NetShape {
-        let [input_dim, _] = self.hidden[0].weight.val().dims();
+        let [trunk, _] = self.hidden[0].weight.val().dims();
         let [_, num_actions] = self.head.weight.val().dims();
+        let action_features = self
+            .features
+            .as_ref()
+            .map_or(0, |f| f.weight.val().dims()[1]);
         NetShape {
-            input_dim,
+            input_dim: trunk + num_actions * action_features,
             num_actions,
             hidden: self
                 .hidden
@@ -112,10 +154,11 @@ impl QNetwork {
                 .collect(),
             dueling: self.value.is_some(),
             groups: self.group.as_ref().map_or(0, |g| g.weight.val().dims()[1]),
+            action_features,
         }
     }
 
-    /// All linear layers in a fixed order: hidden..., head, value, group.
+    /// All linear layers in a fixed order: hidden..., head, value, group, features.
     pub fn linears(&self) -> Vec<&Linear> {
         let mut v: Vec<&Linear> = self.hidden.iter().collect();
         v.push(&self.head);
@@ -123,6 +166,9 @@ impl QNetwork {
             v.push(l);
         }
         if let Some(l) = &self.group {
+            v.push(l);
+        }
+        if let Some(l) = &self.features {
             v.push(l);
         }
         v
@@ -136,6 +182,9 @@ impl QNetwork {
             v.push(l);
         }
         if let Some(l) = &mut self.group {
+            v.push(l);
+        }
+        if let Some(l) = &mut self.features {
             v.push(l);
         }
         v
@@ -178,6 +227,11 @@ impl QNetwork {
                 )),
             });
         }
+        let features = if shape.action_features > 0 {
+            lin.pop()
+        } else {
+            None
+        };
         let group = if shape.groups > 0 { lin.pop() } else { None };
         let value = if shape.dueling { lin.pop() } else { None };
         let head = lin.pop().expect("head");
@@ -186,6 +240,7 @@ impl QNetwork {
             head,
             value,
             group,
+            features,
         }
     }
 
@@ -274,11 +329,16 @@ pub fn unfold_group_grads(
     }
 }
 
-/// Shapes of the parameters in host order: for each linear layer (hidden…, head, value),
-/// `[d_in, d_out]` then `[d_out]`.
+/// Index of the per-action feature head's weight in host order (its bias follows).
+pub fn features_param_index(shape: &NetShape) -> usize {
+    group_param_index(shape) + if shape.groups > 0 { 2 } else { 0 }
+}
+
+/// Shapes of the parameters in host order: for each linear layer (hidden…, head, value,
+/// group, features), `[d_in, d_out]` then `[d_out]`.
 pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
     let mut v = Vec::new();
-    let mut d = shape.input_dim;
+    let mut d = shape.trunk_input();
     for &h in &shape.hidden {
         v.push(vec![d, h]);
         v.push(vec![h]);
@@ -293,6 +353,10 @@ pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
     if shape.groups > 0 {
         v.push(vec![d, shape.groups]);
         v.push(vec![shape.groups]);
+    }
+    if shape.action_features > 0 {
+        v.push(vec![d, shape.action_features]);
+        v.push(vec![shape.action_features]);
     }
     v
 }

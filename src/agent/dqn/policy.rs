@@ -70,6 +70,8 @@ pub struct CpuPolicy {
     hidden: Vec<CpuLayer>,
     head: CpuLayer,
     value: Option<CpuLayer>,
+    /// Per-action feature head ([`super::network::NetShape::action_features`]).
+    features: Option<CpuLayer>,
     max_width: usize,
 }
 
@@ -86,8 +88,18 @@ impl CpuPolicy {
             hidden,
             head,
             value,
+            features: None,
             max_width,
         }
+    }
+
+    /// The same policy with a per-action feature head (`[last hidden, F]` weights): the
+    /// state then ends with `F` features per action, and `Q(s, a)` adds
+    /// `Σ_j x_{a,j} · (u_j·h + e_j)`.
+    pub fn with_features(mut self, features: CpuLayer) -> Self {
+        assert_eq!(features.d_in, self.head.d_in);
+        self.features = Some(features);
+        self
     }
 
     /// A policy from host parameters in [`super::network::param_shapes`] order; a group head
@@ -112,12 +124,33 @@ impl CpuPolicy {
             .collect();
         let value = if shape.dueling { layers.pop() } else { None };
         let head = layers.pop().expect("head");
-        Self::new(layers, head, value)
+        let policy = Self::new(layers, head, value);
+        if shape.action_features > 0 {
+            let fi = super::network::features_param_index(shape);
+            let s = &shapes[fi];
+            policy.with_features(CpuLayer::new(
+                s[0],
+                s[1],
+                params[fi].clone(),
+                params[fi + 1].clone(),
+            ))
+        } else {
+            policy
+        }
+    }
+
+    /// Length of the part of the state the hidden stack reads.
+    fn trunk_input(&self) -> usize {
+        self.hidden.first().map_or(self.head.d_in, |l| l.d_in)
     }
 
     /// Input length.
     pub fn input_dim(&self) -> usize {
-        self.hidden.first().map_or(self.head.d_in, |l| l.d_in)
+        self.trunk_input()
+            + self
+                .features
+                .as_ref()
+                .map_or(0, |f| f.d_out * self.head.d_out)
     }
 
     /// Number of actions.
@@ -129,14 +162,22 @@ impl CpuPolicy {
     pub fn q_values(&self, state: &[f32], out: &mut [f32]) {
         assert_eq!(state.len(), self.input_dim());
         assert_eq!(out.len(), self.num_actions());
+        let trunk = self.trunk_input();
         let mut a = Vec::with_capacity(self.max_width);
         let mut b = Vec::with_capacity(self.max_width);
-        a.extend_from_slice(state);
+        a.extend_from_slice(&state[..trunk]);
         for l in &self.hidden {
             l.forward(&a, &mut b, true);
             std::mem::swap(&mut a, &mut b);
         }
         self.head.forward(&a, &mut b, false);
+        if let Some(f) = &self.features {
+            let mut u = Vec::with_capacity(f.d_out);
+            f.forward(&a, &mut u, false);
+            for (q, x) in b.iter_mut().zip(state[trunk..].chunks_exact(f.d_out)) {
+                *q += x.iter().zip(&u).map(|(x, u)| x * u).sum::<f32>();
+            }
+        }
         match &self.value {
             None => out.copy_from_slice(&b),
             Some(v) => {

@@ -10,6 +10,19 @@ use rand::RngExt;
 pub const MASK_NEG: f32 = -1.0e9;
 /// ε of the priorities: p = (|δ| + ε)^α.
 pub const PRIORITY_EPS: f64 = 1e-6;
+/// Largest value a compact (one-byte) state entry keeps; see [`ReplayBuffer::with_compact_tail`].
+pub const COMPACT_MAX: f32 = 2.0;
+const COMPACT_LEVELS: f32 = 255.0;
+
+#[inline]
+fn compact(x: f32) -> u8 {
+    (x.clamp(0.0, COMPACT_MAX) * (COMPACT_LEVELS / COMPACT_MAX)).round() as u8
+}
+
+#[inline]
+fn expand(q: u8) -> f32 {
+    q as f32 * (COMPACT_MAX / COMPACT_LEVELS)
+}
 
 /// Pack a boolean mask into bytes (bit i of byte i/8 = mask[i]).
 pub fn pack_mask(mask: &[bool], out: &mut [u8]) {
@@ -131,6 +144,10 @@ pub struct Batch {
 #[derive(Debug, Clone)]
 pub struct ReplayBuffer {
     input_dim: usize,
+    /// Entries of each state stored as f32 (the rest, the tail, as one byte each).
+    dense: usize,
+    states_tail: Vec<u8>,
+    next_tail: Vec<u8>,
     num_actions: usize,
     mask_bytes: usize,
     capacity: usize,
@@ -159,6 +176,9 @@ impl ReplayBuffer {
         let mask_bytes = num_actions.div_ceil(8);
         Self {
             input_dim,
+            dense: input_dim,
+            states_tail: Vec::new(),
+            next_tail: Vec::new(),
             num_actions,
             mask_bytes,
             capacity,
@@ -175,6 +195,16 @@ impl ReplayBuffer {
             alpha,
             max_priority: 1.0,
         }
+    }
+
+    /// The same (empty) buffer storing the last `tail` entries of each state in one byte
+    /// each: values in [0, [`COMPACT_MAX`]] to within 1/127.5 (anything outside is clamped).
+    /// For per-action features, which are most of a state's length but need no more
+    /// precision: a quarter of the memory.
+    pub fn with_compact_tail(mut self, tail: usize) -> Self {
+        assert!(self.is_empty() && tail <= self.input_dim);
+        self.dense = self.input_dim - tail;
+        self
     }
 
     /// Stored transitions.
@@ -203,6 +233,8 @@ impl ReplayBuffer {
         self.pos = 0;
         self.states.clear();
         self.next_states.clear();
+        self.states_tail.clear();
+        self.next_tail.clear();
         self.next_masks.clear();
         self.actions.clear();
         self.rewards.clear();
@@ -232,13 +264,17 @@ impl ReplayBuffer {
         } else {
             0.0
         };
-        let d = self.input_dim;
+        let (d, t) = (self.dense, self.input_dim - self.dense);
         let mb = self.mask_bytes;
         let i = self.pos;
         if i == self.actions.len() {
             // Still growing.
-            self.states.extend_from_slice(state);
-            self.next_states.extend_from_slice(next_state);
+            self.states.extend_from_slice(&state[..d]);
+            self.next_states.extend_from_slice(&next_state[..d]);
+            self.states_tail
+                .extend(state[d..].iter().map(|&x| compact(x)));
+            self.next_tail
+                .extend(next_state[d..].iter().map(|&x| compact(x)));
             let start = self.next_masks.len();
             self.next_masks.resize(start + mb, 0);
             pack_mask(next_mask, &mut self.next_masks[start..]);
@@ -246,8 +282,18 @@ impl ReplayBuffer {
             self.rewards.push(reward);
             self.discounts.push(discount);
         } else {
-            self.states[i * d..(i + 1) * d].copy_from_slice(state);
-            self.next_states[i * d..(i + 1) * d].copy_from_slice(next_state);
+            self.states[i * d..(i + 1) * d].copy_from_slice(&state[..d]);
+            self.next_states[i * d..(i + 1) * d].copy_from_slice(&next_state[..d]);
+            for (q, &x) in self.states_tail[i * t..(i + 1) * t]
+                .iter_mut()
+                .zip(&state[d..])
+            {
+                *q = compact(x);
+            }
+            let next_tail = &mut self.next_tail[i * t..(i + 1) * t];
+            for (q, &x) in next_tail.iter_mut().zip(&next_state[d..]) {
+                *q = compact(x);
+            }
             pack_mask(next_mask, &mut self.next_masks[i * mb..(i + 1) * mb]);
             self.actions[i] = action as u32;
             self.rewards[i] = reward;
@@ -291,7 +337,7 @@ impl ReplayBuffer {
         out: &mut Batch,
     ) {
         assert!(self.len > 0, "sample from an empty replay buffer");
-        let d = self.input_dim;
+        let (d, t) = (self.dense, self.input_dim - self.dense);
         let a = self.num_actions;
         let mb = self.mask_bytes;
         out.size = batch_size;
@@ -332,8 +378,18 @@ impl ReplayBuffer {
         for (row, &i) in out.indices.iter().enumerate() {
             out.states
                 .extend_from_slice(&self.states[i * d..(i + 1) * d]);
+            out.states.extend(
+                self.states_tail[i * t..(i + 1) * t]
+                    .iter()
+                    .map(|&q| expand(q)),
+            );
             out.next_states
                 .extend_from_slice(&self.next_states[i * d..(i + 1) * d]);
+            out.next_states.extend(
+                self.next_tail[i * t..(i + 1) * t]
+                    .iter()
+                    .map(|&q| expand(q)),
+            );
             out.actions.push(self.actions[i] as i64);
             out.rewards.push(self.rewards[i]);
             out.discounts.push(self.discounts[i]);
@@ -640,6 +696,28 @@ mod tests {
         rb.update_priorities(&[0, 1], &[1.0, 9.0]);
         assert!((rb.probability(0) - 0.25).abs() < 1e-6);
         assert!((rb.probability(1) - 0.75).abs() < 1e-6);
+    }
+
+    /// A compact tail keeps the dense part exactly and the tail to within half a level,
+    /// clamping what lies outside [0, 2].
+    #[test]
+    fn compact_tail_round_trips_within_a_level() {
+        let mut rb = ReplayBuffer::new(5, 2, 4, false, 0.6).with_compact_tail(3);
+        let s = [-3.25, 0.123_456, 0.0, 1.337, 7.0];
+        let n = [0.5, 9.75, 2.0, 0.001, -1.0];
+        rb.push(&s, 1, 0.5, 0.9, &n, &[true, true]);
+        let mut b = Batch::default();
+        rb.sample_into(1, 1.0, &mut Xoshiro256PlusPlus::seed_from_u64(1), &mut b);
+        assert_eq!(&b.states[..2], &s[..2]);
+        assert_eq!(&b.next_states[..2], &n[..2]);
+        let half_level = COMPACT_MAX / COMPACT_LEVELS / 2.0 + 1e-6;
+        for (got, want) in [(b.states[2], 0.0), (b.states[3], 1.337), (b.states[4], 2.0)] {
+            assert!((got - want).abs() <= half_level, "{got} vs {want}");
+        }
+        for (got, want) in [(b.next_states[2], 2.0), (b.next_states[3], 0.001)] {
+            assert!((got - want).abs() <= half_level, "{got} vs {want}");
+        }
+        assert_eq!(b.next_states[4], 0.0);
     }
 
     #[test]
