@@ -86,7 +86,7 @@ impl Default for DqnConfig {
             dueling: false,
             topic_head: false,
             stream_features: false,
-            lr: 2.5e-4,
+            lr: 6.25e-5,
             gamma: 0.5,
             n_step: 1,
             batch_size: 128,
