@@ -233,6 +233,9 @@ pub struct LearnerOptions {
     /// None: resolve `auto` when the learner is built.
     pub device: Option<dqn::ResolvedDevice>,
     pub load: Option<std::path::PathBuf>,
+    /// Threads the learner's update may use (0: its default, two on `cpu`); 1 when other
+    /// runs share the cores.
+    pub kernel_threads: usize,
 }
 
 /// Builds any policy by name: the baselines of [`make_policy`], and `dqn` with `options`.
@@ -250,6 +253,11 @@ pub fn build_policy(
                 .map_err(|e| e.to_string())?,
         };
         let mut policy = DqnPolicy::new(scenario, seed, device)?;
+        if options.kernel_threads > 0 {
+            policy
+                .learner_mut()
+                .set_kernel_threads(options.kernel_threads);
+        }
         if let Some(path) = &options.load {
             policy.load(path)?;
         }

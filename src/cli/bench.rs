@@ -66,7 +66,12 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             bar.set_message(format!("done: {label}"));
         }
     };
-    let learner = super::learner_options(&args.device, plan.policies.iter().any(|p| p == "dqn"))?;
+    let mut learner =
+        super::learner_options(&args.device, plan.policies.iter().any(|p| p == "dqn"))?;
+    // Runs in parallel already fill the cores: a learner's second kernel thread would only
+    // contend with the other runs (measured: see README, Benchmark).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    learner.kernel_threads = (cores / plan.threads.max(1)).max(1);
     let factory =
         |name: &str, s: &Scenario, seed: u64| crate::agent::build_policy(name, s, seed, &learner);
     let runs = bench::run(&plan, &factory, &progress).map_err(CliError::Run)?;

@@ -174,6 +174,7 @@ pub fn learner_options(
     Ok(crate::agent::LearnerOptions {
         device: Some(resolved),
         load: None,
+        kernel_threads: 0,
     })
 }
 

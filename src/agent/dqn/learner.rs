@@ -451,6 +451,13 @@ impl DqnLearner {
         }
     }
 
+    /// Let the `cpu` kernels use a second thread for each update (the default), or keep
+    /// them on the calling thread: faster overall when other runs already keep every core
+    /// busy (the benchmark's parallel runs), since the second thread would only contend.
+    pub fn set_kernel_threads(&mut self, threads: usize) {
+        self.native.single_thread = threads <= 1;
+    }
+
     /// Number of action groups of the group head (0 = none).
     pub fn groups(&self) -> usize {
         self.groups
@@ -1164,9 +1171,10 @@ impl DqnLearner {
             self.seed,
         )?;
         fresh.set_action_groups(&self.action_groups)?;
-        let concat = self.concat_forward;
+        let (concat, single) = (self.concat_forward, self.native.single_thread);
         *self = fresh;
         self.concat_forward = concat;
+        self.native.single_thread = single;
         Ok(())
     }
 

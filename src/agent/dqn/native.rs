@@ -59,6 +59,8 @@ pub struct TdGrads {
 /// Reusable buffers (one per half of the batch) so that an update allocates nothing.
 #[derive(Debug, Default)]
 pub struct NativeScratch {
+    /// Keep every update on the calling thread (when other runs share the cores).
+    pub single_thread: bool,
     halves: [Half; 2],
     /// The last batch was split: the second half's gradients must be added.
     split: bool,
@@ -799,7 +801,7 @@ pub fn td_grads<'s>(
     let n = batch.size;
     let cx = Ctx::new(shape, online, target, batch, spec, action_groups);
     let [h0, h1] = &mut scratch.halves;
-    if n < SPLIT_MIN_ROWS {
+    if n < SPLIT_MIN_ROWS || scratch.single_thread {
         grads_half(&cx, 0, n, h0);
         scratch.split = false;
         return &h0.out;

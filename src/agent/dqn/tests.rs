@@ -681,3 +681,33 @@ fn per_action_features_carry_what_was_learnt_to_actions_never_taken() {
         assert!(with > without + 0.4, "{device:?}: {with} vs {without}");
     }
 }
+
+/// A `cpu` learner kept on one thread (as the benchmark's parallel runs are) computes the same
+/// updates as one that splits each batch over two.
+#[test]
+fn one_kernel_thread_computes_the_same_updates_as_two() {
+    let src = filled_learner(&small_opts(), 300, 6).unwrap();
+    let cfg = DqnConfig {
+        hidden: vec![16, 12],
+        batch_size: 64,
+        buffer_capacity: 500,
+        ..DqnConfig::default()
+    };
+    let cpu = || DeviceChoice::Cpu.resolve().unwrap();
+    let mut two = DqnLearner::with_device(8, 5, cfg.clone(), cpu(), 9).unwrap();
+    let mut one = DqnLearner::with_device(8, 5, cfg, cpu(), 9).unwrap();
+    one.set_kernel_threads(1);
+    for k in 0..6 {
+        let mut b = Batch::default();
+        src.replay()
+            .sample_into(64, 1.0, &mut Xoshiro256PlusPlus::seed_from_u64(k), &mut b);
+        two.update_on_batch(&b).unwrap();
+        one.update_on_batch(&b).unwrap();
+    }
+    assert_close(
+        &two.online_params().unwrap(),
+        &one.online_params().unwrap(),
+        1e-5,
+        "online weights",
+    );
+}
