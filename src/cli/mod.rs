@@ -109,8 +109,9 @@ pub struct BenchArgs {
     /// Seeds per scenario and policy: the scenario's seed, +1, +2, …
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training steps per run (baselines simply run them).
-    #[arg(long, default_value_t = 100_000)]
+    /// Training steps per run (baselines simply run them); the default is what the README
+    /// table uses.
+    #[arg(long, default_value_t = 150_000)]
     pub train_steps: u64,
     /// Evaluation steps per run, on the seeded evaluation world shared by all policies.
     #[arg(long, default_value_t = 50_000)]
