@@ -454,10 +454,22 @@ impl<'a> Sparse<'a> {
     fn q(&self, h: &[f32], x: &[f32], act: usize) -> f32 {
         let mut q = self.q_head(h, act);
         if let Some(f) = &self.features {
-            let (mut u, mut xc) = (vec![0.0f32; f.n], vec![0.0f32; f.n]);
-            f.weights(h, &mut u);
-            f.centred(self, x, act, &mut xc);
-            q += u.iter().zip(&xc).map(|(u, x)| u * x).sum::<f32>();
+            // Σ_j xc_j · (u_j·h + e_j), one feature at a time (no buffers: called per row).
+            let xf = &x[self.trunk..];
+            for j in 0..f.n {
+                let mut xc = xf[act * f.n + j];
+                if self.dueling.is_some() {
+                    xc -= xf.iter().skip(j).step_by(f.n).sum::<f32>() / self.a as f32;
+                }
+                if xc != 0.0 {
+                    let w = f.e[j]
+                        + h.iter()
+                            .zip(f.u.iter().skip(j).step_by(f.n))
+                            .map(|(h, u)| h * u)
+                            .sum::<f32>();
+                    q += xc * w;
+                }
+            }
         }
         q
     }
