@@ -108,8 +108,12 @@ impl DqnPolicy {
     }
 
     /// Keep the learner's action groups (each slot's topic) in step with the world: a new
-    /// streamer in a slot may bring a new topic. Checks only the live slots (the candidates).
+    /// streamer in a slot may bring a new topic. Checks only the live slots (the candidates),
+    /// and nothing without a topic head: no computation reads the map then.
     fn sync_topics(&mut self, obs: &Observation<'_>) {
+        if self.learner.groups() == 0 {
+            return;
+        }
         let groups = self.learner.action_groups();
         let stale = !self.topics_set
             || obs
