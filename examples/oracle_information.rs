@@ -30,6 +30,10 @@ struct Blind {
     /// The viewer's interest in the stream's topics: guessed from recent hours watched
     /// per topic (share of the viewer's most-watched topic).
     taste: bool,
+    /// Guess it from the week's hours watched instead, averaged with a guess from the share of
+    /// each topic's recommendations the viewer accepted (the acceptance model inverted at a
+    /// stream of average quality and appeal).
+    from_accepts: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -56,11 +60,29 @@ impl Policy for PartialOracle {
     fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
         let oracle = oracle.expect("an oracle policy gets the hidden state");
         self.taste.clear();
-        self.taste
-            .extend((0..obs.num_topics).map(|t| obs.history.recent(t, obs.time) as f64));
+        if self.blind.from_accepts {
+            self.taste
+                .extend(obs.history.week_hours.iter().map(|&h| h as f64));
+        } else {
+            self.taste
+                .extend((0..obs.num_topics).map(|t| obs.history.recent(t, obs.time) as f64));
+        }
         let top = self.taste.iter().copied().fold(0.0, f64::max);
         for x in &mut self.taste {
             *x = if top > 0.0 { *x / top } else { 0.5 };
+        }
+        if self.blind.from_accepts {
+            // Invert the acceptance model at an average stream: the utility that explains the
+            // smoothed share of accepted recommendations, less what quality and appeal add.
+            let (r, s) = (&self.params.response, &self.params.streamers);
+            let h = &obs.history;
+            for (t, x) in self.taste.iter_mut().enumerate() {
+                let p = (h.accepted[t] as f64 + 0.5) / (h.shown[t] as f64 + 1.0);
+                let u = r.outside_option + r.temperature * (p / (1.0 - p)).ln()
+                    - r.quality_weight * s.quality_mean
+                    - r.appeal_weight * s.appeal_mean;
+                *x = 0.5 * *x + 0.5 * (u / r.interest_weight).clamp(0.0, 1.0);
+            }
         }
         let usual_minutes = self.params.streamers.stream_hours * 60.0;
         let mut best = (obs.live[0], f64::NEG_INFINITY);
@@ -109,25 +131,54 @@ fn main() {
         }
     };
     let variants = [
-        ("everything (the myopic oracle)", End::Known, false, false),
-        ("all but when the stream ends", End::Unknown, false, false),
+        (
+            "everything (the myopic oracle)",
+            End::Known,
+            false,
+            false,
+            false,
+        ),
+        (
+            "all but when the stream ends",
+            End::Unknown,
+            false,
+            false,
+            false,
+        ),
         (
             "all but the end: guessed from minutes live",
             End::FromMinutesLive,
             false,
             false,
+            false,
         ),
-        ("all but fatigue", End::Known, true, false),
+        ("all but fatigue", End::Known, true, false, false),
         (
             "all but taste: guessed from recent watching",
             End::Known,
             false,
             true,
+            false,
         ),
-        ("taste guessed, no fatigue", End::Known, true, true),
+        (
+            "all but taste: from the week's watching and accepts",
+            End::Known,
+            false,
+            true,
+            true,
+        ),
+        ("taste guessed, no fatigue", End::Known, true, true, false),
         (
             "taste guessed, no fatigue, end guessed",
             End::FromMinutesLive,
+            true,
+            true,
+            false,
+        ),
+        (
+            "taste from week+accepts, no fatigue, end guessed",
+            End::FromMinutesLive,
+            true,
             true,
             true,
         ),
@@ -136,13 +187,14 @@ fn main() {
             End::Unknown,
             true,
             true,
+            false,
         ),
     ];
     println!(
         "{}: evaluation reward per step of the myopic oracle knowing…",
         scenario.name()
     );
-    for (name, end, fatigue, taste) in variants {
+    for (name, end, fatigue, taste, from_accepts) in variants {
         let policy = PartialOracle {
             name: name.into(),
             params: scenario.params.clone(),
@@ -150,6 +202,7 @@ fn main() {
                 end,
                 fatigue,
                 taste,
+                from_accepts,
             },
             taste: Vec::new(),
         };
@@ -161,7 +214,7 @@ fn main() {
         engine.finish();
         let t = engine.metrics().totals(engine.world());
         println!(
-            "  {name:<44} {:.3} per step, {:.2} per session",
+            "  {name:<53} {:.3} per step, {:.2} per session",
             t.rates.reward_per_step, t.rates.mean_session_reward
         );
     }

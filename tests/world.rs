@@ -268,3 +268,73 @@ fn step_first(w: &mut World) -> u32 {
     w.respond(first).unwrap();
     v
 }
+
+/// The platform's log of recommendations: at a viewer's next decision, the per-topic counts
+/// are the previous ones decayed (half-life a week) plus one shown, and one accepted if it was,
+/// under the recommended stream's topic.
+#[test]
+fn recommendations_and_acceptances_are_logged_per_topic() {
+    use liveq::sim::observation::IMPRESSION_HALF_LIFE;
+    let scenario = Scenario::builtin_default();
+    let mut world = World::new(&scenario, 9);
+    let mut rng = liveq::sim::random::stream(2, 1);
+    /// A viewer's counts as of `when`, and the recommendation that followed.
+    struct Logged {
+        shown: Vec<f32>,
+        accepted: Vec<f32>,
+        when: f64,
+        topic: usize,
+        took: bool,
+    }
+    let mut last: std::collections::HashMap<u32, Logged> = Default::default();
+    let (mut checked, mut accepted_seen) = (0, 0);
+    for _ in 0..30_000 {
+        world.next_decision().expect("viewers");
+        let obs = world.observe();
+        let h = obs.history;
+        // A viewer who churned may have been replaced by a newcomer with an empty log.
+        let fresh = h.shown.iter().all(|x| *x == 0.0);
+        if let Some(Logged {
+            shown,
+            accepted,
+            when,
+            topic,
+            took,
+        }) = last.get(&obs.viewer).filter(|_| !fresh)
+        {
+            let d = (-(h.shown_at - when) / IMPRESSION_HALF_LIFE).exp2() as f32;
+            for t in 0..obs.num_topics {
+                let here = (t == *topic) as u8 as f32;
+                assert!((h.shown[t] - (shown[t] * d + here)).abs() < 1e-4);
+                let took = here * *took as u8 as f32;
+                assert!((h.accepted[t] - (accepted[t] * d + took)).abs() < 1e-4);
+                assert!(h.accepted[t] <= h.shown[t] + 1e-4);
+            }
+            checked += 1;
+        }
+        let (shown, accepted, when) = (h.shown.to_vec(), h.accepted.to_vec(), h.shown_at);
+        if obs.live.is_empty() {
+            world.respond(None).unwrap();
+            continue;
+        }
+        let i = obs.live[liveq::sim::random::below(&mut rng, obs.live.len())];
+        let topic = obs.streams[i as usize].topic as usize;
+        let o = world.respond(Some(i)).unwrap();
+        accepted_seen += o.accepted as u32;
+        let took = o.accepted;
+        last.insert(
+            o.viewer,
+            Logged {
+                shown,
+                accepted,
+                when,
+                topic,
+                took,
+            },
+        );
+    }
+    assert!(
+        checked > 10_000 && accepted_seen > 1_000,
+        "{checked} {accepted_seen}"
+    );
+}

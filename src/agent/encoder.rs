@@ -2,15 +2,18 @@
 //! Only observable features go in (see docs/model.md, "What policies see"); every value lies
 //! roughly in [0, 1] (time of day and week as sine/cosine pairs in [−1, 1]).
 //!
-//! With K topics the vector has 5K + 14 entries, in this order:
+//! With K topics the vector has 8K + 14 entries, in this order:
 //!
 //! | entries | feature |
 //! | --- | --- |
 //! | K | recent hours watched per topic (half-life one day), as shares of the total |
 //! | 1 | total recent hours, log1p(h)/3 |
+//! | K | hours watched per topic with a half-life of a week, as shares of the total |
 //! | K | engagement given per topic (likes, comments, gifts, follows), as shares of the total |
 //! | 1 | engagement per session, log1p(n / sessions)/3 |
 //! | K | topic of the last stream watched, one-hot, fading with a half-life of 8 hours |
+//! | K | share of the recommendations of each topic the viewer accepted, (accepted + ½)/(shown + 1), counts halving every three days |
+//! | K | recommendations shown per topic, log1p(shown)/3 (≤2), same counts |
 //! | 6 | recommendations so far in the session /10 (≤3), accepted share, session minutes /120 (≤3), earlier sessions /4 (≤1), days since last visit /7 (≤2), first session (0/1) |
 //!
 //! No feature grows with the age of the world (totals "ever" would): a policy evaluated on
@@ -34,6 +37,7 @@
 //! computed from the viewer's state and shared by all streams), not through its hidden stack.
 
 use crate::sim::Observation;
+use crate::sim::observation::IMPRESSION_HALF_LIFE;
 
 /// Half-life of the last-watched-topic feature, minutes.
 const LAST_TOPIC_HALF_LIFE: f64 = 480.0;
@@ -72,7 +76,7 @@ impl StateEncoder {
 
     /// Length of the part of the state that describes the viewer and the world.
     pub fn viewer_dim(&self) -> usize {
-        5 * self.topics + 14
+        8 * self.topics + 14
     }
 
     /// Per-stream features of each slot (0 or [`STREAM_FEATURES`]).
@@ -105,6 +109,14 @@ impl StateEncoder {
         out[at + k] = (total.ln_1p() / 3.0).min(2.0);
         at += k + 1;
 
+        let mut total = 0.0f32;
+        for t in 0..k {
+            out[at + t] = h.week_hours[t];
+            total += h.week_hours[t];
+        }
+        normalise(&mut out[at..at + k], total);
+        at += k;
+
         let total: f32 = h.engagement.iter().sum();
         out[at..at + k].copy_from_slice(h.engagement);
         normalise(&mut out[at..at + k], total);
@@ -117,6 +129,14 @@ impl StateEncoder {
             out[at + t as usize] = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
         }
         at += k;
+
+        // Both counts decay alike, so their ratio needs no decay to now; the count does.
+        let fade = (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
+        for t in 0..k {
+            out[at + t] = (h.accepted[t] + 0.5) / (h.shown[t] + 1.0);
+            out[at + k + t] = ((h.shown[t] * fade).ln_1p() / 3.0).min(2.0);
+        }
+        at += 2 * k;
 
         let steps = h.session_steps as f32;
         out[at] = (steps / 10.0).min(3.0);
@@ -192,7 +212,7 @@ mod tests {
         let scenario = Scenario::builtin_default();
         let mut world = World::new(&scenario, 1);
         let enc = StateEncoder::new(world.num_topics());
-        assert_eq!(enc.dim(), 5 * 8 + 14);
+        assert_eq!(enc.dim(), 8 * 8 + 14);
         let mut state = vec![0.0; enc.dim()];
         let mut mask = vec![false; world.num_streamers()];
         for _ in 0..20_000 {
@@ -256,6 +276,38 @@ mod tests {
         assert!(late_seen, "some stream was seen near its end");
     }
 
+    /// The per-topic acceptance block is evidence of taste: under random recommendations, the
+    /// topic a viewer accepted most often is their favourite far more often than chance.
+    #[test]
+    fn accepted_shares_point_at_the_favourite_topic() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 4);
+        let k = world.num_topics();
+        let enc = StateEncoder::new(k);
+        let mut state = vec![0.0; enc.dim()];
+        let mut rng = crate::sim::random::stream(4, 1);
+        let (mut hits, mut asked) = (0u32, 0u32);
+        let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        for step in 0..200_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            let shown: f32 = obs.history.shown.iter().sum();
+            if step > 100_000 && shown >= 10.0 {
+                enc.encode(&obs, &mut state);
+                let accepts = &state[4 * k + 2..5 * k + 2];
+                let interest = crate::sim::OracleView::new(&world).interest(obs.viewer);
+                hits += (argmax(accepts) == argmax(interest)) as u32;
+                asked += 1;
+            }
+            let choice = (!obs.live.is_empty())
+                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            world.respond(choice).unwrap();
+        }
+        let share = hits as f64 / asked as f64;
+        assert!(asked > 10_000, "{asked}");
+        assert!(share > 3.0 / k as f64, "{share:.3} of {asked}");
+    }
+
     #[test]
     fn the_last_watched_topic_fades() {
         let scenario = Scenario::builtin_default();
@@ -269,7 +321,7 @@ mod tests {
             let obs = world.observe();
             if let Some(t) = obs.history.last_topic {
                 enc.encode(&obs, &mut state);
-                let block = &state[2 * k + 2..3 * k + 2];
+                let block = &state[3 * k + 2..4 * k + 2];
                 let age = obs.time.minutes() - obs.history.last_watch_at;
                 let expected = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
                 assert!((block[t as usize] - expected).abs() < 1e-6);

@@ -49,6 +49,15 @@ pub struct ViewerHistory<'a> {
     pub recent_at: f64,
     /// Likes, comments, gifts and follows given, per topic, ever.
     pub engagement: &'a [f32],
+    /// Recommendations shown per topic (the stream's topic), halving every three days; stored as of
+    /// `shown_at`.
+    pub shown: &'a [f32],
+    /// Of those, the ones the viewer accepted (decayed alike).
+    pub accepted: &'a [f32],
+    /// When `shown` and `accepted` were last updated, minutes.
+    pub shown_at: f64,
+    /// Hours watched per topic, halving every week; stored as of `recent_at`.
+    pub week_hours: &'a [f32],
     /// Recommendations answered in this session so far.
     pub session_steps: u32,
     /// Recommendations accepted in this session so far.
@@ -66,6 +75,12 @@ pub struct ViewerHistory<'a> {
 
 /// Half-life of the recent-watching history, minutes.
 pub const RECENT_HALF_LIFE: f64 = 1440.0;
+
+/// Half-life of the long watching history, minutes (a week).
+pub const WEEK_HALF_LIFE: f64 = 7.0 * 1440.0;
+
+/// Half-life of the per-topic recommendation counts, minutes (three days).
+pub const IMPRESSION_HALF_LIFE: f64 = 3.0 * 1440.0;
 
 impl ViewerHistory<'_> {
     /// Recent hours watched of topic `k`, decayed to `now`.

@@ -8,7 +8,10 @@
 
 use super::clock::{DAY, SimTime};
 use super::events::{Kind, Queue};
-use super::observation::{Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory};
+use super::observation::{
+    IMPRESSION_HALF_LIFE, Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory,
+    WEEK_HALF_LIFE,
+};
 use super::random::{self, Rng};
 use super::response::{self, Engagement, Pair};
 use crate::scenario::{RawScenario, Scenario};
@@ -82,6 +85,8 @@ pub struct ViewerState {
     pub session_steps: u32,
     // Read on accepted steps and at session boundaries.
     pub recent_at: f64,
+    /// When the per-topic recommendation counts were last updated.
+    pub shown_at: f64,
     /// When the last watch began, and the primary topic of that stream (u16::MAX before any).
     pub last_watch_at: f64,
     pub last_topic: u16,
@@ -137,7 +142,10 @@ pub(super) const INTEREST: usize = 0;
 pub(super) const FATIGUE: usize = 1;
 const RECENT: usize = 2;
 const ENGAGEMENT: usize = 3;
-const PARTS: usize = 4;
+const SHOWN: usize = 4;
+const ACCEPTED: usize = 5;
+const WEEK_HOURS: usize = 6;
+const PARTS: usize = 7;
 
 /// The range of part `which` of viewer `v`'s row, with `k` topics.
 #[inline]
@@ -338,6 +346,7 @@ impl World {
             fatigue_at: 0.0,
             taste_at: self.now,
             recent_at: self.now,
+            shown_at: self.now,
             session_start: 0.0,
             session_steps: 0,
             session_accepted: 0,
@@ -626,6 +635,10 @@ impl World {
                 recent_hours: &self.topic_state[part(k, v as u32, RECENT)],
                 recent_at: st.recent_at,
                 engagement: &self.topic_state[part(k, v as u32, ENGAGEMENT)],
+                shown: &self.topic_state[part(k, v as u32, SHOWN)],
+                accepted: &self.topic_state[part(k, v as u32, ACCEPTED)],
+                shown_at: st.shown_at,
+                week_hours: &self.topic_state[part(k, v as u32, WEEK_HOURS)],
                 session_steps: st.session_steps,
                 session_accepted: st.session_accepted,
                 session_minutes: self.now - st.session_start,
@@ -695,8 +708,10 @@ impl World {
         self.pending = None;
         self.streams[i as usize].recommended += 1;
         let x = self.pair(v, i);
+        let accepted = random::uniform(&mut self.rng_resp)
+            < response::accept_probability(&self.p.response, &x);
+        self.log_impression(v, i, accepted);
         let rp = &self.p.response;
-        let accepted = random::uniform(&mut self.rng_resp) < response::accept_probability(rp, &x);
         let mut e = Engagement::default();
         let mut session_ended = false;
         if accepted {
@@ -758,6 +773,23 @@ impl World {
         })
     }
 
+    /// Counts a recommendation of streamer `i` to viewer `v` (and whether it was accepted) under
+    /// the stream's topic, after decaying the viewer's counts to now.
+    fn log_impression(&mut self, v: u32, i: u32, accepted: bool) {
+        let (k, now) = (self.k, self.now);
+        let topic = self.streams[i as usize].topic as usize;
+        let st = &mut self.viewers[v as usize];
+        let age = now - st.shown_at;
+        st.shown_at = now;
+        let row = &mut self.topic_state[part(k, v, SHOWN).start..part(k, v, ACCEPTED).end];
+        if age > 0.0 {
+            let d = (-age / IMPRESSION_HALF_LIFE).exp2() as f32;
+            row.iter_mut().for_each(|x| *x *= d);
+        }
+        row[topic] += 1.0;
+        row[k + topic] += accepted as u8 as f32;
+    }
+
     /// Hidden-state dynamics after viewer `v` watched streamer `i` for `hours`.
     fn after_watch(&mut self, v: u32, i: u32, hours: f64, e: &Engagement) {
         let k = self.k;
@@ -779,7 +811,9 @@ impl World {
         let row = &mut self.topic_state[part(k, v, 0).start..part(k, v, PARTS - 1).end];
         let (interest, rest) = row.split_at_mut(k);
         let (fatigue, rest) = rest.split_at_mut(k);
-        let (recent, engagement) = rest.split_at_mut(k);
+        let (recent, rest) = rest.split_at_mut(k);
+        let (engagement, rest) = rest.split_at_mut(k);
+        let week = &mut rest[(WEEK_HOURS - SHOWN) * k..][..k];
         if decay < 1.0 {
             fatigue.iter_mut().for_each(|f| *f *= decay);
         }
@@ -800,6 +834,8 @@ impl World {
         if age > 0.0 {
             let d = (-age / RECENT_HALF_LIFE).exp2() as f32;
             recent.iter_mut().for_each(|x| *x *= d);
+            let d = (-age / WEEK_HALF_LIFE).exp2() as f32;
+            week.iter_mut().for_each(|x| *x *= d);
         }
         st.recent_at = now;
         st.last_topic = p as u16;
@@ -807,6 +843,8 @@ impl World {
         recent[p] += focus * hours as f32;
         recent[s] += (1.0 - focus) * hours as f32;
         engagement[p] += (e.likes + e.comments + e.gifts + e.follows) as f32;
+        week[p] += focus * hours as f32;
+        week[s] += (1.0 - focus) * hours as f32;
     }
 
     // ----- reading the world ----------------------------------------------------------------
