@@ -84,7 +84,7 @@ impl Default for DqnConfig {
         Self {
             hidden: vec![256, 256],
             dueling: false,
-            topic_head: false,
+            topic_head: true,
             stream_features: false,
             lr: 6.25e-5,
             gamma: 0.5,
