@@ -51,6 +51,9 @@ impl DqnPolicy {
             let minutes = scenario.params.streamers.stream_hours * 60.0;
             encoder = encoder.with_stream_features(actions, minutes);
         }
+        if scenario.params.agent.taste_features {
+            encoder = encoder.with_taste_features(actions);
+        }
         let layout = ActionLayout {
             groups: scenario.topics().len(),
             features: encoder.features_per_slot(),

@@ -33,6 +33,11 @@
 //! | 1 | how far into the window where streams end: (minutes live − 0.7 L) / 0.6 L, in [0, 2] |
 //! | 1 | log1p(viewers watching the stream)/8 (≤2) |
 //!
+//! With taste features (`[agent] taste_features`), [`TASTE_FEATURES`] entries per slot follow
+//! (after the per-stream ones, if on; all 0 for an offline slot): the viewer's own entries above
+//! at the topic of the slot's stream — the day's and the week's share of hours watched, the
+//! share of engagement, the last-topic value, the accepted share and log1p(shown)/3.
+//!
 //! The network reads these through its per-action feature head (one weight per feature,
 //! computed from the viewer's state and shared by all streams), not through its hidden stack.
 
@@ -45,12 +50,25 @@ const LAST_TOPIC_HALF_LIFE: f64 = 480.0;
 /// Per-stream features per streamer slot (see the module docs).
 pub const STREAM_FEATURES: usize = 3;
 
+/// Taste features per streamer slot (see the module docs).
+pub const TASTE_FEATURES: usize = 6;
+
+/// Where each taste feature's per-topic block starts in the viewer part, for K topics: day
+/// shares, week shares, engagement shares, last topic, accepted shares, recommendations shown.
+fn taste_blocks(k: usize) -> [usize; TASTE_FEATURES] {
+    [0, k + 1, 2 * k + 1, 3 * k + 2, 4 * k + 2, 5 * k + 2]
+}
+
 /// Encodes observations of a world with a fixed number of topics.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StateEncoder {
     topics: usize,
-    /// Streamer slots with per-stream features (0 = no per-stream features).
+    /// Streamer slots with per-slot features (0 = none).
     slots: usize,
+    /// Per-stream features ([`STREAM_FEATURES`] per slot) are on.
+    stream: bool,
+    /// Taste features ([`TASTE_FEATURES`] per slot) are on.
+    taste: bool,
     /// The usual stream length `L`, minutes.
     stream_minutes: f64,
 }
@@ -60,6 +78,8 @@ impl StateEncoder {
         StateEncoder {
             topics,
             slots: 0,
+            stream: false,
+            taste: false,
             stream_minutes: 240.0,
         }
     }
@@ -69,7 +89,18 @@ impl StateEncoder {
     pub fn with_stream_features(self, slots: usize, stream_minutes: f64) -> Self {
         StateEncoder {
             slots,
+            stream: true,
             stream_minutes: stream_minutes.max(1.0),
+            ..self
+        }
+    }
+
+    /// The same encoder with [`TASTE_FEATURES`] features of each of `slots` streamer slots (after
+    /// its per-stream features, if any): the viewer's logs at the topic of the slot's stream.
+    pub fn with_taste_features(self, slots: usize) -> Self {
+        StateEncoder {
+            slots,
+            taste: true,
             ..self
         }
     }
@@ -79,9 +110,10 @@ impl StateEncoder {
         8 * self.topics + 14
     }
 
-    /// Per-stream features of each slot (0 or [`STREAM_FEATURES`]).
+    /// Features of each slot: [`STREAM_FEATURES`] per-stream ones, [`TASTE_FEATURES`] taste ones,
+    /// both (in that order) or none.
     pub fn features_per_slot(&self) -> usize {
-        if self.slots > 0 { STREAM_FEATURES } else { 0 }
+        self.stream as usize * STREAM_FEATURES + self.taste as usize * TASTE_FEATURES
     }
 
     /// Length of the state vector.
@@ -170,13 +202,24 @@ impl StateEncoder {
         if self.slots > 0 {
             debug_assert_eq!(self.slots, obs.streams.len());
             let l = self.stream_minutes;
+            let per = self.features_per_slot();
+            let blocks = taste_blocks(k);
+            let (viewer, slots) = out.split_at_mut(at);
             for &i in obs.live {
                 let s = &obs.streams[i as usize];
-                let f = &mut out[at + i as usize * STREAM_FEATURES..][..STREAM_FEATURES];
-                let live = (now.minutes() - s.live_since).max(0.0);
-                f[0] = (live / l).min(2.0) as f32;
-                f[1] = ((live - 0.7 * l) / (0.6 * l)).clamp(0.0, 2.0) as f32;
-                f[2] = ((s.viewers as f32).ln_1p() / 8.0).min(2.0);
+                let mut f = &mut slots[i as usize * per..][..per];
+                if self.stream {
+                    let live = (now.minutes() - s.live_since).max(0.0);
+                    f[0] = (live / l).min(2.0) as f32;
+                    f[1] = ((live - 0.7 * l) / (0.6 * l)).clamp(0.0, 2.0) as f32;
+                    f[2] = ((s.viewers as f32).ln_1p() / 8.0).min(2.0);
+                    f = &mut f[STREAM_FEATURES..];
+                }
+                if self.taste {
+                    for (x, b) in f.iter_mut().zip(blocks) {
+                        *x = viewer[b + s.topic as usize];
+                    }
+                }
             }
         }
     }
@@ -306,6 +349,50 @@ mod tests {
         let share = hits as f64 / asked as f64;
         assert!(asked > 10_000, "{asked}");
         assert!(share > 3.0 / k as f64, "{share:.3} of {asked}");
+    }
+
+    /// Taste features follow the per-stream ones in each live slot: the viewer's day and week
+    /// shares, engagement share, last topic, accepted share and recommendations shown, each at
+    /// the topic of the slot's stream.
+    #[test]
+    fn taste_features_read_the_viewers_logs_at_each_streams_topic() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 5);
+        let (k, slots) = (world.num_topics(), world.num_streamers());
+        let both = StateEncoder::new(k)
+            .with_stream_features(slots, 240.0)
+            .with_taste_features(slots);
+        let stream = StateEncoder::new(k).with_stream_features(slots, 240.0);
+        assert_eq!(both.features_per_slot(), STREAM_FEATURES + TASTE_FEATURES);
+        let (mut x, mut y) = (vec![0.0; both.dim()], vec![0.0; stream.dim()]);
+        let v = both.viewer_dim();
+        let mut nonzero = [0usize; TASTE_FEATURES];
+        for _ in 0..20_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            both.encode(&obs, &mut x);
+            stream.encode(&obs, &mut y);
+            for i in 0..slots {
+                let f = &x[v + i * 9..v + (i + 1) * 9];
+                let g = &y[v + i * 3..v + (i + 1) * 3];
+                assert_eq!(&f[..3], g, "per-stream features come first");
+                let t = obs.streams[i].topic as usize;
+                let want: Vec<f32> = if obs.streams[i].live {
+                    [0, k + 1, 2 * k + 1, 3 * k + 2, 4 * k + 2, 5 * k + 2]
+                        .iter()
+                        .map(|b| x[b + t])
+                        .collect()
+                } else {
+                    vec![0.0; TASTE_FEATURES]
+                };
+                assert_eq!(&f[3..], &want[..], "slot {i}");
+                for (n, w) in nonzero.iter_mut().zip(&want) {
+                    *n += (*w > 0.0) as usize;
+                }
+            }
+            world.respond(obs.live.first().copied()).unwrap();
+        }
+        assert!(nonzero.iter().all(|n| *n > 0), "{nonzero:?}");
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub struct DqnConfig {
     /// audience enter its Q-value through weights the network computes from the viewer's
     /// state and shares across streams (see the state encoder's documentation).
     pub stream_features: bool,
+    /// Taste features: the viewer's logs at each live stream's topic (hours watched over a day
+    /// and a week, engagement, last topic, accepted share, recommendations shown) enter that
+    /// stream's Q-value the same way, so how taste and topic meet is learnt once for all streams.
+    pub taste_features: bool,
     /// Adam learning rate.
     pub lr: f64,
     /// Discount factor, in [0, 1).
@@ -86,6 +90,7 @@ impl Default for DqnConfig {
             dueling: false,
             topic_head: true,
             stream_features: false,
+            taste_features: false,
             lr: 6.25e-5,
             gamma: 0.5,
             n_step: 1,
