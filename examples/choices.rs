@@ -1,0 +1,183 @@
+//! What does a policy recommend, in terms only the simulator knows?
+//!
+//! Runs a policy greedily on the evaluation world `liveq run --eval-steps` uses and reports, over
+//! its recommendations, the share of clickbait streams, the mean hidden quality of the streams
+//! and how well they match the viewer's hidden taste (1 = the viewer's favourite topics), the
+//! expected acceptance and immediate reward, and the best expected immediate reward on offer;
+//! then the mean quality by position in the session.
+//!
+//! ```sh
+//! cargo run --release --example choices -- SCENARIO SEED POLICY [CHECKPOINT] [TRAIN_STEPS]
+//! ```
+//!
+//! POLICY is any `liveq run --policy` name (`dqn` needs CHECKPOINT, from `liveq run --policy dqn
+//! --save`; give `-` for others), or `myopic-quality:W`: the myopic oracle with each stream's
+//! expected reward weighed by (quality + W)². TRAIN_STEPS sets the evaluation warm-up as
+//! `liveq run --steps` would (default 300000). 50,000 evaluation steps.
+
+use liveq::agent::{LearnerOptions, Mode, Policy, Transition, build_policy};
+use liveq::engine::eval_engine;
+use liveq::scenario::Scenario;
+use liveq::sim::{Observation, OracleView, StreamerKind};
+
+/// Positions in the session reported separately (the last one gathers the rest).
+const POSITIONS: usize = 10;
+
+/// Wraps a policy and records the hidden side of each of its choices.
+struct Recorder {
+    inner: Box<dyn Policy>,
+    n: f64,
+    clickbait: f64,
+    quality: f64,
+    matching: f64,
+    accept: f64,
+    expected: f64,
+    best: f64,
+    by_position: [(f64, f64); POSITIONS],
+}
+
+impl Policy for Recorder {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn is_oracle(&self) -> bool {
+        true
+    }
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        let o = oracle.expect("the recorder is given the hidden state");
+        let a = self.inner.act(obs, self.inner.is_oracle().then_some(o));
+        let h = o.streamer(a);
+        self.n += 1.0;
+        self.clickbait += (h.kind == StreamerKind::Clickbait) as u8 as f64;
+        self.quality += h.quality;
+        self.matching += o.pair(obs.viewer, a).matching;
+        self.accept += o.accept_probability(obs.viewer, a);
+        self.expected += o.expected_reward(obs.viewer, a);
+        self.best += o.best_expected_reward(obs.viewer);
+        let at = (obs.history.session_steps as usize).min(POSITIONS - 1);
+        self.by_position[at].0 += h.quality;
+        self.by_position[at].1 += 1.0;
+        a
+    }
+    fn learn(&mut self, t: &Transition<'_>) {
+        self.inner.learn(t)
+    }
+    fn set_mode(&mut self, mode: Mode) {
+        self.inner.set_mode(mode)
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let n = self.n.max(1.0);
+        println!(
+            "  clickbait {:.3}, quality {:.3}, match {:.3}, P(accept) {:.3}, \
+             expected reward {:.3} (best on offer {:.3})",
+            self.clickbait / n,
+            self.quality / n,
+            self.matching / n,
+            self.accept / n,
+            self.expected / n,
+            self.best / n
+        );
+        let q: Vec<String> = self
+            .by_position
+            .iter()
+            .map(|(q, c)| format!("{:.2}", q / c.max(1.0)))
+            .collect();
+        println!(
+            "  quality by position in the session (1st … {POSITIONS}th and later): {}",
+            q.join(" ")
+        );
+    }
+}
+
+/// The myopic oracle, with expected rewards weighed by (quality + w)².
+struct MyopicQuality(f64);
+
+impl Policy for MyopicQuality {
+    fn name(&self) -> &str {
+        "myopic-quality"
+    }
+    fn is_oracle(&self) -> bool {
+        true
+    }
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        let o = oracle.expect("an oracle policy gets the hidden state");
+        let score =
+            |i: u32| o.expected_reward(obs.viewer, i) * (o.streamer(i).quality + self.0).powi(2);
+        let mut best = (obs.live[0], f64::NEG_INFINITY);
+        for &i in obs.live {
+            let s = score(i);
+            if s > best.1 {
+                best = (i, s);
+            }
+        }
+        best.0
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("{message}");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 3 {
+        fail("usage: choices SCENARIO SEED POLICY [CHECKPOINT|-] [TRAIN_STEPS]");
+    }
+    let scenario = Scenario::load(&args[0]).unwrap_or_else(|e| fail(e));
+    let seed: u64 = args[1]
+        .parse()
+        .unwrap_or_else(|e| fail(format!("SEED: {e}")));
+    let name = args[2].as_str();
+    if name == "dqn" && args.get(3).is_none_or(|p| p == "-") {
+        fail("dqn: give the CHECKPOINT of a trained network (liveq run --policy dqn --save PATH)");
+    }
+    let mut options = LearnerOptions::default();
+    if let Some(path) = args.get(3).filter(|p| *p != "-") {
+        options.load = Some(path.into());
+    }
+    let train_steps: u64 = match args.get(4) {
+        None => 300_000,
+        Some(s) => s
+            .parse()
+            .unwrap_or_else(|e| fail(format!("TRAIN_STEPS: {e}"))),
+    };
+    let mut inner: Box<dyn Policy> = match name.strip_prefix("myopic-quality:") {
+        Some(w) => Box::new(MyopicQuality(
+            w.parse()
+                .unwrap_or_else(|e| fail(format!("POLICY weight: {e}"))),
+        )),
+        None => build_policy(name, &scenario, seed, &options).unwrap_or_else(|e| fail(e)),
+    };
+    inner.set_mode(Mode::Eval);
+    let recorder = Recorder {
+        inner,
+        n: 0.0,
+        clickbait: 0.0,
+        quality: 0.0,
+        matching: 0.0,
+        accept: 0.0,
+        expected: 0.0,
+        best: 0.0,
+        by_position: [(0.0, 0.0); POSITIONS],
+    };
+    let mut engine = eval_engine(&scenario, seed, Box::new(recorder), train_steps);
+    if let Err(e) = engine.run(50_000) {
+        eprintln!("{name}: {e}");
+        std::process::exit(1);
+    }
+    engine.finish();
+    let t = engine.metrics().totals(engine.world());
+    println!(
+        "{name} on {} (seed {seed}): {:.3} reward per step, {:.2} per session, {:.2} recommendations per session",
+        scenario.name(),
+        t.rates.reward_per_step,
+        t.rates.mean_session_reward,
+        t.rates.mean_session_length
+    );
+    // The recorder prints its lines when the engine drops it.
+    drop(engine);
+}
