@@ -15,7 +15,7 @@
 //! expected reward weighed by (quality + W)². TRAIN_STEPS sets the evaluation warm-up as
 //! `liveq run --steps` would (default 300000). 50,000 evaluation steps.
 
-use liveq::agent::{LearnerOptions, Mode, Policy, Transition, build_policy};
+use liveq::agent::{LearnerOptions, Mode, Policy, Transition, argmax_by, build_policy};
 use liveq::engine::eval_engine;
 use liveq::scenario::Scenario;
 use liveq::sim::{Observation, OracleView, StreamerKind};
@@ -104,16 +104,9 @@ impl Policy for MyopicQuality {
     }
     fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
         let o = oracle.expect("an oracle policy gets the hidden state");
-        let score =
-            |i: u32| o.expected_reward(obs.viewer, i) * (o.streamer(i).quality + self.0).powi(2);
-        let mut best = (obs.live[0], f64::NEG_INFINITY);
-        for &i in obs.live {
-            let s = score(i);
-            if s > best.1 {
-                best = (i, s);
-            }
-        }
-        best.0
+        argmax_by(obs.live, |i| {
+            o.expected_reward(obs.viewer, i) * (o.streamer(i).quality + self.0).powi(2)
+        })
     }
 }
 

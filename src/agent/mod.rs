@@ -214,7 +214,7 @@ pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn
 }
 
 /// Index of the best score among `candidates` (ties go to the first).
-pub(crate) fn argmax_by(candidates: &[u32], mut score: impl FnMut(u32) -> f64) -> u32 {
+pub fn argmax_by(candidates: &[u32], mut score: impl FnMut(u32) -> f64) -> u32 {
     let mut best = candidates[0];
     let mut best_score = f64::NEG_INFINITY;
     for &c in candidates {
