@@ -170,8 +170,9 @@ pub struct World {
     pub(super) hidden: Vec<StreamerHidden>,
     live: Vec<u32>,
     live_pos: Vec<u32>,
-    /// Per-viewer, per-topic state in one row per viewer (one or two cache lines):
-    /// interests, fatigue, recent hours watched, engagement given. See [`part`].
+    /// Per-viewer, per-topic state in one row per viewer: interests, fatigue, recent hours
+    /// watched, engagement given, recommendations shown and accepted, hours watched over a week.
+    /// See [`part`].
     pub(super) topic_state: Vec<f32>,
     pub(super) viewers: Vec<ViewerState>,
     rng_pop: Rng,
