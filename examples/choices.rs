@@ -19,13 +19,14 @@ use liveq::agent::{LearnerOptions, Mode, Policy, Transition, argmax_by, build_po
 use liveq::engine::eval_engine;
 use liveq::scenario::Scenario;
 use liveq::sim::{Observation, OracleView, StreamerKind};
+use std::sync::{Arc, Mutex};
 
 /// Positions in the session reported separately (the last one gathers the rest).
 const POSITIONS: usize = 10;
 
-/// Wraps a policy and records the hidden side of each of its choices.
-struct Recorder {
-    inner: Box<dyn Policy>,
+/// Sums over the recommendations a policy made, in hidden terms.
+#[derive(Default)]
+struct Tally {
     n: f64,
     clickbait: f64,
     quality: f64,
@@ -33,42 +34,12 @@ struct Recorder {
     accept: f64,
     expected: f64,
     best: f64,
+    /// Sum of quality and count, by position in the session.
     by_position: [(f64, f64); POSITIONS],
 }
 
-impl Policy for Recorder {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn is_oracle(&self) -> bool {
-        true
-    }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
-        let o = oracle.expect("the recorder is given the hidden state");
-        let a = self.inner.act(obs, self.inner.is_oracle().then_some(o));
-        let h = o.streamer(a);
-        self.n += 1.0;
-        self.clickbait += (h.kind == StreamerKind::Clickbait) as u8 as f64;
-        self.quality += h.quality;
-        self.matching += o.pair(obs.viewer, a).matching;
-        self.accept += o.accept_probability(obs.viewer, a);
-        self.expected += o.expected_reward(obs.viewer, a);
-        self.best += o.best_expected_reward(obs.viewer);
-        let at = (obs.history.session_steps as usize).min(POSITIONS - 1);
-        self.by_position[at].0 += h.quality;
-        self.by_position[at].1 += 1.0;
-        a
-    }
-    fn learn(&mut self, t: &Transition<'_>) {
-        self.inner.learn(t)
-    }
-    fn set_mode(&mut self, mode: Mode) {
-        self.inner.set_mode(mode)
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
+impl Tally {
+    fn print(&self) {
         let n = self.n.max(1.0);
         println!(
             "  clickbait {:.3}, quality {:.3}, match {:.3}, P(accept) {:.3}, \
@@ -89,6 +60,44 @@ impl Drop for Recorder {
             "  quality by position in the session (1st … {POSITIONS}th and later): {}",
             q.join(" ")
         );
+    }
+}
+
+/// Wraps a policy and tallies the hidden side of each of its choices.
+struct Recorder {
+    inner: Box<dyn Policy>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl Policy for Recorder {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn is_oracle(&self) -> bool {
+        true
+    }
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        let o = oracle.expect("the recorder is given the hidden state");
+        let a = self.inner.act(obs, self.inner.is_oracle().then_some(o));
+        let h = o.streamer(a);
+        let mut t = self.tally.lock().expect("one thread");
+        t.n += 1.0;
+        t.clickbait += (h.kind == StreamerKind::Clickbait) as u8 as f64;
+        t.quality += h.quality;
+        t.matching += o.pair(obs.viewer, a).matching;
+        t.accept += o.accept_probability(obs.viewer, a);
+        t.expected += o.expected_reward(obs.viewer, a);
+        t.best += o.best_expected_reward(obs.viewer);
+        let at = (obs.history.session_steps as usize).min(POSITIONS - 1);
+        t.by_position[at].0 += h.quality;
+        t.by_position[at].1 += 1.0;
+        a
+    }
+    fn learn(&mut self, t: &Transition<'_>) {
+        self.inner.learn(t)
+    }
+    fn set_mode(&mut self, mode: Mode) {
+        self.inner.set_mode(mode)
     }
 }
 
@@ -138,24 +147,17 @@ fn main() {
             .parse()
             .unwrap_or_else(|e| fail(format!("TRAIN_STEPS: {e}"))),
     };
-    let mut inner: Box<dyn Policy> = match name.strip_prefix("myopic-quality:") {
+    let inner: Box<dyn Policy> = match name.strip_prefix("myopic-quality:") {
         Some(w) => Box::new(MyopicQuality(
             w.parse()
                 .unwrap_or_else(|e| fail(format!("POLICY weight: {e}"))),
         )),
         None => build_policy(name, &scenario, seed, &options).unwrap_or_else(|e| fail(e)),
     };
-    inner.set_mode(Mode::Eval);
+    let tally = Arc::new(Mutex::new(Tally::default()));
     let recorder = Recorder {
         inner,
-        n: 0.0,
-        clickbait: 0.0,
-        quality: 0.0,
-        matching: 0.0,
-        accept: 0.0,
-        expected: 0.0,
-        best: 0.0,
-        by_position: [(0.0, 0.0); POSITIONS],
+        tally: tally.clone(),
     };
     let mut engine = eval_engine(&scenario, seed, Box::new(recorder), train_steps);
     if let Err(e) = engine.run(50_000) {
@@ -171,6 +173,5 @@ fn main() {
         t.rates.mean_session_reward,
         t.rates.mean_session_length
     );
-    // The recorder prints its lines when the engine drops it.
-    drop(engine);
+    tally.lock().expect("one thread").print();
 }

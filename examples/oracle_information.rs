@@ -33,7 +33,7 @@ struct Blind {
     /// Guess it from the week's hours watched instead, averaged with a guess from the share of
     /// each topic's recommendations the viewer accepted (the acceptance model inverted at a
     /// stream of average quality and appeal).
-    from_accepts: bool,
+    longer_logs: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -60,7 +60,7 @@ impl Policy for PartialOracle {
     fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
         let oracle = oracle.expect("an oracle policy gets the hidden state");
         self.taste.clear();
-        if self.blind.from_accepts {
+        if self.blind.longer_logs {
             self.taste
                 .extend(obs.history.week_hours.iter().map(|&h| h as f64));
         } else {
@@ -71,7 +71,7 @@ impl Policy for PartialOracle {
         for x in &mut self.taste {
             *x = if top > 0.0 { *x / top } else { 0.5 };
         }
-        if self.blind.from_accepts {
+        if self.blind.longer_logs {
             // Invert the acceptance model at an average stream: the utility that explains the
             // smoothed share of accepted recommendations, less what quality and appeal add.
             let (r, s) = (&self.params.response, &self.params.streamers);
@@ -194,7 +194,7 @@ fn main() {
         "{}: evaluation reward per step of the myopic oracle knowing…",
         scenario.name()
     );
-    for (name, end, fatigue, taste, from_accepts) in variants {
+    for (name, end, fatigue, taste, longer_logs) in variants {
         let policy = PartialOracle {
             name: name.into(),
             params: scenario.params.clone(),
@@ -202,7 +202,7 @@ fn main() {
                 end,
                 fatigue,
                 taste,
-                from_accepts,
+                longer_logs,
             },
             taste: Vec::new(),
         };

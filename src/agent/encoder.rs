@@ -53,12 +53,6 @@ pub const STREAM_FEATURES: usize = 3;
 /// Taste features per streamer slot (see the module docs).
 pub const TASTE_FEATURES: usize = 6;
 
-/// Where each taste feature's per-topic block starts in the viewer part, for K topics: day
-/// shares, week shares, engagement shares, last topic, accepted shares, recommendations shown.
-fn taste_blocks(k: usize) -> [usize; TASTE_FEATURES] {
-    [0, k + 1, 2 * k + 1, 3 * k + 2, 4 * k + 2, 5 * k + 2]
-}
-
 /// Encodes observations of a world with a fixed number of topics.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StateEncoder {
@@ -130,7 +124,11 @@ impl StateEncoder {
         let h = &obs.history;
         let now = obs.time;
         let mut at = 0;
+        // Where the per-topic blocks the taste features read start: day shares, week shares,
+        // engagement shares, last topic, accepted shares, recommendations shown.
+        let mut taste = [0usize; TASTE_FEATURES];
 
+        taste[0] = at;
         let mut total = 0.0f32;
         for t in 0..k {
             let r = h.recent(t, now);
@@ -141,6 +139,7 @@ impl StateEncoder {
         out[at + k] = (total.ln_1p() / 3.0).min(2.0);
         at += k + 1;
 
+        taste[1] = at;
         let mut total = 0.0f32;
         for t in 0..k {
             out[at + t] = h.week_hours[t];
@@ -149,6 +148,7 @@ impl StateEncoder {
         normalise(&mut out[at..at + k], total);
         at += k;
 
+        taste[2] = at;
         let total: f32 = h.engagement.iter().sum();
         out[at..at + k].copy_from_slice(h.engagement);
         normalise(&mut out[at..at + k], total);
@@ -156,12 +156,14 @@ impl StateEncoder {
         out[at + k] = ((total / sessions).ln_1p() / 3.0).min(2.0);
         at += k + 1;
 
+        taste[3] = at;
         if let Some(t) = h.last_topic {
             let age = (now.minutes() - h.last_watch_at).max(0.0);
             out[at + t as usize] = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
         }
         at += k;
 
+        (taste[4], taste[5]) = (at, at + k);
         // Both counts decay alike, so their ratio needs no decay to now; the count does.
         let fade = (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
         for t in 0..k {
@@ -203,7 +205,6 @@ impl StateEncoder {
             debug_assert_eq!(self.slots, obs.streams.len());
             let l = self.stream_minutes;
             let per = self.features_per_slot();
-            let blocks = taste_blocks(k);
             let (viewer, slots) = out.split_at_mut(at);
             for &i in obs.live {
                 let s = &obs.streams[i as usize];
@@ -216,7 +217,7 @@ impl StateEncoder {
                     f = &mut f[STREAM_FEATURES..];
                 }
                 if self.taste {
-                    for (x, b) in f.iter_mut().zip(blocks) {
+                    for (x, b) in f.iter_mut().zip(taste) {
                         *x = viewer[b + s.topic as usize];
                     }
                 }
