@@ -54,6 +54,9 @@ impl DqnPolicy {
         if scenario.params.agent.taste_features {
             encoder = encoder.with_taste_features(actions);
         }
+        if scenario.params.agent.engagement_features {
+            encoder = encoder.with_engagement_features(actions);
+        }
         let layout = ActionLayout {
             groups: scenario.topics().len(),
             features: encoder.features_per_slot(),

@@ -2,7 +2,8 @@
 //! Only observable features go in (see docs/model.md, "What policies see"); every value lies
 //! roughly in [0, 1] (time of day and week as sine/cosine pairs in [−1, 1]).
 //!
-//! With K topics the vector has 8K + 14 entries, in this order:
+//! With K topics the viewer's part has 8K + 14 entries (3 more with engagement features, below),
+//! in this order:
 //!
 //! | entries | feature |
 //! | --- | --- |
@@ -15,13 +16,13 @@
 //! | K | share of the recommendations of each topic the viewer accepted, (accepted + ½)/(shown + 1), counts halving every three days |
 //! | K | recommendations shown per topic, log1p(shown)/3 (≤2), same counts |
 //! | 6 | recommendations so far in the session /10 (≤3), accepted share, session minutes /120 (≤3), earlier sessions /4 (≤1), days since last visit /7 (≤2), first session (0/1) |
-//!
-//! No feature grows with the age of the world (totals "ever" would): a policy evaluated on
-//! viewers with a few days of history sees the same kind of states it was trained on.
 //! | 4 | sin and cos of the hour of day and of the day of week |
 //! | K | live streams per topic, as shares of all live streams |
 //! | K | current viewers per topic, as shares of all viewers watching |
 //! | 2 | live streams / streamer slots; log1p(viewers watching)/8 |
+//!
+//! No feature grows with the age of the world (totals "ever" would): a policy evaluated on
+//! viewers with a few days of history sees the same kind of states it was trained on.
 //!
 //! With per-stream features (`[agent] stream_features`), [`STREAM_FEATURES`] entries per
 //! streamer slot follow, slot by slot (all 0 for an offline slot; `L` is the scenario's usual
@@ -38,11 +39,23 @@
 //! at the topic of the slot's stream — the day's and the week's share of hours watched, the
 //! share of engagement, the last-topic value, the accepted share and log1p(shown)/3.
 //!
+//! With engagement features (`[agent] engagement_features`), [`ENGAGEMENT_FEATURES`] entries
+//! per slot follow the others (all 0 for an offline slot): the likes, then the comments, per
+//! hour watched that the slot's streamer has drawn on the platform, relative to the platform's
+//! mean rates (shrunk towards them by [`ENGAGEMENT_PRIOR_HOURS`] hours of average engagement, so
+//! a new streamer starts at the mean), halved: 0.5 is average, in [0, 2]. Likes and comments rise
+//! with a stream's quality and appeal in different proportions, so together they tell a good
+//! stream from a merely catchy one, and a newcomer's worth shows before the learner has tried
+//! its slot. The viewer's part then ends with [`SESSION_ENGAGEMENT`] more entries (each /120,
+//! ≤3): the minutes watched after this session's recommendations, and the same minutes weighted
+//! by each watched stream's likes and by its comments feature — how the session's time went on
+//! good or catchy streams, which the viewer's hidden session budget depends on.
+//!
 //! The network reads these through its per-action feature head (one weight per feature,
 //! computed from the viewer's state and shared by all streams), not through its hidden stack.
 
 use crate::sim::Observation;
-use crate::sim::observation::IMPRESSION_HALF_LIFE;
+use crate::sim::observation::{IMPRESSION_HALF_LIFE, StreamPublic};
 
 /// Half-life of the last-watched-topic feature, minutes.
 const LAST_TOPIC_HALF_LIFE: f64 = 480.0;
@@ -52,6 +65,15 @@ pub const STREAM_FEATURES: usize = 3;
 
 /// Taste features per streamer slot (see the module docs).
 pub const TASTE_FEATURES: usize = 6;
+
+/// Engagement features per streamer slot (see the module docs).
+pub const ENGAGEMENT_FEATURES: usize = 2;
+
+/// Session entries that come with the engagement features (see the module docs).
+pub const SESSION_ENGAGEMENT: usize = 3;
+
+/// Hours of platform-average engagement every streamer's rates start from.
+pub const ENGAGEMENT_PRIOR_HOURS: f64 = 2.0;
 
 /// Encodes observations of a world with a fixed number of topics.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +85,8 @@ pub struct StateEncoder {
     stream: bool,
     /// Taste features ([`TASTE_FEATURES`] per slot) are on.
     taste: bool,
+    /// Engagement features ([`ENGAGEMENT_FEATURES`] per slot) are on.
+    engagement: bool,
     /// The usual stream length `L`, minutes.
     stream_minutes: f64,
 }
@@ -74,6 +98,7 @@ impl StateEncoder {
             slots: 0,
             stream: false,
             taste: false,
+            engagement: false,
             stream_minutes: 240.0,
         }
     }
@@ -99,15 +124,27 @@ impl StateEncoder {
         }
     }
 
-    /// Length of the part of the state that describes the viewer and the world.
-    pub fn viewer_dim(&self) -> usize {
-        8 * self.topics + 14
+    /// The same encoder with [`ENGAGEMENT_FEATURES`] features of each of `slots` streamer slots
+    /// (after the others, if any): each streamer's likes and comments per hour watched.
+    pub fn with_engagement_features(self, slots: usize) -> Self {
+        StateEncoder {
+            slots,
+            engagement: true,
+            ..self
+        }
     }
 
-    /// Features of each slot: [`STREAM_FEATURES`] per-stream ones, [`TASTE_FEATURES`] taste ones,
-    /// both (in that order) or none.
+    /// Length of the part of the state that describes the viewer and the world.
+    pub fn viewer_dim(&self) -> usize {
+        8 * self.topics + 14 + self.engagement as usize * SESSION_ENGAGEMENT
+    }
+
+    /// Features of each slot: [`STREAM_FEATURES`] per-stream ones, [`TASTE_FEATURES`] taste ones
+    /// and [`ENGAGEMENT_FEATURES`] engagement ones, those that are on, in that order.
     pub fn features_per_slot(&self) -> usize {
-        self.stream as usize * STREAM_FEATURES + self.taste as usize * TASTE_FEATURES
+        self.stream as usize * STREAM_FEATURES
+            + self.taste as usize * TASTE_FEATURES
+            + self.engagement as usize * ENGAGEMENT_FEATURES
     }
 
     /// Length of the state vector.
@@ -199,6 +236,21 @@ impl StateEncoder {
         out[at] = obs.live.len() as f32 / obs.streams.len().max(1) as f32;
         out[at + 1] = (watching.ln_1p() / 8.0).min(2.0);
         at += 2;
+
+        let mean = self.engagement.then(|| EngagementRates::platform(obs));
+        if let Some(m) = mean {
+            let mut sums = [0.0f32; SESSION_ENGAGEMENT];
+            for &(i, minutes) in h.session_watches {
+                let [likes, comments] = m.features(&obs.streams[i as usize]);
+                sums[0] += minutes;
+                sums[1] += minutes * likes;
+                sums[2] += minutes * comments;
+            }
+            for (x, sum) in out[at..at + SESSION_ENGAGEMENT].iter_mut().zip(sums) {
+                *x = (sum / 120.0).min(3.0);
+            }
+            at += SESSION_ENGAGEMENT;
+        }
         debug_assert_eq!(at, self.viewer_dim());
 
         if self.slots > 0 {
@@ -220,6 +272,10 @@ impl StateEncoder {
                     for (x, b) in f.iter_mut().zip(taste) {
                         *x = viewer[b + s.topic as usize];
                     }
+                    f = &mut f[TASTE_FEATURES..];
+                }
+                if let Some(m) = mean {
+                    f.copy_from_slice(&m.features(s));
                 }
             }
         }
@@ -231,6 +287,49 @@ impl StateEncoder {
         for &i in obs.live {
             out[i as usize] = true;
         }
+    }
+}
+
+/// Likes and comments per hour watched.
+#[derive(Debug, Clone, Copy)]
+struct EngagementRates {
+    likes: f64,
+    comments: f64,
+}
+
+impl EngagementRates {
+    /// The platform's rates over every streamer slot (1 per hour each before anyone watched,
+    /// or where nobody ever liked or commented: the features are then 0.5, average).
+    fn platform(obs: &Observation<'_>) -> Self {
+        let (mut hours, mut likes, mut comments) = (0.0, 0u64, 0u64);
+        for s in obs.streams {
+            hours += s.hours_watched;
+            likes += s.likes;
+            comments += s.comments;
+        }
+        let rate = |n: u64| {
+            if hours > 0.0 && n > 0 {
+                n as f64 / hours
+            } else {
+                1.0
+            }
+        };
+        EngagementRates {
+            likes: rate(likes),
+            comments: rate(comments),
+        }
+    }
+
+    /// A stream's engagement features: its likes and comments per hour watched, shrunk towards
+    /// these (the platform's) rates, relative to them, halved (0.5 = average, at most 2).
+    fn features(&self, s: &StreamPublic) -> [f32; ENGAGEMENT_FEATURES] {
+        let h = s.hours_watched + ENGAGEMENT_PRIOR_HOURS;
+        let likes = (s.likes as f64 + ENGAGEMENT_PRIOR_HOURS * self.likes) / h;
+        let comments = (s.comments as f64 + ENGAGEMENT_PRIOR_HOURS * self.comments) / h;
+        [
+            (0.5 * likes / self.likes).min(2.0) as f32,
+            (0.5 * comments / self.comments).min(2.0) as f32,
+        ]
     }
 }
 
@@ -394,6 +493,143 @@ mod tests {
             world.respond(obs.live.first().copied()).unwrap();
         }
         assert!(nonzero.iter().all(|n| *n > 0), "{nonzero:?}");
+    }
+
+    /// Engagement features come last in each live slot and follow each streamer's hidden
+    /// engagement: under random recommendations on the clickbait world, a stream's likes per
+    /// hour feature tracks 0.3 + quality + appeal and its comments feature 0.2 + ½·quality +
+    /// appeal (the response model's rates), and both are 0.5 (average) before anyone watched.
+    #[test]
+    fn engagement_features_track_each_streams_hidden_engagement() {
+        let scenario = Scenario::bundled("clickbait").unwrap().unwrap();
+        let mut world = World::new(&scenario, 6);
+        let (k, slots) = (world.num_topics(), world.num_streamers());
+        let enc = StateEncoder::new(k)
+            .with_stream_features(slots, 240.0)
+            .with_engagement_features(slots);
+        let per = STREAM_FEATURES + ENGAGEMENT_FEATURES;
+        assert_eq!(enc.features_per_slot(), per);
+        let v = enc.viewer_dim();
+        let mut x = vec![0.0; enc.dim()];
+        let mut rng = crate::sim::random::stream(6, 1);
+        let mut first = true;
+        let (mut likes, mut comments) = (Vec::new(), Vec::new());
+        for step in 0..200_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            if (first || step % 10_000 == 0) && !obs.live.is_empty() {
+                enc.encode(&obs, &mut x);
+                let oracle = crate::sim::OracleView::new(&world);
+                for i in 0..slots {
+                    let (f, s) = (&x[v + i * per..][..per], &obs.streams[i]);
+                    if !s.live {
+                        assert!(f.iter().all(|&y| y == 0.0), "offline slot {i}: {f:?}");
+                    } else if first {
+                        assert_eq!(
+                            &f[STREAM_FEATURES..],
+                            &[0.5, 0.5],
+                            "slot {i} before any watch"
+                        );
+                    } else if s.hours_watched >= 10.0 {
+                        let h = oracle.streamer(i as u32);
+                        likes.push((f[STREAM_FEATURES] as f64, 0.3 + h.quality + h.appeal));
+                        comments.push((
+                            f[STREAM_FEATURES + 1] as f64,
+                            0.2 + 0.5 * h.quality + h.appeal,
+                        ));
+                    }
+                }
+                first = false;
+            }
+            let choice = (!obs.live.is_empty())
+                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            world.respond(choice).unwrap();
+        }
+        assert!(
+            likes.len() >= 100,
+            "{} live streams with 10 hours watched",
+            likes.len()
+        );
+        let (rl, rc) = (correlation(&likes), correlation(&comments));
+        assert!(
+            rl > 0.8 && rc > 0.8,
+            "likes r = {rl:.3}, comments r = {rc:.3}"
+        );
+    }
+
+    /// With engagement features the viewer's part ends with the minutes this session watched
+    /// after recommendations, and those minutes weighted by each watched stream's likes and
+    /// comments features: checked against a tally kept from the world's outcomes.
+    #[test]
+    fn session_entries_weigh_the_minutes_watched_by_engagement() {
+        let scenario = Scenario::builtin_default();
+        let mut world = World::new(&scenario, 7);
+        let (k, slots) = (world.num_topics(), world.num_streamers());
+        let enc = StateEncoder::new(k).with_engagement_features(slots);
+        assert_eq!(enc.viewer_dim(), 8 * k + 14 + SESSION_ENGAGEMENT);
+        let at = 8 * k + 14;
+        let mut x = vec![0.0; enc.dim()];
+        let mut rng = crate::sim::random::stream(7, 1);
+        let mut watched: std::collections::HashMap<u32, Vec<(u32, f64)>> = Default::default();
+        let mut checked = 0;
+        for _ in 0..30_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            let mine = watched.entry(obs.viewer).or_default();
+            if obs.history.session_steps == 0 {
+                mine.clear();
+            }
+            enc.encode(&obs, &mut x);
+            let (mut hours, mut all_likes, mut all_comments) = (0.0, 0.0, 0.0);
+            for s in obs.streams {
+                hours += s.hours_watched;
+                all_likes += s.likes as f64;
+                all_comments += s.comments as f64;
+            }
+            let (ml, mc) = (all_likes / hours, all_comments / hours);
+            let mut want = [0.0f64; 3];
+            for &(i, minutes) in mine.iter() {
+                let s = &obs.streams[i as usize];
+                let h = s.hours_watched + ENGAGEMENT_PRIOR_HOURS;
+                want[0] += minutes;
+                want[1] += minutes * 0.5 * (s.likes as f64 / ml + ENGAGEMENT_PRIOR_HOURS) / h;
+                want[2] += minutes * 0.5 * (s.comments as f64 / mc + ENGAGEMENT_PRIOR_HOURS) / h;
+            }
+            for (j, w) in want.iter().enumerate() {
+                let w = (w / 120.0).min(3.0);
+                assert!(
+                    (x[at + j] as f64 - w).abs() < 1e-3 * (1.0 + w),
+                    "entry {j}: {} vs {w}",
+                    x[at + j]
+                );
+            }
+            checked += (want[0] > 0.0) as u32;
+            let choice = (!obs.live.is_empty())
+                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            let out = world.respond(choice).unwrap();
+            if out.accepted {
+                let watch = (out.streamer.unwrap(), out.engagement.watch_minutes);
+                watched.entry(out.viewer).or_default().push(watch);
+            }
+        }
+        assert!(
+            checked > 1_000,
+            "{checked} decisions after a watch in the session"
+        );
+    }
+
+    fn correlation(xy: &[(f64, f64)]) -> f64 {
+        let n = xy.len() as f64;
+        let (mx, my) = xy
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+        let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+        for (x, y) in xy {
+            sxy += (x - mx) * (y - my);
+            sxx += (x - mx) * (x - mx);
+            syy += (y - my) * (y - my);
+        }
+        sxy / (sxx * syy).sqrt()
     }
 
     #[test]

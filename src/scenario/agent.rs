@@ -34,6 +34,10 @@ pub struct DqnConfig {
     /// and a week, engagement, last topic, accepted share, recommendations shown) enter that
     /// stream's Q-value the same way, so how taste and topic meet is learnt once for all streams.
     pub taste_features: bool,
+    /// Engagement features: each live stream's likes and comments per hour watched (relative to
+    /// the platform's), through the same per-action head: a stream's public engagement says how
+    /// good it is before the learner has tried it.
+    pub engagement_features: bool,
     /// Adam learning rate.
     pub lr: f64,
     /// Discount factor, in [0, 1).
@@ -91,6 +95,7 @@ impl Default for DqnConfig {
             topic_head: true,
             stream_features: false,
             taste_features: false,
+            engagement_features: false,
             lr: 6.25e-5,
             gamma: 0.5,
             n_step: 1,

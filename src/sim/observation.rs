@@ -18,6 +18,13 @@ pub struct StreamPublic {
     pub ended_at: f64,
     /// How often this slot has been recommended in this run.
     pub recommended: u64,
+    /// Hours watched after accepted recommendations of the slot's current streamer, and the
+    /// likes and comments those watches drew: the engagement counts a platform shows on a
+    /// channel. Counted when the recommendation is accepted (the watch's length and engagement
+    /// are drawn then); they start at 0 when a new streamer takes the slot.
+    pub hours_watched: f64,
+    pub likes: u64,
+    pub comments: u64,
 }
 
 impl Default for StreamPublic {
@@ -29,6 +36,9 @@ impl Default for StreamPublic {
             live_since: f64::NEG_INFINITY,
             ended_at: f64::NEG_INFINITY,
             recommended: 0,
+            hours_watched: 0.0,
+            likes: 0,
+            comments: 0,
         }
     }
 }
@@ -62,6 +72,8 @@ pub struct ViewerHistory<'a> {
     pub session_steps: u32,
     /// Recommendations accepted in this session so far.
     pub session_accepted: u32,
+    /// The streams watched after those acceptances: (streamer slot, minutes watched).
+    pub session_watches: &'a [(u32, f32)],
     /// Minutes since the session started.
     pub session_minutes: f64,
     /// Sessions started so far (1 during the first).

@@ -175,6 +175,9 @@ pub struct World {
     /// See [`part`].
     pub(super) topic_state: Vec<f32>,
     pub(super) viewers: Vec<ViewerState>,
+    /// Per viewer, the streams watched after accepted recommendations in the current session:
+    /// (streamer slot, minutes watched).
+    session_watches: Vec<Vec<(u32, f32)>>,
     rng_pop: Rng,
     rng_sched: Rng,
     rng_resp: Rng,
@@ -213,6 +216,7 @@ impl World {
             live_pos: vec![u32::MAX; n],
             topic_state: vec![0.0; m * PARTS * k],
             viewers: Vec::with_capacity(m),
+            session_watches: vec![Vec::new(); m],
             rng_pop: random::stream(seed, RNG_POPULATION),
             rng_sched: random::stream(seed, RNG_SCHEDULE),
             rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
@@ -566,6 +570,8 @@ impl World {
         st.session_steps = 0;
         st.session_accepted = 0;
         st.session_reward = 0.0;
+        self.session_watches[v as usize].clear();
+        let st = &mut self.viewers[v as usize];
         st.days_since_last_visit = if st.last_visit_end.is_nan() {
             0.0
         } else {
@@ -642,6 +648,7 @@ impl World {
                 week_hours: &self.topic_state[part(k, v as u32, WEEK_HOURS)],
                 session_steps: st.session_steps,
                 session_accepted: st.session_accepted,
+                session_watches: &self.session_watches[v],
                 session_minutes: self.now - st.session_start,
                 sessions: st.sessions,
                 days_since_last_visit: st.days_since_last_visit,
@@ -737,7 +744,12 @@ impl World {
                     < response::follow_probability(rp, &x)) as u32,
             };
             self.after_watch(v, i, hours, &e);
-            self.streams[i as usize].viewers += 1;
+            let s = &mut self.streams[i as usize];
+            s.viewers += 1;
+            s.hours_watched += hours;
+            s.likes += e.likes as u64;
+            s.comments += e.comments as u64;
+            self.session_watches[v as usize].push((i, watch as f32));
             self.viewers[v as usize].status = Status::Watching(i);
             self.queue.push(wake, Kind::WatchEnd, v);
         } else {
