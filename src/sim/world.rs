@@ -562,6 +562,7 @@ impl World {
             vp.session_minutes,
             vp.interest_concentration,
         );
+        self.session_watches[v as usize].clear();
         let st = &mut self.viewers[v as usize];
         st.status = Status::Active;
         st.budget = session_minutes * (0.5 + random::uniform(&mut self.rng_view));
@@ -570,8 +571,6 @@ impl World {
         st.session_steps = 0;
         st.session_accepted = 0;
         st.session_reward = 0.0;
-        self.session_watches[v as usize].clear();
-        let st = &mut self.viewers[v as usize];
         st.days_since_last_visit = if st.last_visit_end.is_nan() {
             0.0
         } else {
