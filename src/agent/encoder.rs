@@ -290,16 +290,16 @@ impl StateEncoder {
     }
 }
 
-/// Likes and comments per hour watched.
+/// The platform's likes and comments per hour watched, over every streamer slot; `None` before
+/// anyone watched, or where nobody ever liked (or commented): every stream's feature of that
+/// kind is then 0.5, average.
 #[derive(Debug, Clone, Copy)]
 struct EngagementRates {
-    likes: f64,
-    comments: f64,
+    likes: Option<f64>,
+    comments: Option<f64>,
 }
 
 impl EngagementRates {
-    /// The platform's rates over every streamer slot (1 per hour each before anyone watched,
-    /// or where nobody ever liked or commented: the features are then 0.5, average).
     fn platform(obs: &Observation<'_>) -> Self {
         let (mut hours, mut likes, mut comments) = (0.0, 0u64, 0u64);
         for s in obs.streams {
@@ -307,13 +307,7 @@ impl EngagementRates {
             likes += s.likes;
             comments += s.comments;
         }
-        let rate = |n: u64| {
-            if hours > 0.0 && n > 0 {
-                n as f64 / hours
-            } else {
-                1.0
-            }
-        };
+        let rate = |n: u64| (hours > 0.0 && n > 0).then(|| n as f64 / hours);
         EngagementRates {
             likes: rate(likes),
             comments: rate(comments),
@@ -321,14 +315,16 @@ impl EngagementRates {
     }
 
     /// A stream's engagement features: its likes and comments per hour watched, shrunk towards
-    /// these (the platform's) rates, relative to them, halved (0.5 = average, at most 2).
+    /// the platform's rates, relative to them, halved (0.5 = average, at most 2).
     fn features(&self, s: &StreamPublic) -> [f32; ENGAGEMENT_FEATURES] {
         let h = s.hours_watched + ENGAGEMENT_PRIOR_HOURS;
-        let likes = (s.likes as f64 + ENGAGEMENT_PRIOR_HOURS * self.likes) / h;
-        let comments = (s.comments as f64 + ENGAGEMENT_PRIOR_HOURS * self.comments) / h;
+        let relative = |count: u64, mean: Option<f64>| match mean {
+            Some(m) => (0.5 * (count as f64 + ENGAGEMENT_PRIOR_HOURS * m) / h / m).min(2.0) as f32,
+            None => 0.5,
+        };
         [
-            (0.5 * likes / self.likes).min(2.0) as f32,
-            (0.5 * comments / self.comments).min(2.0) as f32,
+            relative(s.likes, self.likes),
+            relative(s.comments, self.comments),
         ]
     }
 }
@@ -555,6 +551,41 @@ mod tests {
             rl > 0.8 && rc > 0.8,
             "likes r = {rl:.3}, comments r = {rc:.3}"
         );
+    }
+
+    /// In a world where nobody ever likes anything, every live stream's likes feature stays at
+    /// 0.5 (average) however long it was watched, while its comments feature moves.
+    #[test]
+    fn a_kind_of_engagement_nobody_gives_reads_as_average() {
+        let mut scenario = Scenario::builtin_default();
+        scenario.params.response.likes_per_hour = 0.0;
+        let mut world = World::new(&scenario, 8);
+        let (k, slots) = (world.num_topics(), world.num_streamers());
+        let enc = StateEncoder::new(k).with_engagement_features(slots);
+        let v = enc.viewer_dim();
+        let mut x = vec![0.0; enc.dim()];
+        let mut rng = crate::sim::random::stream(8, 1);
+        for _ in 0..50_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            let choice = (!obs.live.is_empty())
+                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            world.respond(choice).unwrap();
+        }
+        world.next_decision().unwrap();
+        let obs = world.observe();
+        enc.encode(&obs, &mut x);
+        let mut moved = 0;
+        for &i in obs.live {
+            let f = &x[v + i as usize * ENGAGEMENT_FEATURES..][..ENGAGEMENT_FEATURES];
+            assert_eq!(
+                f[0], 0.5,
+                "slot {i} ({} hours watched)",
+                obs.streams[i as usize].hours_watched
+            );
+            moved += (f[1] != 0.5) as u32;
+        }
+        assert!(moved > 0, "no comments feature moved");
     }
 
     /// With engagement features the viewer's part ends with the minutes this session watched
