@@ -343,6 +343,7 @@ fn angle(fraction: f64) -> (f32, f32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agent::{Policy, RandomPolicy};
     use crate::scenario::Scenario;
     use crate::sim::World;
 
@@ -424,7 +425,7 @@ mod tests {
         let k = world.num_topics();
         let enc = StateEncoder::new(k);
         let mut state = vec![0.0; enc.dim()];
-        let mut rng = crate::sim::random::stream(4, 1);
+        let mut random = RandomPolicy::new(crate::sim::random::stream(4, 1));
         let (mut hits, mut asked) = (0u32, 0u32);
         let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
         for step in 0..200_000 {
@@ -438,8 +439,7 @@ mod tests {
                 hits += (argmax(accepts) == argmax(interest)) as u32;
                 asked += 1;
             }
-            let choice = (!obs.live.is_empty())
-                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            let choice = random_choice(&mut random, &obs);
             world.respond(choice).unwrap();
         }
         let share = hits as f64 / asked as f64;
@@ -507,7 +507,7 @@ mod tests {
         assert_eq!(enc.features_per_slot(), per);
         let v = enc.viewer_dim();
         let mut x = vec![0.0; enc.dim()];
-        let mut rng = crate::sim::random::stream(6, 1);
+        let mut random = RandomPolicy::new(crate::sim::random::stream(6, 1));
         let mut first = true;
         let (mut likes, mut comments) = (Vec::new(), Vec::new());
         for step in 0..200_000 {
@@ -537,8 +537,7 @@ mod tests {
                 }
                 first = false;
             }
-            let choice = (!obs.live.is_empty())
-                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            let choice = random_choice(&mut random, &obs);
             world.respond(choice).unwrap();
         }
         assert!(
@@ -564,12 +563,11 @@ mod tests {
         let enc = StateEncoder::new(k).with_engagement_features(slots);
         let v = enc.viewer_dim();
         let mut x = vec![0.0; enc.dim()];
-        let mut rng = crate::sim::random::stream(8, 1);
+        let mut random = RandomPolicy::new(crate::sim::random::stream(8, 1));
         for _ in 0..50_000 {
             world.next_decision().unwrap();
             let obs = world.observe();
-            let choice = (!obs.live.is_empty())
-                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            let choice = random_choice(&mut random, &obs);
             world.respond(choice).unwrap();
         }
         world.next_decision().unwrap();
@@ -600,7 +598,7 @@ mod tests {
         assert_eq!(enc.viewer_dim(), 8 * k + 14 + SESSION_ENGAGEMENT);
         let at = 8 * k + 14;
         let mut x = vec![0.0; enc.dim()];
-        let mut rng = crate::sim::random::stream(7, 1);
+        let mut random = RandomPolicy::new(crate::sim::random::stream(7, 1));
         let mut watched: std::collections::HashMap<u32, Vec<(u32, f64)>> = Default::default();
         let mut checked = 0;
         for _ in 0..30_000 {
@@ -635,8 +633,7 @@ mod tests {
                 );
             }
             checked += (want[0] > 0.0) as u32;
-            let choice = (!obs.live.is_empty())
-                .then(|| obs.live[crate::sim::random::below(&mut rng, obs.live.len())]);
+            let choice = random_choice(&mut random, &obs);
             let out = world.respond(choice).unwrap();
             if out.accepted {
                 let watch = (out.streamer.unwrap(), out.engagement.watch_minutes);
@@ -647,6 +644,12 @@ mod tests {
             checked > 1_000,
             "{checked} decisions after a watch in the session"
         );
+    }
+
+    /// A uniformly random live stream, as the `random` baseline picks it; `None` when nothing
+    /// is live.
+    fn random_choice(random: &mut RandomPolicy, obs: &Observation<'_>) -> Option<u32> {
+        (!obs.live.is_empty()).then(|| random.act(obs, None))
     }
 
     fn correlation(xy: &[(f64, f64)]) -> f64 {
