@@ -38,6 +38,13 @@ pub struct DqnConfig {
     /// the platform's), through the same per-action head: a stream's public engagement says how
     /// good it is before the learner has tried it.
     pub engagement_features: bool,
+    /// Reward head: `Q(s, a) = R(s, a) + C(s, a)`, where `R` (a linear head on the shared
+    /// hidden layers) is fitted to the immediate reward of the action alone and `C` carries
+    /// the discounted rest through the TD loss. What an action earns now is then learnt from
+    /// a target without bootstrapping or the noise of the session's later steps.
+    pub reward_head: bool,
+    /// Weight of the reward head's squared-error loss against the TD loss.
+    pub reward_head_weight: f64,
     /// Adam learning rate.
     pub lr: f64,
     /// Discount factor, in [0, 1).
@@ -96,6 +103,8 @@ impl Default for DqnConfig {
             stream_features: false,
             taste_features: false,
             engagement_features: false,
+            reward_head: false,
+            reward_head_weight: 1.0,
             lr: 6.25e-5,
             gamma: 0.5,
             n_step: 1,
@@ -152,6 +161,15 @@ impl DqnConfig {
             bad(
                 "hidden",
                 format!("layer widths must be in 1..={MAX_HIDDEN_WIDTH} (got {w})"),
+            );
+        }
+        if !(self.reward_head_weight.is_finite()
+            && self.reward_head_weight > 0.0
+            && self.reward_head_weight <= 100.0)
+        {
+            bad(
+                "reward_head_weight",
+                format!("must be in (0, 100] (got {})", self.reward_head_weight),
             );
         }
         if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {

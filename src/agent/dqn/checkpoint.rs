@@ -226,6 +226,7 @@ impl DqnLearner {
         let mut config = header.config.clone();
         config.hidden = header.shape.hidden.clone();
         config.dueling = header.shape.dueling;
+        config.reward_head = header.shape.reward_head;
         let mut l = DqnLearner::new(
             header.shape.input_dim,
             header.shape.num_actions,

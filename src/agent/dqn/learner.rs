@@ -2,6 +2,9 @@
 //! replay (uniform or prioritized), Double-DQN updates with a masked target, Huber loss,
 //! Adam with global-norm clipping, hard or soft target updates, live hyper-parameter
 //! control ([`Hyper`]), statistics ([`DqnStats`]) and NaN/inf detection with rollback.
+//! With a reward head (`reward_head`), the loss adds `reward_head_weight · ½(R(s, a) − r)²`
+//! on the immediate reward `r` of each transition (replay keeps it beside the n-step return),
+//! and the TD loss treats `R` as a constant, so `C = Q − R` learns the discounted rest.
 //!
 //! # Training cadence
 //! [`DqnLearner::observe`] stores a transition and, every `train_freq` env steps once
@@ -340,6 +343,7 @@ impl DqnLearner {
             dueling: config.dueling,
             groups,
             action_features,
+            reward_head: config.reward_head,
         };
         let group_map =
             (groups > 0).then(|| group_onehot(groups, &action_groups, &resolved.device));
@@ -448,6 +452,7 @@ impl DqnLearner {
             dueling: self.config.dueling,
             groups: self.groups,
             action_features: self.action_features,
+            reward_head: self.config.reward_head,
         }
     }
 
@@ -615,6 +620,7 @@ impl DqnLearner {
                     t.state,
                     t.action,
                     t.reward,
+                    t.immediate,
                     t.discount,
                     t.next_state,
                     t.next_mask,
@@ -703,6 +709,7 @@ impl DqnLearner {
             mask_bias: Tensor::from_data(TensorData::new(b.next_mask_bias.clone(), [n, a]), dev),
             actions: Tensor::<2, Int>::from_data(TensorData::new(b.actions.clone(), [n, 1]), dev),
             rewards: Tensor::from_data(TensorData::new(b.rewards.clone(), [n, 1]), dev),
+            immediate: Tensor::from_data(TensorData::new(b.immediate.clone(), [n, 1]), dev),
             discounts: Tensor::from_data(TensorData::new(b.discounts.clone(), [n, 1]), dev),
             weights: Tensor::from_data(TensorData::new(b.weights.clone(), [n, 1]), dev),
         }
@@ -757,6 +764,38 @@ impl DqnLearner {
             .map_err(|e| DqnError::Backend(format!("{e:?}")))
     }
 
+    /// The reward head's errors `R(s, a) − r` on the immediate rewards of `batch` (no
+    /// training); `None` when the network has no reward head.
+    pub fn reward_errors(&self, batch: &Batch) -> Result<Option<Vec<f32>>, DqnError> {
+        if !self.config.reward_head {
+            return Ok(None);
+        }
+        if let Some((online, target)) = self.native_weights() {
+            let mut scratch = NativeScratch::default();
+            let out = native::td_grads(
+                &self.shape(),
+                online,
+                target,
+                batch,
+                self.td_spec(),
+                &self.action_groups,
+                &mut scratch,
+            );
+            return Ok(Some(out.reward_delta.clone()));
+        }
+        let bt = self.batch_tensors(batch, &self.resolved.device);
+        let (_, r) = self
+            .online
+            .valid()
+            .forward_parts(bt.states.clone(), self.group_map.as_ref());
+        let r = r.ok_or_else(|| DqnError::Backend("reward head missing".into()))?;
+        (r.gather(1, bt.actions) - bt.immediate)
+            .into_data()
+            .try_to_vec::<f32>()
+            .map(Some)
+            .map_err(|e| DqnError::Backend(format!("{e:?}")))
+    }
+
     /// Online and target host weights when training on the native path.
     fn native_weights(&self) -> Option<(&Weights, &Weights)> {
         match (&self.resolved.kind, &self.optim, &self.target_host) {
@@ -769,6 +808,7 @@ impl DqnLearner {
         TdSpec {
             double_dqn: self.config.double_dqn,
             huber_delta: self.config.huber_delta as f32,
+            reward_weight: self.config.reward_head_weight as f32,
         }
     }
 
@@ -909,19 +949,27 @@ impl DqnLearner {
         let bt = self.batch_tensors(batch, &inner);
         let map_ad = self.group_map.clone().map(|m| m.autodiff());
         // Q(s, ·) with gradients, and the bootstrap target without.
-        let (q, y) = if self.concat_forward && self.config.double_dqn {
+        // With a reward head, Q = C + R: the TD loss sees R as a constant, R is fitted to the
+        // immediate reward below.
+        let split = |(c, r): (Tensor<2>, Option<Tensor<2>>)| match r {
+            Some(r) => (c + r.clone().detach(), Some(r)),
+            None => (c, None),
+        };
+        let (q, r, y) = if self.concat_forward && self.config.double_dqn {
             let both = Tensor::cat(vec![bt.states.clone(), bt.next_states.clone()], 0).autodiff();
-            let q_all = self.online.forward(both, map_ad.as_ref());
+            let (q_all, r_all) = split(self.online.forward_parts(both, map_ad.as_ref()));
             let q = q_all.clone().slice([0..n]);
+            let r = r_all.map(|r| r.slice([0..n]));
             let q_next_online = q_all.slice([n..2 * n]).inner();
             let y = self.targets(&bt, Some(q_next_online));
-            (q, y)
+            (q, r, y)
         } else {
-            let q = self
-                .online
-                .forward(bt.states.clone().autodiff(), map_ad.as_ref());
+            let (q, r) = split(
+                self.online
+                    .forward_parts(bt.states.clone().autodiff(), map_ad.as_ref()),
+            );
             let y = self.targets(&bt, None);
-            (q, y)
+            (q, r, y)
         };
         let q_sa = q.gather(1, bt.actions.clone().autodiff());
         let delta = q_sa.clone() - y.autodiff();
@@ -931,6 +979,11 @@ impl DqnLearner {
         let lin = delta_abs - quad.clone();
         let per = quad.square().mul_scalar(0.5) + lin.mul_scalar(hd);
         let mut loss = (per * bt.weights.clone().autodiff()).mean();
+        if let Some(r) = r {
+            let e = r.gather(1, bt.actions.clone().autodiff()) - bt.immediate.clone().autodiff();
+            let rl = (e.square().mul_scalar(0.5) * bt.weights.clone().autodiff()).mean();
+            loss = loss + rl.mul_scalar(self.config.reward_head_weight as f32);
+        }
         if std::mem::take(&mut self.inject_nan) {
             loss = loss.mul_scalar(f32::NAN); // NaN loss and NaN gradients
         }
@@ -1288,6 +1341,7 @@ struct BatchTensors {
     mask_bias: Tensor<2>,
     actions: Tensor<2, Int>,
     rewards: Tensor<2>,
+    immediate: Tensor<2>,
     discounts: Tensor<2>,
     weights: Tensor<2>,
 }

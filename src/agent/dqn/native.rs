@@ -13,6 +13,8 @@
 //!   products (with a dueling head, `mean_a A` is `h · mean_col(W_A) + mean(b_A)`, so this
 //!   still holds);
 //! - with Double DQN the target network is also evaluated at one action per row;
+//! - a reward head (`Q = C + R`, `R` fitted to the immediate reward) is likewise one more dot
+//!   product and one more rank-1 scatter per row;
 //! - the batch is split in two halves computed on two threads (rayon), each with
 //!   single-threaded gemm calls, and the two halves' gradients are summed.
 //!
@@ -31,7 +33,7 @@ use std::borrow::Cow;
 
 use super::network::{
     NetShape, features_param_index, fold_group_head, group_param_index, param_shapes,
-    unfold_group_grads,
+    reward_param_index, unfold_group_grads,
 };
 use super::replay::Batch;
 
@@ -42,6 +44,8 @@ pub struct TdSpec {
     pub double_dqn: bool,
     /// Huber threshold.
     pub huber_delta: f32,
+    /// Weight of the reward head's squared-error loss (used when the network has one).
+    pub reward_weight: f32,
 }
 
 /// Gradients of the (importance-weighted, batch-mean) Huber TD loss, with the TD errors and
@@ -54,6 +58,9 @@ pub struct TdGrads {
     pub delta: Vec<f32>,
     /// `Q(s, a)` per row.
     pub q_sa: Vec<f32>,
+    /// `R(s, a) − r` per row, the reward head's error on the immediate reward (empty without
+    /// a reward head).
+    pub reward_delta: Vec<f32>,
 }
 
 /// Reusable buffers (one per half of the batch) so that an update allocates nothing.
@@ -347,6 +354,14 @@ fn head_full(sp: &Sparse<'_>, h: &[f32], x: &[f32], rows: usize, out: &mut Vec<f
         out.extend_from_slice(&sp.b_head);
     }
     matmul(rows, a, d, out, a, true, h, d, 1, &sp.w_head, a, 1);
+    if let Some((wr, br)) = sp.reward {
+        for row in out.chunks_exact_mut(a) {
+            for (q, &b) in row.iter_mut().zip(br) {
+                *q += b;
+            }
+        }
+        matmul(rows, a, d, out, a, true, h, d, 1, wr, a, 1);
+    }
     if let Some(f) = &sp.features {
         let mut u = vec![0.0f32; f.n];
         for i in 0..rows {
@@ -408,6 +423,8 @@ struct Sparse<'a> {
     input_dim: usize,
     trunk: usize,
     features: Option<FeatureHead<'a>>,
+    /// Reward head weights `[d, A]` and biases (added to Q after the dueling combination).
+    reward: Option<(&'a [f32], &'a [f32])>,
 }
 
 impl<'a> Sparse<'a> {
@@ -447,6 +464,10 @@ impl<'a> Sparse<'a> {
             input_dim: shape.input_dim,
             trunk: shape.trunk_input(),
             features,
+            reward: shape.reward_head.then(|| {
+                let ri = reward_param_index(shape);
+                (&params[ri][..], &params[ri + 1][..])
+            }),
         }
     }
 
@@ -487,7 +508,22 @@ impl<'a> Sparse<'a> {
                 q += h[k] * (wv[k] - wbar[k]);
             }
         }
+        if self.reward.is_some() {
+            q += self.r(h, act);
+        }
         q
+    }
+
+    /// The reward head's `R(h, act)` (0 without one).
+    fn r(&self, h: &[f32], act: usize) -> f32 {
+        let Some((w, b)) = self.reward else {
+            return 0.0;
+        };
+        let mut r = b[act];
+        for (k, &hk) in h.iter().enumerate() {
+            r += hk * w[k * self.a + act];
+        }
+        r
     }
 }
 
@@ -556,6 +592,16 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
                 .fold(f32::NEG_INFINITY, |m, (&q, &b)| m.max(q + b));
             let v = if disc <= 0.0 {
                 0.0
+            } else if sp.reward.is_some() {
+                // The advantages' mean excludes R: evaluate Q at the argmax instead.
+                let arg = (0..a)
+                    .find(|&j| q[j] + bi[j] == m)
+                    .expect("the max is one of the values");
+                sp.q(
+                    &h.next[last][i * d..(i + 1) * d],
+                    &xn[i * din..(i + 1) * din],
+                    arg,
+                )
             } else if let Some((wv, bv, _, _)) = &sp.dueling {
                 let hrow = &h.next[last][i * d..(i + 1) * d];
                 let val = bv + hrow.iter().zip(wv.iter()).map(|(x, w)| x * w).sum::<f32>();
@@ -607,6 +653,19 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
         out.q_sa.push(q);
         out.delta.push(delta);
         g.push(batch.weights[r0 + i] * delta.clamp(-hd, hd) / n_total as f32);
+    }
+
+    // The reward head's error on the immediate reward, and its dL/dR per row.
+    out.reward_delta.clear();
+    let mut g_r = Vec::new();
+    if sp.reward.is_some() {
+        let hl = &h.acts[nl - 1];
+        for i in 0..rows {
+            let act = batch.actions[r0 + i] as usize;
+            let e = sp.r(&hl[i * d..(i + 1) * d], act) - batch.immediate[r0 + i];
+            out.reward_delta.push(e);
+            g_r.push(spec.reward_weight * batch.weights[r0 + i] * e / n_total as f32);
+        }
     }
 
     // Gradients, zeroed, in host order.
@@ -712,6 +771,24 @@ fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
                     s += xc[j] * urow[j];
                 }
                 darow[k] += s;
+            }
+        }
+    }
+
+    if let Some((wr, _)) = sp.reward {
+        // Q's TD loss sees R as a constant (R is fitted to the immediate reward alone):
+        // dW_R[k, a] = g_r·h_k, db_R[a] = g_r, dh_k += g_r·W_R[k, a].
+        let ri = reward_param_index(shape);
+        let (gw, rest) = out.grads[ri..].split_at_mut(1);
+        let (gw, gb) = (&mut gw[0], &mut rest[0]);
+        for (i, &gi) in g_r.iter().enumerate() {
+            let act = batch.actions[r0 + i] as usize;
+            gb[act] += gi;
+            let hrow = &hl[i * d..(i + 1) * d];
+            let darow = &mut h.da[i * d..(i + 1) * d];
+            for k in 0..d {
+                gw[k * a + act] += gi * hrow[k];
+                darow[k] += gi * wr[k * a + act];
             }
         }
     }
@@ -836,6 +913,7 @@ pub fn td_grads<'s>(
     let (o0, o1) = (&mut h0.out, &h1.out);
     o0.delta.extend_from_slice(&o1.delta);
     o0.q_sa.extend_from_slice(&o1.q_sa);
+    o0.reward_delta.extend_from_slice(&o1.reward_delta);
     &h0.out
 }
 

@@ -2,7 +2,9 @@
 //! widths, an optional dueling head (Q = V + A − mean(A)) and an optional group head (a term
 //! shared by every action of a group, e.g. every stream of a topic) and an optional
 //! per-action feature head (each action's own features, e.g. how long a stream has been live,
-//! weighted by a function of the state that all actions share), as a burn 0.22 [`Module`].
+//! weighted by a function of the state that all actions share) and an optional reward head
+//! (`Q = C + R`, where `R` is a linear head the learner fits to the immediate reward alone and
+//! `C` is everything else), as a burn 0.22 [`Module`].
 //! Weights are initialised from the learner's seeded RNG (PyTorch's `nn.Linear` scheme), so
 //! a learner is reproducible for a given seed.
 
@@ -38,6 +40,10 @@ pub struct NetShape {
     /// `Σ_j x_{a,j} · (u_j·h + e_j)`, one weight vector per feature shared by every action.
     #[serde(default)]
     pub action_features: usize,
+    /// Reward head: `Q(s, a)` adds `R(s, a) = h·W_R[:, a] + b_R[a]`, after the dueling
+    /// combination (see [`fold_reward_head`]); the learner fits `R` to immediate rewards.
+    #[serde(default)]
+    pub reward_head: bool,
 }
 
 impl NetShape {
@@ -60,6 +66,8 @@ pub struct QNetwork {
     pub group: Option<Linear>,
     /// Per-action feature head: one output per action feature (the weight of that feature).
     pub features: Option<Linear>,
+    /// Reward head: one output per action, the immediate reward's part of Q.
+    pub reward: Option<Linear>,
 }
 
 fn init_linear<R: rand::Rng>(d_in: usize, d_out: usize, rng: &mut R, device: &Device) -> Linear {
@@ -86,20 +94,38 @@ impl QNetwork {
         let group = (shape.groups > 0).then(|| init_linear(d, shape.groups, rng, device));
         let features =
             (shape.action_features > 0).then(|| init_linear(d, shape.action_features, rng, device));
+        let reward = shape
+            .reward_head
+            .then(|| init_linear(d, shape.num_actions, rng, device));
         Self {
             hidden,
             head,
             value,
             group,
             features,
+            reward,
         }
     }
 
     /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`. `groups` is the
     /// `[groups, num_actions]` one-hot map of actions to groups ([`group_onehot`]); required
     /// when the network has a group head, ignored otherwise.
-    #[allow(clippy::single_range_in_vec_init)] // burn slices take one range per dimension
     pub fn forward(&self, x: Tensor<2>, groups: Option<&Tensor<2>>) -> Tensor<2> {
+        match self.forward_parts(x, groups) {
+            (c, Some(r)) => c + r,
+            (c, None) => c,
+        }
+    }
+
+    /// The two parts of the Q-values: everything but the reward head (`C`), and the reward
+    /// head's `R` when there is one (`Q = C + R`). The learner trains them on different
+    /// targets.
+    #[allow(clippy::single_range_in_vec_init)] // burn slices take one range per dimension
+    pub fn forward_parts(
+        &self,
+        x: Tensor<2>,
+        groups: Option<&Tensor<2>>,
+    ) -> (Tensor<2>, Option<Tensor<2>>) {
         let [n, input_dim] = x.dims();
         let trunk = self.hidden[0].weight.val().dims()[0];
         let (mut h, per_action) = if trunk < input_dim {
@@ -126,14 +152,16 @@ impl QNetwork {
             let xf: Tensor<3> = xf.reshape([n, na, nf]);
             a = a + xf.matmul(weights).reshape([n, na]);
         }
-        match &self.value {
+        let r = self.reward.as_ref().map(|l| l.forward(h.clone()));
+        let c = match &self.value {
             None => a,
             Some(v) => {
                 let val = v.forward(h);
                 let mean = a.clone().mean_dim(1);
                 a - mean + val
             }
-        }
+        };
+        (c, r)
     }
 
     /// The shape of this network.
@@ -155,10 +183,11 @@ impl QNetwork {
             dueling: self.value.is_some(),
             groups: self.group.as_ref().map_or(0, |g| g.weight.val().dims()[1]),
             action_features,
+            reward_head: self.reward.is_some(),
         }
     }
 
-    /// All linear layers in a fixed order: hidden..., head, value, group, features.
+    /// All linear layers in a fixed order: hidden..., head, value, group, features, reward.
     pub fn linears(&self) -> Vec<&Linear> {
         let mut v: Vec<&Linear> = self.hidden.iter().collect();
         v.push(&self.head);
@@ -169,6 +198,9 @@ impl QNetwork {
             v.push(l);
         }
         if let Some(l) = &self.features {
+            v.push(l);
+        }
+        if let Some(l) = &self.reward {
             v.push(l);
         }
         v
@@ -185,6 +217,9 @@ impl QNetwork {
             v.push(l);
         }
         if let Some(l) = &mut self.features {
+            v.push(l);
+        }
+        if let Some(l) = &mut self.reward {
             v.push(l);
         }
         v
@@ -227,6 +262,7 @@ impl QNetwork {
                 )),
             });
         }
+        let reward = if shape.reward_head { lin.pop() } else { None };
         let features = if shape.action_features > 0 {
             lin.pop()
         } else {
@@ -241,6 +277,7 @@ impl QNetwork {
             value,
             group,
             features,
+            reward,
         }
     }
 
@@ -334,8 +371,47 @@ pub fn features_param_index(shape: &NetShape) -> usize {
     group_param_index(shape) + if shape.groups > 0 { 2 } else { 0 }
 }
 
+/// Index of the reward head's weight in host order (its bias follows).
+pub fn reward_param_index(shape: &NetShape) -> usize {
+    features_param_index(shape) + if shape.action_features > 0 { 2 } else { 0 }
+}
+
+/// The reward head folded into the output layer and the value layer, for a forward pass that
+/// only needs `Q = C + R`: `W_eff = W + W_R`, `b_eff = b + b_R`, and with a dueling head the
+/// value layer adds the mean of `R` over the actions (`v_eff = v + mean_a W_R[:, a]`,
+/// `c_eff = c + mean(b_R)`), which the advantages' mean subtracts again. `head` and `value`
+/// are the (possibly group-folded) output layer and the value layer's weights and bias;
+/// nothing changes without a reward head.
+pub fn fold_reward_head(
+    shape: &NetShape,
+    params: &[Vec<f32>],
+    head: (&mut [f32], &mut [f32]),
+    value: Option<(&mut [f32], &mut [f32])>,
+) {
+    if !shape.reward_head {
+        return;
+    }
+    let d = shape.hidden[shape.hidden.len() - 1];
+    let a = shape.num_actions;
+    let ri = reward_param_index(shape);
+    let (wr, br) = (&params[ri], &params[ri + 1]);
+    let (w, b) = head;
+    for (x, &y) in w.iter_mut().zip(wr) {
+        *x += y;
+    }
+    for (x, &y) in b.iter_mut().zip(br) {
+        *x += y;
+    }
+    if let Some((wv, bv)) = value {
+        for k in 0..d {
+            wv[k] += wr[k * a..(k + 1) * a].iter().sum::<f32>() / a as f32;
+        }
+        bv[0] += br.iter().sum::<f32>() / a as f32;
+    }
+}
+
 /// Shapes of the parameters in host order: for each linear layer (hidden…, head, value,
-/// group, features), `[d_in, d_out]` then `[d_out]`.
+/// group, features, reward), `[d_in, d_out]` then `[d_out]`.
 pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
     let mut v = Vec::new();
     let mut d = shape.trunk_input();
@@ -357,6 +433,10 @@ pub fn param_shapes(shape: &NetShape) -> Vec<Vec<usize>> {
     if shape.action_features > 0 {
         v.push(vec![d, shape.action_features]);
         v.push(vec![shape.action_features]);
+    }
+    if shape.reward_head {
+        v.push(vec![d, shape.num_actions]);
+        v.push(vec![shape.num_actions]);
     }
     v
 }

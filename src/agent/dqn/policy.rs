@@ -103,7 +103,8 @@ impl CpuPolicy {
     }
 
     /// A policy from host parameters in [`super::network::param_shapes`] order; a group head
-    /// is folded into the output layer with `action_groups` (the group of each action).
+    /// is folded into the output layer with `action_groups` (the group of each action), and a
+    /// reward head into the output and value layers.
     pub fn from_host(
         shape: &super::network::NetShape,
         params: &[Vec<f32>],
@@ -122,8 +123,14 @@ impl CpuPolicy {
                 CpuLayer::new(s[0], s[1], w, b)
             })
             .collect();
-        let value = if shape.dueling { layers.pop() } else { None };
-        let head = layers.pop().expect("head");
+        let mut value = if shape.dueling { layers.pop() } else { None };
+        let mut head = layers.pop().expect("head");
+        super::network::fold_reward_head(
+            shape,
+            params,
+            (&mut head.w, &mut head.b),
+            value.as_mut().map(|v| (&mut v.w[..], &mut v.b[..])),
+        );
         let policy = Self::new(layers, head, value);
         if shape.action_features > 0 {
             let fi = super::network::features_param_index(shape);

@@ -132,6 +132,9 @@ pub struct Batch {
     pub actions: Vec<i64>,
     /// n-step discounted rewards.
     pub rewards: Vec<f32>,
+    /// The reward of the first step alone (the immediate reward of the action taken), the
+    /// target of the network's reward head.
+    pub immediate: Vec<f32>,
     /// Discount to apply to the bootstrap value (γ^k, 0 when terminal or no valid next action).
     pub discounts: Vec<f32>,
     /// Importance-sampling weights (1 for uniform replay).
@@ -158,6 +161,7 @@ pub struct ReplayBuffer {
     next_masks: Vec<u8>,
     actions: Vec<u32>,
     rewards: Vec<f32>,
+    immediate: Vec<f32>,
     discounts: Vec<f32>,
     tree: Option<SumTree>,
     alpha: f64,
@@ -190,6 +194,7 @@ impl ReplayBuffer {
             next_masks: Vec::new(),
             actions: Vec::new(),
             rewards: Vec::new(),
+            immediate: Vec::new(),
             discounts: Vec::new(),
             tree: prioritized.then(|| SumTree::new(capacity)),
             alpha,
@@ -238,6 +243,7 @@ impl ReplayBuffer {
         self.next_masks.clear();
         self.actions.clear();
         self.rewards.clear();
+        self.immediate.clear();
         self.discounts.clear();
         if let Some(t) = &mut self.tree {
             t.clear();
@@ -245,13 +251,16 @@ impl ReplayBuffer {
         self.max_priority = 1.0;
     }
 
-    /// Store one (n-step) transition. A next state without any valid action is terminal:
-    /// its discount is stored as 0.
+    /// Store one (n-step) transition: `reward` is its n-step return, `immediate` the reward
+    /// of its first step. A next state without any valid action is terminal: its discount is
+    /// stored as 0.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         state: &[f32],
         action: usize,
         reward: f32,
+        immediate: f32,
         discount: f32,
         next_state: &[f32],
         next_mask: &[bool],
@@ -280,6 +289,7 @@ impl ReplayBuffer {
             pack_mask(next_mask, &mut self.next_masks[start..]);
             self.actions.push(action as u32);
             self.rewards.push(reward);
+            self.immediate.push(immediate);
             self.discounts.push(discount);
         } else {
             self.states[i * d..(i + 1) * d].copy_from_slice(&state[..d]);
@@ -297,6 +307,7 @@ impl ReplayBuffer {
             pack_mask(next_mask, &mut self.next_masks[i * mb..(i + 1) * mb]);
             self.actions[i] = action as u32;
             self.rewards[i] = reward;
+            self.immediate[i] = immediate;
             self.discounts[i] = discount;
         }
         if let Some(t) = &mut self.tree {
@@ -372,6 +383,7 @@ impl ReplayBuffer {
         out.next_states.clear();
         out.actions.clear();
         out.rewards.clear();
+        out.immediate.clear();
         out.discounts.clear();
         out.next_mask_bias.clear();
         out.next_mask_bias.resize(batch_size * a, 0.0);
@@ -392,6 +404,7 @@ impl ReplayBuffer {
             );
             out.actions.push(self.actions[i] as i64);
             out.rewards.push(self.rewards[i]);
+            out.immediate.push(self.immediate[i]);
             out.discounts.push(self.discounts[i]);
             let packed = &self.next_masks[i * mb..(i + 1) * mb];
             let bias = &mut out.next_mask_bias[row * a..(row + 1) * a];
@@ -438,6 +451,8 @@ pub struct NStepTransition<'a> {
     pub action: usize,
     /// Σ_k γ^k r_k over the (up to n) steps.
     pub reward: f32,
+    /// r_0, the reward of the first step.
+    pub immediate: f32,
     /// γ^n for a full window, 0 when the episode ended inside the window.
     pub discount: f32,
     /// State after the last step of the window.
@@ -514,6 +529,7 @@ impl NStep {
                 state,
                 action,
                 reward,
+                immediate: reward,
                 discount: if done { 0.0 } else { gamma as f32 },
                 next_state,
                 next_mask,
@@ -539,6 +555,7 @@ impl NStep {
                     state: &front.state,
                     action: front.action,
                     reward: ret as f32,
+                    immediate: front.reward,
                     discount: 0.0,
                     next_state,
                     next_mask,
@@ -558,6 +575,7 @@ impl NStep {
                 state: &front.state,
                 action: front.action,
                 reward: ret as f32,
+                immediate: front.reward,
                 discount: g as f32,
                 next_state,
                 next_mask,
@@ -573,7 +591,7 @@ mod tests {
     use rand::SeedableRng;
     use rand_xoshiro::Xoshiro256PlusPlus;
 
-    type Out = (Vec<f32>, usize, f32, f32, Vec<f32>);
+    type Out = (Vec<f32>, usize, f32, f32, f32, Vec<f32>);
 
     #[allow(clippy::too_many_arguments)]
     fn collect(
@@ -600,6 +618,7 @@ mod tests {
                     t.state.to_vec(),
                     t.action,
                     t.reward,
+                    t.immediate,
                     t.discount,
                     t.next_state.to_vec(),
                 ))
@@ -623,14 +642,14 @@ mod tests {
         assert_eq!(ns.open_keys(), 0);
         let expect: Vec<Out> = vec![
             // key 2 flush: from s=10: 100 + 0.5*200 = 200, terminal; from s=11: 200.
-            (vec![10.0], 1, 200.0, 0.0, vec![12.0]),
-            (vec![11.0], 0, 200.0, 0.0, vec![12.0]),
+            (vec![10.0], 1, 200.0, 100.0, 0.0, vec![12.0]),
+            (vec![11.0], 0, 200.0, 200.0, 0.0, vec![12.0]),
             // key 1 full window from s=0: 1 + .5*2 + .25*3 = 2.75, discount .125, next s=3.
-            (vec![0.0], 0, 2.75, 0.125, vec![3.0]),
+            (vec![0.0], 0, 2.75, 1.0, 0.125, vec![3.0]),
             // key 1 done at s=3: from s=1: 2 + .5*3 + .25*4 = 4.5; s=2: 3 + 2 = 5; s=3: 4.
-            (vec![1.0], 1, 4.5, 0.0, vec![4.0]),
-            (vec![2.0], 0, 5.0, 0.0, vec![4.0]),
-            (vec![3.0], 1, 4.0, 0.0, vec![4.0]),
+            (vec![1.0], 1, 4.5, 2.0, 0.0, vec![4.0]),
+            (vec![2.0], 0, 5.0, 3.0, 0.0, vec![4.0]),
+            (vec![3.0], 1, 4.0, 4.0, 0.0, vec![4.0]),
         ];
         assert_eq!(out, expect);
     }
@@ -640,7 +659,7 @@ mod tests {
         let mut ns = NStep::new(1);
         let mut out = Vec::new();
         collect(&mut ns, 7, 0.0, 0, 1.5, false, 0.9, &mut out);
-        assert_eq!(out, vec![(vec![0.0], 0, 1.5, 0.9f32, vec![1.0])]);
+        assert_eq!(out, vec![(vec![0.0], 0, 1.5, 1.5, 0.9f32, vec![1.0])]);
         let mut ns = NStep::with_max_open_keys(3, 1);
         let mut out = Vec::new();
         collect(&mut ns, 1, 0.0, 0, 1.0, false, 0.9, &mut out);
@@ -654,7 +673,7 @@ mod tests {
     fn sum_tree_probabilities_and_weights_by_hand() {
         let mut rb = ReplayBuffer::new(1, 2, 4, true, 1.0);
         for i in 0..4 {
-            rb.push(&[i as f32], 0, 0.0, 0.9, &[0.0], &[true, false]);
+            rb.push(&[i as f32], 0, 0.0, 0.0, 0.9, &[0.0], &[true, false]);
         }
         // α = 1: p = |δ| + 1e-6. Priorities 1, 2, 3, 4 (total 10).
         rb.update_priorities(&[0, 1, 2, 3], &[1.0, 2.0, 3.0, 4.0]);
@@ -691,8 +710,8 @@ mod tests {
         }
         // α = 0.5 on a fresh buffer: p = sqrt(|δ|).
         let mut rb = ReplayBuffer::new(1, 2, 2, true, 0.5);
-        rb.push(&[0.0], 0, 0.0, 0.9, &[0.0], &[true, true]);
-        rb.push(&[0.0], 0, 0.0, 0.9, &[0.0], &[true, true]);
+        rb.push(&[0.0], 0, 0.0, 0.0, 0.9, &[0.0], &[true, true]);
+        rb.push(&[0.0], 0, 0.0, 0.0, 0.9, &[0.0], &[true, true]);
         rb.update_priorities(&[0, 1], &[1.0, 9.0]);
         assert!((rb.probability(0) - 0.25).abs() < 1e-6);
         assert!((rb.probability(1) - 0.75).abs() < 1e-6);
@@ -705,9 +724,10 @@ mod tests {
         let mut rb = ReplayBuffer::new(5, 2, 4, false, 0.6).with_compact_tail(3);
         let s = [-3.25, 0.123_456, 0.0, 1.337, 7.0];
         let n = [0.5, 9.75, 2.0, 0.001, -1.0];
-        rb.push(&s, 1, 0.5, 0.9, &n, &[true, true]);
+        rb.push(&s, 1, 0.5, 0.25, 0.9, &n, &[true, true]);
         let mut b = Batch::default();
         rb.sample_into(1, 1.0, &mut Xoshiro256PlusPlus::seed_from_u64(1), &mut b);
+        assert_eq!((b.rewards[0], b.immediate[0]), (0.5, 0.25));
         assert_eq!(&b.states[..2], &s[..2]);
         assert_eq!(&b.next_states[..2], &n[..2]);
         let half_level = COMPACT_MAX / COMPACT_LEVELS / 2.0 + 1e-6;
@@ -726,11 +746,11 @@ mod tests {
         let mut mask = [false; 10];
         mask[9] = true;
         mask[3] = true;
-        rb.push(&[1.0, 1.0], 3, 1.0, 0.9, &[2.0, 2.0], &mask);
-        rb.push(&[1.0, 1.0], 3, 1.0, 0.9, &[2.0, 2.0], &[false; 10]);
+        rb.push(&[1.0, 1.0], 3, 1.0, 1.0, 0.9, &[2.0, 2.0], &mask);
+        rb.push(&[1.0, 1.0], 3, 1.0, 1.0, 0.9, &[2.0, 2.0], &[false; 10]);
         assert_eq!(rb.len(), 2);
         for k in 0..5 {
-            rb.push(&[k as f32, 0.0], 9, 1.0, 0.9, &[2.0, 2.0], &mask);
+            rb.push(&[k as f32, 0.0], 9, 1.0, 1.0, 0.9, &[2.0, 2.0], &mask);
         }
         assert_eq!(rb.len(), 3);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
@@ -745,7 +765,7 @@ mod tests {
         }
         // A next state without a valid action is terminal.
         let mut rb = ReplayBuffer::new(1, 2, 2, false, 0.6);
-        rb.push(&[0.0], 0, 1.0, 0.9, &[0.0], &[false, false]);
+        rb.push(&[0.0], 0, 1.0, 1.0, 0.9, &[0.0], &[false, false]);
         rb.sample_into(1, 1.0, &mut rng, &mut b);
         assert_eq!(b.discounts[0], 0.0);
     }

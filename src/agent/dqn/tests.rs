@@ -212,8 +212,10 @@ fn assert_close(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
 
 /// liveq's own CPU kernels (`cpu`) compute the same targets, TD errors and updates as burn's
 /// autodiff on Flex, for plain and dueling heads, with and without a group (topic) head and
-/// per-action features, Double DQN and plain max, hard and soft targets, with active
-/// gradient clipping, on both the split (two-thread) and the single-thread batch sizes.
+/// per-action features and a reward head, Double DQN and plain max, hard and soft targets,
+/// with active gradient clipping, on both the split (two-thread) and the single-thread batch
+/// sizes; and the acting copy (which folds the group and reward heads into the output layer)
+/// gives burn's Q-values.
 #[test]
 fn native_kernels_match_burn_autodiff() {
     let plain = filled_learner(&small_opts(), 300, 6).unwrap();
@@ -223,18 +225,23 @@ fn native_kernels_match_burn_autodiff() {
         ..small_opts()
     };
     let featured = filled_learner(&with_features, 300, 6).unwrap();
-    for (dueling, double_dqn, period, batch, topic_head, features) in [
-        (false, true, 0, 32, false, 0),
-        (true, true, 3, 32, false, 0),
-        (false, false, 3, 32, false, 0),
-        (true, false, 0, 32, false, 0),
-        (false, true, 0, 8, false, 0),
-        (false, true, 3, 32, true, 0),
-        (true, false, 0, 32, true, 0),
-        (false, true, 3, 32, false, 2),
-        (true, true, 0, 32, true, 2),
-        (true, false, 3, 8, false, 2),
-        (false, false, 0, 32, true, 2),
+    for (dueling, double_dqn, period, batch, topic_head, features, reward_head) in [
+        (false, true, 0, 32, false, 0, false),
+        (true, true, 3, 32, false, 0, false),
+        (false, false, 3, 32, false, 0, false),
+        (true, false, 0, 32, false, 0, false),
+        (false, true, 0, 8, false, 0, false),
+        (false, true, 3, 32, true, 0, false),
+        (true, false, 0, 32, true, 0, false),
+        (false, true, 3, 32, false, 2, false),
+        (true, true, 0, 32, true, 2, false),
+        (true, false, 3, 8, false, 2, false),
+        (false, false, 0, 32, true, 2, false),
+        (false, true, 0, 32, false, 0, true),
+        (true, true, 3, 32, true, 0, true),
+        (true, false, 0, 32, false, 2, true),
+        (false, false, 3, 8, true, 2, true),
+        (true, true, 0, 32, true, 2, true),
     ] {
         let src = if features > 0 { &featured } else { &plain };
         let input = src.input_dim();
@@ -249,11 +256,13 @@ fn native_kernels_match_burn_autodiff() {
             tau: 0.1,
             grad_clip_norm: 0.5,
             huber_delta: 0.7,
+            reward_head,
+            reward_head_weight: 0.8,
             ..DqnConfig::default()
         };
         let what = format!(
             "dueling {dueling}, double {double_dqn}, period {period}, batch {batch}, \
-             topic head {topic_head}, features {features}"
+             topic head {topic_head}, features {features}, reward head {reward_head}"
         );
         let flex = DeviceChoice::Flex.resolve().unwrap();
         let cpu = DeviceChoice::Cpu.resolve().unwrap();
@@ -263,6 +272,7 @@ fn native_kernels_match_burn_autodiff() {
         };
         let mut burn = DqnLearner::with_layout(input, 5, layout, cfg.clone(), flex, 9).unwrap();
         let mut own = DqnLearner::with_layout(input, 5, layout, cfg, cpu, 9).unwrap();
+        let mut last = Batch::default();
         // Actions 0 and 3 share group 2, 1 and 4 group 0; group 1 has one action.
         for l in [&mut burn, &mut own] {
             l.set_action_groups(&[2, 0, 1, 2, 0]).unwrap();
@@ -282,8 +292,20 @@ fn native_kernels_match_burn_autodiff() {
             assert_close(&[y1], &[y2], 1e-4, &format!("targets, {what}"));
             let (d1, d2) = (burn.td_errors(&b).unwrap(), own.td_errors(&b).unwrap());
             assert_close(&[d1], &[d2], 1e-4, &format!("TD errors, {what}"));
+            let (r1, r2) = (
+                burn.reward_errors(&b).unwrap(),
+                own.reward_errors(&b).unwrap(),
+            );
+            assert_eq!(r1.is_some(), reward_head, "{what}");
+            assert_close(
+                &[r1.unwrap_or_default()],
+                &[r2.unwrap_or_default()],
+                1e-4,
+                &what,
+            );
             burn.update_on_batch(&b).unwrap();
             own.update_on_batch(&b).unwrap();
+            last = b;
             let (s1, s2) = (burn.stats(), own.stats());
             assert!(
                 (s1.td_loss.unwrap() - s2.td_loss.unwrap()).abs() < 1e-4,
@@ -306,6 +328,22 @@ fn native_kernels_match_burn_autodiff() {
             1e-4,
             &format!("target weights, {what}"),
         );
+        // With no reward and no bootstrap, burn's TD error is its Q(s, a): the acting copy
+        // must give the same value.
+        last.rewards.fill(0.0);
+        last.discounts.fill(0.0);
+        let q_burn = burn.td_errors(&last).unwrap();
+        own.sync_policy().unwrap();
+        let mut q = vec![0.0; 5];
+        for (i, &want) in q_burn.iter().enumerate() {
+            own.q_values(&last.states[i * input..(i + 1) * input], &[true; 5], &mut q)
+                .unwrap();
+            let got = q[last.actions[i] as usize];
+            assert!(
+                (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                "acting Q {got} vs {want}, {what}"
+            );
+        }
     }
 }
 
@@ -548,6 +586,7 @@ fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
         next_mask_bias: vec![MASK_NEG; rows * 4],
         actions: vec![0; rows],
         rewards: vec![3.0; rows],
+        immediate: vec![3.0; rows],
         discounts: vec![0.0; rows],
         weights: vec![1.0; rows],
         indices: (0..rows).collect(),
@@ -710,4 +749,72 @@ fn one_kernel_thread_computes_the_same_updates_as_two() {
         1e-5,
         "online weights",
     );
+}
+
+/// A batch of one-step rows: random states of `dim` (≥ 5), random actions of 4, immediate
+/// reward `2·x[a]` (a function of the state and the action), and a return that adds to it
+/// `3·x[4]` (what comes later, another function of the state) and ±2 of noise.
+fn noisy_return_batch(rows: usize, dim: usize, seed: u64) -> Batch {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let states: Vec<f32> = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
+    let actions: Vec<i64> = (0..rows).map(|_| rng.random_range(0..4)).collect();
+    let immediate: Vec<f32> = (0..rows)
+        .map(|i| 2.0 * states[i * dim + actions[i] as usize])
+        .collect();
+    let rewards = immediate
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| {
+            r + 3.0 * states[i * dim + 4] + if rng.random::<bool>() { 2.0 } else { -2.0 }
+        })
+        .collect();
+    Batch {
+        size: rows,
+        states,
+        next_states: vec![0.0; rows * dim],
+        next_mask_bias: vec![0.0; rows * 4],
+        actions,
+        rewards,
+        immediate,
+        discounts: vec![0.0; rows],
+        weights: vec![1.0; rows],
+        indices: (0..rows).collect(),
+    }
+}
+
+/// With a reward head, what an action earns now is learnt apart from the rest of the return:
+/// trained on returns that add later rewards and noise to it, the head predicts the immediate
+/// reward of states it never saw to within a small error, while Q learns the whole return.
+/// On the `cpu` kernels and burn's Flex.
+#[test]
+fn a_reward_head_learns_the_immediate_reward_under_noisy_returns() {
+    let dim = 6;
+    let unseen = noisy_return_batch(256, dim, 2);
+    let mean_abs = |e: Vec<f32>| e.iter().map(|x| x.abs() as f64).sum::<f64>() / e.len() as f64;
+    for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
+        let cfg = DqnConfig {
+            hidden: vec![32],
+            reward_head: true,
+            lr: 3e-3,
+            batch_size: 64,
+            buffer_capacity: 500,
+            ..DqnConfig::default()
+        };
+        let mut l = DqnLearner::new(dim, 4, cfg, device, 3).unwrap();
+        let before = mean_abs(l.reward_errors(&unseen).unwrap().unwrap());
+        for k in 0..600 {
+            l.update_on_batch(&noisy_return_batch(64, dim, 100 + k))
+                .unwrap();
+        }
+        let after = mean_abs(l.reward_errors(&unseen).unwrap().unwrap());
+        // The immediate rewards lie in [0, 2]; the rest of the return averages 1.5.
+        assert!(
+            after < 0.12,
+            "{device:?}: |R − r| {after:.3} (before training {before:.3})"
+        );
+        assert!(before > 0.4, "{device:?}: {before:.3}");
+        // Q = R + C fits the expected return: its errors are the ±2 noise, not more.
+        let td = mean_abs(l.td_errors(&unseen).unwrap());
+        assert!(td < 2.3, "{device:?}: |Q − return| {td:.3}");
+    }
 }
