@@ -12,14 +12,22 @@
 //!
 //! POLICY is any `liveq run --policy` name (`dqn` needs CHECKPOINT, from `liveq run --policy dqn
 //! --save`; give `-` for others), or `myopic-quality:W`: the myopic oracle with each stream's
-//! expected reward weighed by (quality + W)². TRAIN_STEPS sets the evaluation warm-up as
-//! `liveq run --steps` would (default 300000). 50,000 evaluation steps.
+//! expected reward weighed by (quality + W)², or `logs-quality:W`: the same, but blind to the
+//! viewer's taste and fatigue: taste is guessed from the week's hours per topic and the share
+//! of each topic's recommendations accepted (as `oracle_information` does), fatigue taken as 0.
+//! It still knows each stream's quality, appeal and end, which a learner must learn per slot.
+//! TRAIN_STEPS sets the evaluation warm-up as `liveq run --steps` would (default 300000).
+//! 50,000 evaluation steps.
 
 use liveq::agent::{LearnerOptions, Mode, Policy, Transition, argmax_by, build_policy};
 use liveq::engine::eval_engine;
-use liveq::scenario::Scenario;
-use liveq::sim::{Observation, OracleView, StreamerKind};
+use liveq::scenario::{RawScenario, Scenario};
+use liveq::sim::{Observation, OracleView, StreamerKind, response};
 use std::sync::{Arc, Mutex};
+
+#[path = "common/taste.rs"]
+mod taste;
+use taste::guess_taste;
 
 /// Positions in the session reported separately (the last one gathers the rest).
 const POSITIONS: usize = 10;
@@ -119,6 +127,33 @@ impl Policy for MyopicQuality {
     }
 }
 
+/// [`MyopicQuality`] with the viewer's taste guessed from the logs and fatigue unknown.
+struct LogsQuality {
+    w: f64,
+    params: RawScenario,
+    taste: Vec<f64>,
+}
+
+impl Policy for LogsQuality {
+    fn name(&self) -> &str {
+        "logs-quality"
+    }
+    fn is_oracle(&self) -> bool {
+        true
+    }
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        let o = oracle.expect("an oracle policy gets the hidden state");
+        guess_taste(obs, &self.params, true, &mut self.taste);
+        argmax_by(obs.live, |i| {
+            let mut x = o.pair(obs.viewer, i);
+            x.matching = self.taste[obs.streams[i as usize].topic as usize];
+            x.fatigue = 0.0;
+            response::expected_reward(&self.params.response, &self.params.reward, &x)
+                * (o.streamer(i).quality + self.w).powi(2)
+        })
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("{message}");
     std::process::exit(2)
@@ -147,12 +182,20 @@ fn main() {
             .parse()
             .unwrap_or_else(|e| fail(format!("TRAIN_STEPS: {e}"))),
     };
-    let inner: Box<dyn Policy> = match name.strip_prefix("myopic-quality:") {
-        Some(w) => Box::new(MyopicQuality(
-            w.parse()
-                .unwrap_or_else(|e| fail(format!("POLICY weight: {e}"))),
-        )),
-        None => build_policy(name, &scenario, seed, &options).unwrap_or_else(|e| fail(e)),
+    let weight = |w: &str| -> f64 {
+        w.parse()
+            .unwrap_or_else(|e| fail(format!("POLICY weight: {e}")))
+    };
+    let inner: Box<dyn Policy> = if let Some(w) = name.strip_prefix("myopic-quality:") {
+        Box::new(MyopicQuality(weight(w)))
+    } else if let Some(w) = name.strip_prefix("logs-quality:") {
+        Box::new(LogsQuality {
+            w: weight(w),
+            params: scenario.params.clone(),
+            taste: Vec::new(),
+        })
+    } else {
+        build_policy(name, &scenario, seed, &options).unwrap_or_else(|e| fail(e))
     };
     let tally = Arc::new(Mutex::new(Tally::default()));
     let recorder = Recorder {

@@ -20,6 +20,10 @@ use liveq::engine::eval_engine;
 use liveq::scenario::{RawScenario, Scenario};
 use liveq::sim::{Observation, OracleView, response};
 
+#[path = "common/taste.rs"]
+mod taste;
+use taste::guess_taste;
+
 /// Which hidden inputs of the response model the oracle is denied.
 #[derive(Clone, Copy)]
 struct Blind {
@@ -59,31 +63,7 @@ impl Policy for PartialOracle {
     }
     fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
         let oracle = oracle.expect("an oracle policy gets the hidden state");
-        self.taste.clear();
-        if self.blind.longer_logs {
-            self.taste
-                .extend(obs.history.week_hours.iter().map(|&h| h as f64));
-        } else {
-            self.taste
-                .extend((0..obs.num_topics).map(|t| obs.history.recent(t, obs.time) as f64));
-        }
-        let top = self.taste.iter().copied().fold(0.0, f64::max);
-        for x in &mut self.taste {
-            *x = if top > 0.0 { *x / top } else { 0.5 };
-        }
-        if self.blind.longer_logs {
-            // Invert the acceptance model at an average stream: the utility that explains the
-            // smoothed share of accepted recommendations, less what quality and appeal add.
-            let (r, s) = (&self.params.response, &self.params.streamers);
-            let h = &obs.history;
-            for (t, x) in self.taste.iter_mut().enumerate() {
-                let p = (h.accepted[t] as f64 + 0.5) / (h.shown[t] as f64 + 1.0);
-                let u = r.outside_option + r.temperature * (p / (1.0 - p)).ln()
-                    - r.quality_weight * s.quality_mean
-                    - r.appeal_weight * s.appeal_mean;
-                *x = 0.5 * *x + 0.5 * (u / r.interest_weight).clamp(0.0, 1.0);
-            }
-        }
+        guess_taste(obs, &self.params, self.blind.longer_logs, &mut self.taste);
         let usual_minutes = self.params.streamers.stream_hours * 60.0;
         let mut best = (obs.live[0], f64::NEG_INFINITY);
         for &i in obs.live {
