@@ -737,18 +737,8 @@ impl DqnLearner {
 
     /// TD errors `Q(s,a) − y` of the online network on `batch` (no training).
     pub fn td_errors(&self, batch: &Batch) -> Result<Vec<f32>, DqnError> {
-        if let Some((online, target)) = self.native_weights() {
-            let mut scratch = NativeScratch::default();
-            let out = native::td_grads(
-                &self.shape(),
-                online,
-                target,
-                batch,
-                self.td_spec(),
-                &self.action_groups,
-                &mut scratch,
-            );
-            return Ok(out.delta.clone());
+        if let Some(out) = self.native_inspect(batch) {
+            return Ok(out.delta);
         }
         let dev = self.resolved.device.clone();
         let bt = self.batch_tensors(batch, &dev);
@@ -770,18 +760,8 @@ impl DqnLearner {
         if !self.config.reward_head {
             return Ok(None);
         }
-        if let Some((online, target)) = self.native_weights() {
-            let mut scratch = NativeScratch::default();
-            let out = native::td_grads(
-                &self.shape(),
-                online,
-                target,
-                batch,
-                self.td_spec(),
-                &self.action_groups,
-                &mut scratch,
-            );
-            return Ok(Some(out.reward_delta.clone()));
+        if let Some(out) = self.native_inspect(batch) {
+            return Ok(Some(out.reward_delta));
         }
         let bt = self.batch_tensors(batch, &self.resolved.device);
         let (_, r) = self
@@ -794,6 +774,25 @@ impl DqnLearner {
             .try_to_vec::<f32>()
             .map(Some)
             .map_err(|e| DqnError::Backend(format!("{e:?}")))
+    }
+
+    /// On the native path, the kernels' errors and Q-values on `batch` without training
+    /// (their gradients are computed and dropped); `None` on the other paths.
+    fn native_inspect(&self, batch: &Batch) -> Option<native::TdGrads> {
+        let (online, target) = self.native_weights()?;
+        let mut scratch = NativeScratch::default();
+        Some(
+            native::td_grads(
+                &self.shape(),
+                online,
+                target,
+                batch,
+                self.td_spec(),
+                &self.action_groups,
+                &mut scratch,
+            )
+            .clone(),
+        )
     }
 
     /// Online and target host weights when training on the native path.
