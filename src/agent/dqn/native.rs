@@ -508,10 +508,7 @@ impl<'a> Sparse<'a> {
                 q += h[k] * (wv[k] - wbar[k]);
             }
         }
-        if self.reward.is_some() {
-            q += self.r(h, act);
-        }
-        q
+        q + self.r(h, act)
     }
 
     /// The reward head's `R(h, act)` (0 without one).
@@ -595,8 +592,8 @@ fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<
             } else if sp.reward.is_some() {
                 // The advantages' mean excludes R: evaluate Q at the argmax instead.
                 let arg = (0..a)
-                    .find(|&j| q[j] + bi[j] == m)
-                    .expect("the max is one of the values");
+                    .max_by(|&j, &k| (q[j] + bi[j]).total_cmp(&(q[k] + bi[k])))
+                    .expect("at least one action");
                 sp.q(
                     &h.next[last][i * d..(i + 1) * d],
                     &xn[i * din..(i + 1) * din],
