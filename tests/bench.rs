@@ -103,3 +103,68 @@ fn every_bundled_scenario_passes_check() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A copy of the night_gap fixture under another name, asking the bench for `steps` training
+/// steps.
+fn short_world(dir: &std::path::Path, name: &str, steps: u64) -> String {
+    let text = std::fs::read_to_string("tests/fixtures/valid/night_gap.toml")
+        .unwrap()
+        .replace("name = \"night_gap\"", &format!("name = \"{name}\""));
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, format!("{text}\n[bench]\ntrain_steps = {steps}\n")).unwrap();
+    path.display().to_string()
+}
+
+fn bench_json(args: &[&str], json: &std::path::Path) -> serde_json::Value {
+    let mut all = vec!["bench", "--policies", "random", "--seeds", "1"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--eval-steps", "1000", "--quiet", "--json"]);
+    all.push(json.to_str().unwrap());
+    let out = liveq(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap()
+}
+
+#[test]
+fn each_scenario_trains_as_long_as_it_asks_unless_the_command_line_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = short_world(dir.path(), "short", 3000);
+    let b = short_world(dir.path(), "longer", 5000);
+    let json = dir.path().join("bench.json");
+    let md = dir.path().join("bench.md");
+
+    let v = bench_json(
+        &["--scenario", &a, &b, "--markdown", md.to_str().unwrap()],
+        &json,
+    );
+    let steps = |v: &serde_json::Value, key: &str| -> Vec<(String, u64)> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["scenario"].as_str().unwrap().to_string(),
+                    r["train_steps"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let want = vec![("short".to_string(), 3000), ("longer".to_string(), 5000)];
+    assert_eq!(steps(&v, "runs"), want);
+    assert_eq!(steps(&v, "table"), want);
+    // No single length for the whole bench: the top level says so rather than pick one.
+    assert!(v["train_steps"].is_null(), "{}", v["train_steps"]);
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("### short (3,000 training steps)"), "{text}");
+    assert!(text.contains("### longer (5,000 training steps)"), "{text}");
+
+    let v = bench_json(&["--scenario", &a, &b, "--train-steps", "2000"], &json);
+    let want = vec![("short".to_string(), 2000), ("longer".to_string(), 2000)];
+    assert_eq!(steps(&v, "runs"), want);
+    assert_eq!(v["train_steps"], 2000);
+}

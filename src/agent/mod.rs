@@ -196,6 +196,15 @@ pub const POLICIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Whether the policy of that name learns from its training steps (and so costs far more per
+/// step than a baseline).
+pub fn learns(name: &str) -> bool {
+    name == LEARNER
+}
+
+/// The name of the learning policy.
+pub const LEARNER: &str = "dqn";
+
 /// Builds a baseline policy by name.
 pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn Policy>> {
     let rng = random::stream(seed, 10);
@@ -245,7 +254,7 @@ pub fn build_policy(
     seed: u64,
     options: &LearnerOptions,
 ) -> Result<Box<dyn Policy>, String> {
-    if name == "dqn" {
+    if name == LEARNER {
         let device = match &options.device {
             Some(d) => d.clone(),
             None => dqn::DeviceChoice::Auto

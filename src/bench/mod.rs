@@ -23,10 +23,30 @@ pub struct BenchPlan {
     pub policies: Vec<String>,
     /// Seeds per scenario: the scenario's seed, +1, +2, …
     pub seeds: u64,
-    pub train_steps: u64,
+    /// Training steps for every scenario; `None`: each scenario's `[bench] train_steps`.
+    pub train_steps: Option<u64>,
     pub eval_steps: u64,
     /// Runs at the same time.
     pub threads: usize,
+}
+
+impl BenchPlan {
+    /// How long each policy trains on `scenario`.
+    pub fn train_steps_for(&self, scenario: &Scenario) -> u64 {
+        self.train_steps
+            .unwrap_or_else(|| scenario.bench_train_steps())
+    }
+
+    /// A rough cost of one run, to start the longest first: a learner's step costs about a
+    /// hundred times a baseline's (its gradient updates).
+    fn cost(&self, scenario: &Scenario, policy: &str) -> u64 {
+        let steps = self.train_steps_for(scenario) + self.eval_steps;
+        if crate::agent::learns(policy) {
+            steps.saturating_mul(100)
+        } else {
+            steps
+        }
+    }
 }
 
 /// One policy on one scenario with one seed.
@@ -35,6 +55,8 @@ pub struct RunResult {
     pub scenario: String,
     pub policy: String,
     pub seed: u64,
+    /// Steps it trained (or ran) before the evaluation.
+    pub train_steps: u64,
     /// Metrics of the evaluation phase (of the training phase when there was none).
     pub metrics: Totals,
     /// Reward per step of each training window: (step at the end of the window, reward).
@@ -60,8 +82,14 @@ pub fn run(
         }
     }
     let total = jobs.len();
+    // Longest runs first, so that no core is left with a long run at the end while the others
+    // idle; results keep the plan's order, and each run is the same whatever the order.
+    let mut order: Vec<usize> = (0..total).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(plan.cost(&jobs[i].0, &jobs[i].1)));
     let (tx, rx) = unbounded();
-    for (i, job) in jobs.into_iter().enumerate() {
+    let mut jobs: Vec<Option<_>> = jobs.into_iter().map(Some).collect();
+    for i in order {
+        let job = jobs[i].take().expect("each job queued once");
         tx.send((i, job)).expect("queue open");
     }
     drop(tx);
@@ -100,11 +128,12 @@ fn run_one(
     factory: Factory<'_>,
 ) -> Result<RunResult, String> {
     let built = factory(policy, scenario, seed)?;
+    let train_steps = plan.train_steps_for(scenario);
     let run_plan = RunPlan {
         scenario: scenario.clone(),
         policy: policy.to_string(),
         seed,
-        train_steps: plan.train_steps,
+        train_steps,
         eval_steps: plan.eval_steps,
         save: None,
     };
@@ -133,6 +162,7 @@ fn run_one(
         scenario: scenario.name().to_string(),
         policy: policy.to_string(),
         seed,
+        train_steps,
         metrics,
         curve,
         wall_seconds: wall,

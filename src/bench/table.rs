@@ -48,6 +48,8 @@ pub struct Row {
     pub scenario: String,
     pub policy: String,
     pub seeds: usize,
+    /// Steps each run trained before its evaluation (the same for every policy of a scenario).
+    pub train_steps: u64,
     /// In the order of [`METRICS`], keyed by name in JSON.
     pub metrics: serde_json::Map<String, serde_json::Value>,
     #[serde(skip)]
@@ -96,6 +98,7 @@ pub fn rows(runs: &[RunResult]) -> Vec<Row> {
                 scenario,
                 policy,
                 seeds: group.len(),
+                train_steps: group.iter().map(|r| r.train_steps).max().unwrap_or(0),
                 metrics,
                 estimates,
             }
@@ -111,7 +114,21 @@ fn cell(e: &Estimate) -> String {
     }
 }
 
-/// One markdown table per scenario; the best mean reward per step is in bold.
+/// `n` with thousands separators: 150000 → "150,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One markdown table per scenario, headed by its name and training length; the best mean
+/// reward per step is in bold.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let mut scenarios: Vec<&str> = Vec::new();
@@ -126,7 +143,11 @@ pub fn markdown(rows: &[Row]) -> String {
             .iter()
             .map(|r| r.estimates[0].mean)
             .fold(f64::NEG_INFINITY, f64::max);
-        out.push_str(&format!("### {s}\n\n| policy | seeds |"));
+        let steps = group.iter().map(|r| r.train_steps).max().unwrap_or(0);
+        out.push_str(&format!(
+            "### {s} ({} training steps)\n\n| policy | seeds |",
+            thousands(steps)
+        ));
         for (_, header, _) in METRICS {
             out.push_str(&format!(" {header} |"));
         }
@@ -161,10 +182,20 @@ mod tests {
             scenario: "s".into(),
             policy: policy.into(),
             seed,
+            train_steps: 150_000,
             metrics,
             curve: vec![],
             wall_seconds: 0.0,
         }
+    }
+
+    #[test]
+    fn thousands_groups_digits_by_three() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(150_000), "150,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]
@@ -183,6 +214,7 @@ mod tests {
         assert!((e.ci95 - 4.303 / 3f64.sqrt()).abs() < 1e-9);
         assert!(rows[1].estimates[0].ci95.is_nan());
         let md = markdown(&rows);
+        assert!(md.starts_with("### s (150,000 training steps)\n"), "{md}");
         assert!(md.contains("| `a` | 3 | 2.000 ± 2.484 |"), "{md}");
         assert!(md.contains("| `b` | 1 | **5.000** |"), "{md}");
     }

@@ -34,7 +34,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             known.join(", ")
         )));
     }
-    if args.seeds == 0 || args.train_steps == 0 {
+    if args.seeds == 0 || args.train_steps == Some(0) {
         return Err(CliError::Input(
             "--seeds and --train-steps must be at least 1".into(),
         ));
@@ -88,8 +88,19 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         write_to(path, "markdown", &md)?;
     }
     if let Some(path) = &args.json {
+        // One length for the whole bench when every scenario trained as long; otherwise null,
+        // and each row and run says its own.
+        let lengths: Vec<u64> = plan
+            .scenarios
+            .iter()
+            .map(|s| plan.train_steps_for(s))
+            .collect();
+        let common = lengths
+            .iter()
+            .all(|&n| n == lengths[0])
+            .then_some(lengths[0]);
         let value = serde_json::json!({
-            "train_steps": plan.train_steps,
+            "train_steps": common,
             "eval_steps": plan.eval_steps,
             "seeds": plan.seeds,
             "table": rows,

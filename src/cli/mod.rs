@@ -109,10 +109,10 @@ pub struct BenchArgs {
     /// Seeds per scenario and policy: the scenario's seed, +1, +2, …
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
-    /// Training steps per run (baselines simply run them); the default is what the README
-    /// table uses.
-    #[arg(long, default_value_t = 150_000)]
-    pub train_steps: u64,
+    /// Training steps per run, for every scenario (baselines simply run them). Default: each
+    /// scenario's `[bench] train_steps`, 150,000 where it names none (as in the README table).
+    #[arg(long)]
+    pub train_steps: Option<u64>,
     /// Evaluation steps per run, on the seeded evaluation world shared by all policies.
     #[arg(long, default_value_t = 50_000)]
     pub eval_steps: u64,

@@ -80,6 +80,10 @@ impl Scenario {
     pub fn num_viewers(&self) -> usize {
         self.params.viewers.count
     }
+    /// Steps `liveq bench` trains each policy here unless `--train-steps` says otherwise.
+    pub fn bench_train_steps(&self) -> u64 {
+        self.params.bench.train_steps
+    }
 
     /// The built-in default scenario (`scenarios/default.toml`, compiled in).
     pub fn builtin_default() -> Scenario {

@@ -18,6 +18,8 @@ pub struct RawScenario {
     pub reward: RewardWeights,
     pub metrics: MetricParams,
     pub bandit: BanditParams,
+    /// `[bench]`: how `liveq bench` runs this world.
+    pub bench: BenchParams,
     /// `[agent]`: the DQN learner's hyperparameters.
     pub agent: super::agent::DqnConfig,
 }
@@ -330,6 +332,27 @@ impl Default for BanditParams {
         BanditParams {
             kind: "ucb".into(),
             exploration: 1.0,
+        }
+    }
+}
+
+/// `[bench]`: how `liveq bench` runs this world when its command line does not say.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BenchParams {
+    /// Steps each policy trains (or simply runs) before its evaluation; `--train-steps`
+    /// overrides it for every scenario. A world whose long game takes longer to learn names a
+    /// longer run here.
+    pub train_steps: u64,
+}
+
+/// The bench's training length where a scenario names none.
+pub const DEFAULT_BENCH_TRAIN_STEPS: u64 = 150_000;
+
+impl Default for BenchParams {
+    fn default() -> Self {
+        BenchParams {
+            train_steps: DEFAULT_BENCH_TRAIN_STEPS,
         }
     }
 }

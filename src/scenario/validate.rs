@@ -15,6 +15,8 @@ pub struct Problem {
 pub const MAX_STREAMERS: usize = 10_000;
 pub const MAX_VIEWERS: usize = 1_000_000;
 pub const MAX_TOPICS: usize = 64;
+/// Longest training run a scenario may ask `liveq bench` for (about 14 hours of DQN here).
+pub const MAX_BENCH_TRAIN_STEPS: usize = 100_000_000;
 
 struct Checker {
     problems: Vec<Problem>,
@@ -206,6 +208,12 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
             format!("must be \"ucb\" or \"epsilon-greedy\", got \"{other}\""),
         ),
     }
+
+    c.count(
+        "bench.train_steps",
+        usize::try_from(raw.bench.train_steps).unwrap_or(usize::MAX),
+        MAX_BENCH_TRAIN_STEPS,
+    );
 
     if let Err(errors) = raw.agent.validate() {
         for (key, why) in errors {
