@@ -7,6 +7,7 @@ pub mod agent;
 pub mod bench;
 pub mod cli;
 pub mod engine;
+pub mod fmt;
 pub mod inspect;
 pub mod metrics;
 pub mod scenario;

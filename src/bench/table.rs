@@ -114,19 +114,6 @@ fn cell(e: &Estimate) -> String {
     }
 }
 
-/// `n` with thousands separators: 150000 → "150,000".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// One markdown table per scenario, headed by its name and training length; the best mean
 /// reward per step is in bold.
 pub fn markdown(rows: &[Row]) -> String {
@@ -146,7 +133,7 @@ pub fn markdown(rows: &[Row]) -> String {
         let steps = group.iter().map(|r| r.train_steps).max().unwrap_or(0);
         out.push_str(&format!(
             "### {s} ({} training steps)\n\n| policy | seeds |",
-            thousands(steps)
+            crate::fmt::count(steps)
         ));
         for (_, header, _) in METRICS {
             out.push_str(&format!(" {header} |"));
@@ -187,15 +174,6 @@ mod tests {
             curve: vec![],
             wall_seconds: 0.0,
         }
-    }
-
-    #[test]
-    fn thousands_groups_digits_by_three() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(150_000), "150,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

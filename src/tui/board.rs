@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::app::App;
-use super::fmt;
+use crate::fmt;
 use crate::sim::streamer_name;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {

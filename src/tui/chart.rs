@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
 
 use super::app::App;
-use super::fmt;
+use crate::fmt;
 
 /// One line of a chart.
 pub struct Series {

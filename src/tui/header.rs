@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs};
 
 use super::app::{App, View};
-use super::fmt;
+use crate::fmt;
 
 /// Two lines: the run, then the clock and progress.
 pub fn render(f: &mut Frame, area: Rect, app: &App) {

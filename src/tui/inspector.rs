@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
 
 use super::app::App;
-use super::fmt;
+use crate::fmt;
 use crate::inspect::{Decision, Values};
 use crate::sim::streamer_name;
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::App;
-use super::fmt;
+use crate::fmt;
 use crate::worker::EventKind;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {

@@ -14,7 +14,6 @@ pub mod app;
 pub mod board;
 pub mod chart;
 pub mod draw;
-pub mod fmt;
 pub mod header;
 pub mod help;
 pub mod inspector;

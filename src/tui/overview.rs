@@ -9,8 +9,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::App;
 use super::chart::{self, Series, x_range};
-use super::{fmt, log};
+use super::log;
 use crate::agent::AgentStats;
+use crate::fmt;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let log_height = (area.height / 4).clamp(4, 10);

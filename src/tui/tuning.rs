@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
 use super::app::App;
-use super::{fmt, overview};
+use super::overview;
+use crate::fmt;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;

@@ -1,4 +1,5 @@
-//! Number and duration formats shared by the views: `1,234,567`, `1.2M`, `2h 05m`.
+//! Number and duration formats shared by the front ends (the dashboard's views, the bench's
+//! tables): `1,234,567`, `1.2M`, `2h 05m`.
 
 /// `1234567` → `1,234,567`.
 pub fn count(n: u64) -> String {
@@ -72,6 +73,9 @@ mod tests {
     fn formats() {
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(12), "12");
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(150_000), "150,000");
         assert_eq!(short(1_234_567.0), "1.2M");
         assert_eq!(short(12_500.0), "12.5k");
         assert_eq!(short(950.0), "950");
