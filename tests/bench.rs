@@ -75,6 +75,11 @@ fn bench_on_a_tiny_scenario_writes_json_markdown_and_images() {
             "{name} has no legend"
         );
     }
+    // The comparison shows the long game as well as the next click.
+    let svg = std::fs::read_to_string(plots.join("night_gap-comparison.svg")).unwrap();
+    for panel in ["reward/step", "reward/session"] {
+        assert!(svg.contains(panel), "the comparison has no {panel} panel");
+    }
 }
 
 #[test]

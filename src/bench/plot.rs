@@ -1,12 +1,14 @@
 //! SVG images of a benchmark: the learning curves (reward per step per training window, mean
-//! over seeds) and the per-policy comparison (evaluation reward per step, mean and 95% CI).
+//! over seeds) and the per-policy comparison (evaluation reward per step and per session, mean
+//! and 95% CI).
 
 use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
 use super::RunResult;
-use super::table::Row;
+use super::table::{METRICS, Row};
+use crate::fmt;
 
 const COLOURS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -99,6 +101,7 @@ fn learning(path: &Path, scenario: &str, runs: &[RunResult]) -> Result<(), Strin
     chart
         .configure_mesh()
         .x_desc("training step")
+        .x_label_formatter(&|x| fmt::short(*x))
         .y_desc("reward per step (window mean)")
         .draw()
         .map_err(err)?;
@@ -125,23 +128,45 @@ fn learning(path: &Path, scenario: &str, runs: &[RunResult]) -> Result<(), Strin
     root.present().map_err(err)
 }
 
+/// The comparison: one panel of bars per metric (reward per step, then per session).
 fn comparison(path: &Path, scenario: &str, rows: &[&Row]) -> Result<(), String> {
+    let root = SVGBackend::new(path, (1000, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let root = root
+        .titled(
+            &format!("{scenario}: evaluation (mean and 95% CI over seeds)"),
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    let panels = root.split_evenly((1, 2));
+    for (area, metric) in panels.iter().zip(["reward_per_step", "reward_per_session"]) {
+        bars(area, rows, metric)?;
+    }
+    root.present().map_err(err)
+}
+
+/// Bars of one metric of [`METRICS`] (by JSON name), one per policy, with CI whiskers.
+fn bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    rows: &[&Row],
+    metric: &str,
+) -> Result<(), String> {
+    let k = METRICS
+        .iter()
+        .position(|(name, _, _)| *name == metric)
+        .ok_or_else(|| format!("no metric {metric}"))?;
+    let header = METRICS[k].1;
     let y_max = rows
         .iter()
         .map(|r| {
-            let e = r.estimates[0];
+            let e = r.estimates[k];
             e.mean + if e.ci95.is_finite() { e.ci95 } else { 0.0 }
         })
         .fold(0.1, f64::max)
         * 1.15;
     let n = rows.len().max(1) as f64;
-    let root = SVGBackend::new(path, (800, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!("{scenario}: evaluation reward per step (mean, 95% CI)"),
-            ("sans-serif", 20),
-        )
+    let mut chart = ChartBuilder::on(area)
+        .caption(header, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(56)
@@ -160,12 +185,12 @@ fn comparison(path: &Path, scenario: &str, rows: &[&Row]) -> Result<(), String> 
                 String::new()
             }
         })
-        .y_desc("reward per step")
+        .y_desc(header)
         .draw()
         .map_err(err)?;
     for (i, r) in rows.iter().enumerate() {
         let colour = COLOURS[i % COLOURS.len()];
-        let e = r.estimates[0];
+        let e = r.estimates[k];
         let x = i as f64;
         chart
             .draw_series(std::iter::once(Rectangle::new(
@@ -191,5 +216,5 @@ fn comparison(path: &Path, scenario: &str, rows: &[&Row]) -> Result<(), String> 
             }
         }
     }
-    root.present().map_err(err)
+    Ok(())
 }
