@@ -84,13 +84,11 @@ pub fn run(
     let total = jobs.len();
     // Longest runs first, so that no core is left with a long run at the end while the others
     // idle; results keep the plan's order, and each run is the same whatever the order.
-    let mut order: Vec<usize> = (0..total).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(plan.cost(&jobs[i].0, &jobs[i].1)));
+    let mut queue: Vec<_> = jobs.into_iter().enumerate().collect();
+    queue.sort_by_key(|(_, (scenario, policy, _))| std::cmp::Reverse(plan.cost(scenario, policy)));
     let (tx, rx) = unbounded();
-    let mut jobs: Vec<Option<_>> = jobs.into_iter().map(Some).collect();
-    for i in order {
-        let job = jobs[i].take().expect("each job queued once");
-        tx.send((i, job)).expect("queue open");
+    for item in queue {
+        tx.send(item).expect("queue open");
     }
     drop(tx);
     let results: Mutex<Vec<Option<Result<RunResult, String>>>> = Mutex::new(vec![None; total]);

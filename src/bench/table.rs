@@ -98,7 +98,7 @@ pub fn rows(runs: &[RunResult]) -> Vec<Row> {
                 scenario,
                 policy,
                 seeds: group.len(),
-                train_steps: group.iter().map(|r| r.train_steps).max().unwrap_or(0),
+                train_steps: group[0].train_steps,
                 metrics,
                 estimates,
             }
@@ -130,10 +130,10 @@ pub fn markdown(rows: &[Row]) -> String {
             .iter()
             .map(|r| r.estimates[0].mean)
             .fold(f64::NEG_INFINITY, f64::max);
-        let steps = group.iter().map(|r| r.train_steps).max().unwrap_or(0);
+        // Every policy of a scenario trains as long (see `BenchPlan::train_steps_for`).
         out.push_str(&format!(
             "### {s} ({} training steps)\n\n| policy | seeds |",
-            crate::fmt::count(steps)
+            crate::fmt::count(group[0].train_steps)
         ));
         for (_, header, _) in METRICS {
             out.push_str(&format!(" {header} |"));
