@@ -1,7 +1,7 @@
 //! Update / acting / end-to-end speed of the DQN learner.
 //!
 //! `cargo bench --bench dqn -- [--input 64] [--actions 200] [--hidden 256,256] [--batch 128]
-//!  [--device cpu|flex|wgpu] [--seconds 5] [--updates N] [--per] [--concat] [--dueling]
+//!  [--device cpu|flex|wgpu] [--seconds 5] [--updates N] [--per] [--dueling]
 //!  [--e2e STEPS] [--act ITERS]`
 //!
 //! The defaults are the reference network: 64 inputs, 200 actions, two hidden layers
@@ -43,10 +43,6 @@ fn main() {
                 o.prioritized = true;
                 i -= 1;
             }
-            "--concat" => {
-                o.concat_forward = true;
-                i -= 1;
-            }
             // `cargo bench` passes `--bench` to every bench binary.
             "--bench" => i -= 1,
             "--dueling" => {
@@ -61,15 +57,8 @@ fn main() {
         i += 2;
     }
     println!(
-        "config: input {} actions {} hidden {:?} batch {} device {} per {} concat {} dueling {}",
-        o.input_dim,
-        o.num_actions,
-        o.hidden,
-        o.batch,
-        o.device,
-        o.prioritized,
-        o.concat_forward,
-        o.dueling
+        "config: input {} actions {} hidden {:?} batch {} device {} per {} dueling {}",
+        o.input_dim, o.num_actions, o.hidden, o.batch, o.device, o.prioritized, o.dueling
     );
     if let Some(n) = act {
         match act_benchmark(&o, n) {

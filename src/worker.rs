@@ -115,6 +115,8 @@ pub struct RunReport {
     pub learner: Option<LearnerReport>,
     /// Where the policy computed (`cpu`, or the learner's device).
     pub device: String,
+    /// Why the learner computed there (None for policies that do not train).
+    pub device_reason: Option<String>,
     /// Set when the run stopped early because of a failure.
     pub error: Option<String>,
 }
@@ -271,6 +273,7 @@ fn run_plan(
     let train = phase_report(&engine, wall);
     let mut error = result.err().map(|e| e.to_string());
     let device = engine.policy().device();
+    let device_reason = engine.policy().device_reason();
     let learner = engine.policy().stats().map(|s| LearnerReport {
         updates: s.updates,
         updates_per_second: if wall > 0.0 {
@@ -305,6 +308,7 @@ fn run_plan(
         eval,
         learner,
         device,
+        device_reason,
         error,
     }
 }

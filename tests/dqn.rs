@@ -51,6 +51,7 @@ fn dqn_json_has_the_learner_keys() {
         "-",
     ]);
     assert_eq!(v["device"], "cpu");
+    assert_eq!(v["device_reason"], "cpu: requested");
     assert!(v["updates"].as_u64().unwrap() > 1000);
     assert!(v["updates_per_second"].as_f64().unwrap() > 0.0);
     assert!(v["td_loss"].as_f64().unwrap().is_finite());
@@ -72,6 +73,7 @@ fn dqn_json_has_the_learner_keys() {
         "-",
     ]);
     assert_eq!(b["device"], "cpu");
+    assert!(b["device_reason"].is_null());
     assert_eq!(b["updates"], 0);
     assert!(b["td_loss"].is_null());
 }

@@ -1,4 +1,5 @@
 //! The wgpu path: a few updates where an adapter exists; a clear skip message where none does.
+#![cfg(feature = "gpu")]
 
 use liveq::agent::dqn::device::probe_adapters;
 use liveq::agent::dqn::{BackendKind, DeviceChoice, DqnConfig, DqnLearner};

@@ -70,6 +70,7 @@ impl DqnPolicy {
             seed,
         )
         .map_err(|e| e.to_string())?;
+        let learner_reason = learner.device().reason.clone();
         Ok(DqnPolicy {
             learner,
             encoder,
@@ -85,7 +86,7 @@ impl DqnPolicy {
             chosen_q_sum: 0.0,
             chosen_q_max: f64::NEG_INFINITY,
             chosen_q_n: 0,
-            messages: Vec::new(),
+            messages: vec![format!("learner device: {}", learner_reason)],
             topics_set: false,
         })
     }
@@ -313,6 +314,10 @@ impl Policy for DqnPolicy {
 
     fn device(&self) -> String {
         self.learner.device().name.clone()
+    }
+
+    fn device_reason(&self) -> Option<String> {
+        Some(self.learner.device().reason.clone())
     }
 
     fn stats(&self) -> Option<AgentStats> {

@@ -77,6 +77,12 @@ pub trait Policy: Send {
         "cpu".into()
     }
 
+    /// Why the learner computes where it does (with the probe's figures when `auto`
+    /// measured); None for policies that do not train.
+    fn device_reason(&self) -> Option<String> {
+        None
+    }
+
     /// Training statistics of a learner (ε, TD loss, Q of chosen actions); None for policies that
     /// do not learn values. The dashboard's learner panels show these.
     fn stats(&self) -> Option<AgentStats> {

@@ -34,7 +34,7 @@ pub struct DashboardArgs {
     /// Dashboard: the policy to watch (see `liveq policies`).
     #[arg(long = "policy", id = "dashboard_policy", value_name = "NAME", default_value = crate::tui::DEFAULT_POLICY)]
     pub policy: String,
-    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu (auto = wgpu on a real GPU, else flex).
+    /// Where the learner trains: auto, cpu, wgpu, vulkan, flex (auto = liveq's CPU kernels without a real GPU; with one, whichever of the two a short probe finds faster for the network).
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,
     /// Dashboard: plain ASCII (no Braille, no box drawing); automatic when the locale is not UTF-8.
@@ -84,7 +84,7 @@ pub struct RunArgs {
     /// Write the windowed series as CSV to PATH (`-` for stdout).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<String>,
-    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu (auto = wgpu on a real GPU, else flex).
+    /// Where the learner trains: auto, cpu, wgpu, vulkan, flex (auto = liveq's CPU kernels without a real GPU; with one, whichever of the two a short probe finds faster for the network).
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,
     /// Save the learner's checkpoint to PATH after training (written atomically).
@@ -116,7 +116,7 @@ pub struct BenchArgs {
     /// Evaluation steps per run, on the seeded evaluation world shared by all policies.
     #[arg(long, default_value_t = 50_000)]
     pub eval_steps: u64,
-    /// Where the learner trains: auto, wgpu, vulkan, flex, cpu.
+    /// Where the learner trains: auto, cpu, wgpu, vulkan, flex (auto = liveq's CPU kernels without a real GPU; with one, whichever of the two a short probe finds faster for the network).
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,
     /// Runs at the same time (default: the number of cores).

@@ -23,6 +23,7 @@ fn phase_json(p: &PhaseReport) -> Value {
 }
 
 /// The run as one JSON object: scenario, policy, seed, the learner's figures (`device`,
+/// `device_reason`,
 /// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`; zero or null for a policy
 /// that does not learn values), the training phase's metrics at the top level, and `eval` with
 /// the same metrics for the evaluation phase when there was one.
@@ -32,6 +33,7 @@ pub fn to_json(r: &RunReport) -> Value {
     obj.insert("policy".into(), r.policy.clone().into());
     obj.insert("seed".into(), r.seed.into());
     obj.insert("device".into(), r.device.clone().into());
+    obj.insert("device_reason".into(), r.device_reason.clone().into());
     let l = r.learner.as_ref();
     obj.insert("updates".into(), l.map_or(0, |l| l.updates).into());
     obj.insert(

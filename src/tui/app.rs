@@ -14,40 +14,8 @@ use crate::sim::SimTime;
 use crate::worker::{Command, EventKind, Reference, Snapshot, Speed, StatsPoint, merge};
 
 use super::keys::Action;
+pub use super::nav::{Overlay, View};
 use super::theme::Theme;
-
-/// The views, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum View {
-    Overview,
-    Board,
-    Inspector,
-    Tuning,
-}
-
-impl View {
-    pub const ALL: [View; 4] = [View::Overview, View::Board, View::Inspector, View::Tuning];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Overview => "Overview",
-            View::Board => "Live board",
-            View::Inspector => "Inspector",
-            View::Tuning => "Tuning",
-        }
-    }
-
-    fn index(self) -> usize {
-        View::ALL.iter().position(|&v| v == self).unwrap_or(0)
-    }
-}
-
-/// What is drawn over the view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overlay {
-    Help,
-    Picker,
-}
 
 /// What the event loop must do after an action.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use super::app::App;
-use super::keys::BINDINGS;
+use super::keys::KEYMAP;
 use super::picker::centered;
 
 pub fn render(f: &mut Frame, area: Rect, app: &App) {
@@ -21,10 +21,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         ),
         Line::from(""),
     ];
-    for (keys, what) in BINDINGS {
+    for b in KEYMAP {
         lines.push(Line::from(vec![
-            Span::styled(format!("{keys:>16}  "), t.accent()),
-            Span::styled(*what, t.text()),
+            Span::styled(format!("{:>22}  ", b.keys), t.accent()),
+            Span::styled(b.help, t.text()),
         ]));
     }
     let popup = centered(

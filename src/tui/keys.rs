@@ -1,10 +1,11 @@
-//! Key bindings: which key does what, as a pure mapping from a key press (and whether an
-//! overlay is open) to an [`Action`]. The app turns actions into worker commands; the help
-//! overlay lists [`BINDINGS`], so the two cannot drift apart.
+//! Key bindings, as one table ([`KEYMAP`]): each row is a line of the help overlay (the keys
+//! as shown, what they do) and the key presses it binds, in the places (main screen, help,
+//! scenario picker) where they apply. [`map_key`] reads the table and the help overlay lists
+//! it, so the two cannot drift apart (a test presses every listed key).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{Overlay, View};
+use super::nav::{Overlay, View};
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,25 +35,168 @@ pub enum Action {
     Freeze,
 }
 
-/// Every binding, for the help overlay: keys, what they do.
-pub const BINDINGS: &[(&str, &str)] = &[
-    (
-        "1 2 3 4, Tab",
-        "overview, live board, inspector, tuning (Shift-Tab back)",
-    ),
-    ("space", "pause / resume"),
-    (".", "one step while paused (the inspector shows it)"),
-    ("< >", "slower / faster: 10, 100, 1k, 10k steps/s, full"),
-    ("z Z  ] [", "zoom charts in / out in time"),
-    ("up down, k j", "select (tuning, board, inspector, picker)"),
-    ("left right, - +", "change the selected setting (tuning)"),
-    ("f", "freeze / follow the inspected decision"),
-    ("r", "reset the agent: a fresh policy, same world"),
-    ("s", "save a checkpoint (learner only)"),
-    ("o", "open a scenario (Enter launches it)"),
-    ("?", "this help"),
-    ("Esc", "close an overlay"),
-    ("q, Ctrl-C", "quit"),
+/// Where a key press lands: the main screen, or the overlay that is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Place {
+    Main,
+    Help,
+    Picker,
+}
+
+impl Place {
+    /// The place of an open overlay (or the main screen).
+    pub fn of(overlay: Option<Overlay>) -> Place {
+        match overlay {
+            None => Place::Main,
+            Some(Overlay::Help) => Place::Help,
+            Some(Overlay::Picker) => Place::Picker,
+        }
+    }
+}
+
+/// One line of the help overlay and the bindings behind it.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The keys as the help shows them.
+    pub keys: &'static str,
+    /// What they do.
+    pub help: &'static str,
+    /// Each bound key press: where, which key, what it does.
+    pub binds: &'static [(Place, KeyCode, Action)],
+}
+
+use Action as A;
+use KeyCode::{BackTab, Char as C, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
+use Place::{Help as H, Main as M, Picker as P};
+
+/// Every binding (Ctrl-C, which quits everywhere, is the one key press outside the table:
+/// it needs a modifier).
+pub const KEYMAP: &[Binding] = &[
+    Binding {
+        keys: "1 2 3 4, Tab",
+        help: "overview, live board, inspector, tuning (Shift-Tab back)",
+        binds: &[
+            (M, C('1'), A::ShowView(View::Overview)),
+            (M, C('2'), A::ShowView(View::Board)),
+            (M, C('3'), A::ShowView(View::Inspector)),
+            (M, C('4'), A::ShowView(View::Tuning)),
+            (M, Tab, A::NextView),
+            (M, BackTab, A::PrevView),
+        ],
+    },
+    Binding {
+        keys: "space",
+        help: "pause / resume",
+        binds: &[(M, C(' '), A::TogglePause)],
+    },
+    Binding {
+        keys: ".",
+        help: "one step while paused (the inspector shows it)",
+        binds: &[(M, C('.'), A::StepOnce)],
+    },
+    Binding {
+        keys: "< >, ,",
+        help: "slower / faster: 10, 100, 1k, 10k steps/s, full",
+        binds: &[
+            (M, C('<'), A::Slower),
+            (M, C(','), A::Slower),
+            (M, C('>'), A::Faster),
+        ],
+    },
+    Binding {
+        keys: "z Z  ] [",
+        help: "zoom charts in / out in time",
+        binds: &[
+            (M, C('z'), A::ZoomIn),
+            (M, C(']'), A::ZoomIn),
+            (M, C('Z'), A::ZoomOut),
+            (M, C('['), A::ZoomOut),
+        ],
+    },
+    Binding {
+        keys: "up down, k j",
+        help: "select (tuning, board, inspector, picker)",
+        binds: &[
+            (M, Up, A::Up),
+            (M, C('k'), A::Up),
+            (M, Down, A::Down),
+            (M, C('j'), A::Down),
+            (P, Up, A::Up),
+            (P, C('k'), A::Up),
+            (P, Down, A::Down),
+            (P, C('j'), A::Down),
+        ],
+    },
+    Binding {
+        keys: "PgUp PgDn",
+        help: "move the selection ten rows",
+        binds: &[(M, PageUp, A::PageUp), (M, PageDown, A::PageDown)],
+    },
+    Binding {
+        keys: "left right, h l, - + =",
+        help: "change the selected setting (tuning)",
+        binds: &[
+            (M, Left, A::Decrease),
+            (M, C('h'), A::Decrease),
+            (M, C('-'), A::Decrease),
+            (M, Right, A::Increase),
+            (M, C('l'), A::Increase),
+            (M, C('+'), A::Increase),
+            (M, C('='), A::Increase),
+        ],
+    },
+    Binding {
+        keys: "f",
+        help: "freeze / follow the inspected decision",
+        binds: &[(M, C('f'), A::Freeze)],
+    },
+    Binding {
+        keys: "r",
+        help: "reset the agent: a fresh policy, same world",
+        binds: &[(M, C('r'), A::ResetAgent)],
+    },
+    Binding {
+        keys: "s",
+        help: "save a checkpoint (learner only)",
+        binds: &[(M, C('s'), A::Save)],
+    },
+    Binding {
+        keys: "o",
+        help: "open a scenario (Enter launches it, o closes the list)",
+        binds: &[
+            (M, C('o'), A::OpenPicker),
+            (P, Enter, A::Enter),
+            (P, C('o'), A::CloseOverlay),
+            (M, Enter, A::Enter),
+        ],
+    },
+    Binding {
+        keys: "?",
+        help: "this help (? or Enter closes it)",
+        binds: &[
+            (M, C('?'), A::ToggleHelp),
+            (H, C('?'), A::CloseOverlay),
+            (H, Enter, A::CloseOverlay),
+        ],
+    },
+    Binding {
+        keys: "Esc",
+        help: "close an overlay",
+        binds: &[
+            (M, Esc, A::CloseOverlay),
+            (H, Esc, A::CloseOverlay),
+            (P, Esc, A::CloseOverlay),
+        ],
+    },
+    Binding {
+        keys: "q, Ctrl-C",
+        help: "quit",
+        binds: &[
+            (M, C('q'), A::Quit),
+            (H, C('q'), A::Quit),
+            (P, C('q'), A::Quit),
+        ],
+    },
 ];
 
 /// The action of a key press; None for keys that do nothing there.
@@ -63,50 +207,62 @@ pub fn map_key(key: KeyEvent, overlay: Option<Overlay>) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
     }
-    match overlay {
-        Some(Overlay::Help) => match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
-            KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => Some(Action::CloseOverlay),
-            _ => None,
-        },
-        Some(Overlay::Picker) => match key.code {
-            KeyCode::Char('q') => Some(Action::Quit),
-            KeyCode::Esc | KeyCode::Char('o') => Some(Action::CloseOverlay),
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
-            KeyCode::Enter => Some(Action::Enter),
-            _ => None,
-        },
-        None => Some(match key.code {
-            KeyCode::Char('q') => Action::Quit,
-            KeyCode::Char('?') => Action::ToggleHelp,
-            KeyCode::Char('o') => Action::OpenPicker,
-            KeyCode::Char('1') => Action::ShowView(View::Overview),
-            KeyCode::Char('2') => Action::ShowView(View::Board),
-            KeyCode::Char('3') => Action::ShowView(View::Inspector),
-            KeyCode::Char('4') => Action::ShowView(View::Tuning),
-            KeyCode::Tab => Action::NextView,
-            KeyCode::BackTab => Action::PrevView,
-            KeyCode::Char(' ') => Action::TogglePause,
-            KeyCode::Char('.') => Action::StepOnce,
-            KeyCode::Char('<') | KeyCode::Char(',') => Action::Slower,
-            KeyCode::Char('>') => Action::Faster,
-            KeyCode::Char('r') => Action::ResetAgent,
-            KeyCode::Char('s') => Action::Save,
-            KeyCode::Char('z') | KeyCode::Char(']') => Action::ZoomIn,
-            KeyCode::Char('Z') | KeyCode::Char('[') => Action::ZoomOut,
-            KeyCode::Up | KeyCode::Char('k') => Action::Up,
-            KeyCode::Down | KeyCode::Char('j') => Action::Down,
-            KeyCode::PageUp => Action::PageUp,
-            KeyCode::PageDown => Action::PageDown,
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('-') => Action::Decrease,
-            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('+') | KeyCode::Char('=') => {
-                Action::Increase
+    let place = Place::of(overlay);
+    KEYMAP
+        .iter()
+        .flat_map(|b| b.binds)
+        .find(|&&(p, k, _)| p == place && k == key.code)
+        .map(|&(_, _, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key press of the table does what its row says, and no key is bound twice in a
+    /// place.
+    #[test]
+    fn every_listed_key_does_what_the_help_says() {
+        for b in KEYMAP {
+            for &(place, code, action) in b.binds {
+                let overlay = match place {
+                    Place::Main => None,
+                    Place::Help => Some(Overlay::Help),
+                    Place::Picker => Some(Overlay::Picker),
+                };
+                let got = map_key(KeyEvent::new(code, KeyModifiers::NONE), overlay);
+                assert_eq!(got, Some(action), "{} ({code:?} in {place:?})", b.keys);
+                let shown = match code {
+                    KeyCode::Char(' ') => "space".to_string(),
+                    KeyCode::Char(c) => c.to_string(),
+                    KeyCode::Up => "up".into(),
+                    KeyCode::Down => "down".into(),
+                    KeyCode::Left => "left".into(),
+                    KeyCode::Right => "right".into(),
+                    KeyCode::PageUp => "PgUp".into(),
+                    KeyCode::PageDown => "PgDn".into(),
+                    KeyCode::Tab | KeyCode::BackTab => "Tab".into(),
+                    KeyCode::Esc => "Esc".into(),
+                    KeyCode::Enter => "Enter".into(),
+                    other => format!("{other:?}"),
+                };
+                assert!(
+                    b.keys.contains(&shown) || b.help.contains(&shown),
+                    "{shown} is bound on the `{}` line but not shown there",
+                    b.keys
+                );
             }
-            KeyCode::Enter => Action::Enter,
-            KeyCode::Char('f') => Action::Freeze,
-            KeyCode::Esc => Action::CloseOverlay,
-            _ => return None,
-        }),
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &(place, code, _) in KEYMAP.iter().flat_map(|b| b.binds) {
+            assert!(
+                seen.insert((place, code)),
+                "{code:?} bound twice in {place:?}"
+            );
+        }
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for o in [None, Some(Overlay::Help), Some(Overlay::Picker)] {
+            assert_eq!(map_key(ctrl_c, o), Some(Action::Quit));
+        }
     }
 }

@@ -19,6 +19,7 @@ pub mod help;
 pub mod inspector;
 pub mod keys;
 pub mod log;
+pub mod nav;
 pub mod overview;
 pub mod picker;
 pub mod theme;

@@ -50,8 +50,6 @@ pub struct BenchOptions {
     pub warmup_updates: u64,
     /// Prioritized replay.
     pub prioritized: bool,
-    /// One concatenated online forward of states and next states.
-    pub concat_forward: bool,
     /// Dueling head.
     pub dueling: bool,
 }
@@ -68,7 +66,6 @@ impl Default for BenchOptions {
             max_updates: u64::MAX,
             warmup_updates: 20,
             prioritized: false,
-            concat_forward: false,
             dueling: false,
         }
     }
@@ -94,7 +91,6 @@ pub fn filled_learner(o: &BenchOptions, fill: usize, seed: u64) -> Result<DqnLea
         ..DqnConfig::default()
     };
     let mut l = DqnLearner::new(o.input_dim, o.num_actions, config, o.device, seed)?;
-    l.concat_forward = o.concat_forward;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0xABCD);
     let mut s = vec![0.0f32; o.input_dim];
     let mut s2 = vec![0.0f32; o.input_dim];
@@ -176,7 +172,6 @@ pub fn end_to_end_benchmark(o: &BenchOptions, steps: u64) -> Result<(f64, u64), 
         ..DqnConfig::default()
     };
     let mut l = DqnLearner::new(o.input_dim, o.num_actions, config, o.device, 3)?;
-    l.concat_forward = o.concat_forward;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(11);
     let keys = 1000u64;
     let mut states: Vec<Vec<f32>> = (0..keys)

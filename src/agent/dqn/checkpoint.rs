@@ -1,35 +1,40 @@
 //! Checkpoints: one file holding a JSON header (format version, network shape, config,
-//! counters, ε override, Adam step) and four burnpack blobs (online net, target net, Adam
-//! first and second moments, each stored as a Q-network-shaped module). Writes go to a
-//! temporary file in the same directory, are fsynced, then renamed over the destination, so
-//! a reader never sees a half-written checkpoint. Loading a checkpoint of another shape is a
-//! [`DqnError::CheckpointMismatch`]. The replay buffer and pending n-step steps are not saved.
+//! counters, ε override, Adam step, the name and shape of every parameter tensor) and the
+//! online, target and Adam first- and second-moment parameters as little-endian f32 in
+//! [`ParamLayout`] order, closed by a CRC-32 of header and payload. Writes go to a temporary
+//! file in the same directory, are fsynced, then renamed over the destination, so a reader
+//! never sees a half-written checkpoint. Loading refuses, with a sentence saying why, a file
+//! that is not a checkpoint, is truncated or corrupt (checksum), holds non-finite weights, or
+//! was written for another network shape ([`DqnError::CheckpointMismatch`]). The replay
+//! buffer and pending n-step steps are not saved.
 //!
-//! Layout: `LIVEQDQN\x01\n`, u64-LE header length, header JSON, then 4 × (u64-LE length, blob).
+//! Layout (format 2): `LIVEQDQN\x02\n`, u64-LE header length, header JSON, u64-LE payload
+//! length, payload, u32-LE CRC-32. Format 1 files (`LIVEQDQN\x01\n`: four burnpack blobs of
+//! the one-field-per-head network) still load: [`legacy`] converts them.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::config::DqnConfig;
-use super::device::DeviceChoice;
 use super::error::DqnError;
 use super::learner::DqnLearner;
-use super::network::{NetShape, QNetwork};
+use super::shape::{NetShape, ParamLayout};
+use super::trainer::TrainerState;
 
-const MAGIC: &[u8; 10] = b"LIVEQDQN\x01\n";
-/// Format version written into the header.
-pub const FORMAT_VERSION: u32 = 1;
+mod legacy;
+
+const MAGIC_PREFIX: &[u8; 8] = b"LIVEQDQN";
+/// Format version written into new checkpoints.
+pub const FORMAT_VERSION: u32 = 2;
+/// Largest checkpoint read (a bound on what a corrupt length field can make us allocate).
+pub const MAX_BYTES: u64 = 4 << 30;
 
 /// The JSON header of a checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointHeader {
-    /// [`FORMAT_VERSION`].
+    /// [`FORMAT_VERSION`] (1 for a converted format-1 file).
     pub format_version: u32,
     /// Network shape (must match on load).
     pub shape: NetShape,
@@ -45,25 +50,13 @@ pub struct CheckpointHeader {
     pub epsilon_override: Option<f64>,
     /// Adam step counter.
     pub adam_t: u64,
+    /// Name and shape of each parameter tensor, in payload order (for other readers).
+    #[serde(default)]
+    pub params: Vec<(String, Vec<usize>)>,
 }
 
-fn ck<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> DqnError + '_ {
-    move |e| DqnError::Checkpoint(format!("{what}: {e:?}"))
-}
-
-fn blob(shape: &NetShape, params: &[Vec<f32>]) -> Result<Vec<u8>, DqnError> {
-    let net = QNetwork::from_host(shape, params, &Device::flex());
-    let bytes = net.into_record().into_bytes().map_err(ck("encoding"))?;
-    Ok(bytes.to_vec())
-}
-
-fn unblob(shape: &NetShape, data: Vec<u8>) -> Result<Vec<Vec<f32>>, DqnError> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(data)).map_err(ck("decoding"))?;
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
-    let net = QNetwork::new(shape, &mut rng, &Device::flex())
-        .try_load_record(record)
-        .map_err(|e| DqnError::CheckpointMismatch(format!("tensor shapes: {e:?}")))?;
-    net.to_host()
+fn bad(path: &Path, why: impl std::fmt::Display) -> DqnError {
+    DqnError::Checkpoint(format!("{}: {why}", path.display()))
 }
 
 /// Write `bytes` to `path` atomically: a temporary file in the same folder, synced, then
@@ -80,121 +73,270 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DqnError> {
     Ok(())
 }
 
-fn read_u64(r: &mut impl Read) -> Result<u64, DqnError> {
-    let mut b = [0u8; 8];
-    r.read_exact(&mut b).map_err(ck("truncated file"))?;
-    Ok(u64::from_le_bytes(b))
+/// The whole file, if it is a regular file no larger than [`MAX_BYTES`].
+fn read_bounded(path: &Path) -> Result<Vec<u8>, DqnError> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(bad(path, "not a regular file"));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(bad(
+            path,
+            format!(
+                "{} bytes is larger than any checkpoint (limit {MAX_BYTES})",
+                meta.len()
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)?
+        .take(MAX_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
-fn read_chunk(r: &mut impl Read, limit: u64) -> Result<Vec<u8>, DqnError> {
-    let n = read_u64(r)?;
-    if n > limit {
-        return Err(DqnError::Checkpoint(format!(
-            "section of {n} bytes is implausible"
-        )));
-    }
-    let mut v = vec![0u8; n as usize];
-    r.read_exact(&mut v).map_err(ck("truncated file"))?;
-    Ok(v)
+/// A cursor over the file's bytes that reports truncation as a sentence.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
 }
 
-/// Read a checkpoint: header and the four parameter sets (online, target, m, v).
-#[allow(clippy::type_complexity)]
-pub fn read_checkpoint(path: &Path) -> Result<(CheckpointHeader, [Vec<u8>; 4]), DqnError> {
-    let f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut r = std::io::BufReader::new(f);
-    let mut magic = [0u8; 10];
-    r.read_exact(&mut magic).map_err(ck("truncated file"))?;
-    if &magic != MAGIC {
-        return Err(DqnError::Checkpoint(format!(
-            "{} is not a liveq DQN checkpoint",
-            path.display()
-        )));
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: u64, path: &Path) -> Result<&'a [u8], DqnError> {
+        let left = (self.bytes.len() - self.at) as u64;
+        if n > left {
+            return Err(bad(
+                path,
+                "the file is truncated (it ends inside a section)",
+            ));
+        }
+        let s = &self.bytes[self.at..self.at + n as usize];
+        self.at += n as usize;
+        Ok(s)
     }
-    let header = read_chunk(&mut r, len)?;
-    let header: CheckpointHeader = serde_json::from_slice(&header).map_err(ck("header"))?;
-    if header.format_version != FORMAT_VERSION {
-        return Err(DqnError::Checkpoint(format!(
-            "unsupported checkpoint format {}",
-            header.format_version
-        )));
+
+    fn u64(&mut self, path: &Path) -> Result<u64, DqnError> {
+        let b = self.take(8, path)?;
+        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
     }
-    let blobs = [
-        read_chunk(&mut r, len)?,
-        read_chunk(&mut r, len)?,
-        read_chunk(&mut r, len)?,
-        read_chunk(&mut r, len)?,
-    ];
-    Ok((header, blobs))
 }
 
-/// Only the header of a checkpoint (cheap: for showing what a file holds).
+/// Read a checkpoint: its header and the trainer state it holds, checked against the shape
+/// the header records (layout, checksum, finite values).
+pub fn read_checkpoint(path: &Path) -> Result<(CheckpointHeader, TrainerState), DqnError> {
+    let bytes = read_bounded(path)?;
+    let mut c = Cursor {
+        bytes: &bytes,
+        at: 0,
+    };
+    let magic = c
+        .take(10, path)
+        .map_err(|_| bad(path, "not a liveq DQN checkpoint (too short)"))?;
+    if &magic[..8] != MAGIC_PREFIX || magic[9] != b'\n' {
+        return Err(bad(path, "not a liveq DQN checkpoint"));
+    }
+    let (header, state) = match magic[8] {
+        1 => legacy::read(path, &mut c.bytes[c.at..].as_ref())?,
+        2 => read_v2(path, &mut c)?,
+        v => {
+            return Err(bad(
+                path,
+                format!("checkpoint format {v} is newer than this liveq reads (2)"),
+            ));
+        }
+    };
+    let layout = ParamLayout::new(&header.shape);
+    for (what, set) in [
+        ("online weights", &state.online),
+        ("target weights", &state.target),
+        ("Adam first moments", &state.m),
+        ("Adam second moments", &state.v),
+    ] {
+        layout
+            .check(set)
+            .map_err(|e| bad(path, format!("{what}: {e}")))?;
+        if let Some((name, _)) = layout
+            .param_names()
+            .iter()
+            .zip(set)
+            .find(|(_, p)| p.iter().any(|x| !x.is_finite()))
+        {
+            return Err(bad(
+                path,
+                format!("{what}: {name} holds non-finite values (NaN or infinity)"),
+            ));
+        }
+    }
+    Ok((header, state))
+}
+
+fn read_v2(path: &Path, c: &mut Cursor<'_>) -> Result<(CheckpointHeader, TrainerState), DqnError> {
+    let body_start = c.at;
+    let n = c.u64(path)?;
+    let header_bytes = c.take(n, path)?;
+    let header: CheckpointHeader = serde_json::from_slice(header_bytes)
+        .map_err(|e| bad(path, format!("its header is not valid ({e})")))?;
+    if header.format_version != 2 {
+        return Err(bad(
+            path,
+            format!(
+                "the header says format {}, the file is format 2",
+                header.format_version
+            ),
+        ));
+    }
+    let layout = ParamLayout::new(&header.shape);
+    let per_set: u64 = layout
+        .param_shapes()
+        .iter()
+        .map(|s| s.iter().product::<usize>() as u64)
+        .sum();
+    let n = c.u64(path)?;
+    if n != 4 * 4 * per_set {
+        return Err(bad(
+            path,
+            format!(
+                "the payload has {n} bytes where the recorded shape ({}) needs {}",
+                header.shape,
+                16 * per_set
+            ),
+        ));
+    }
+    let payload = c.take(n, path)?;
+    let body_end = c.at;
+    let crc = c.take(4, path)?;
+    let crc = u32::from_le_bytes(crc.try_into().expect("4 bytes"));
+    if crc != crc32fast::hash(&c.bytes[body_start..body_end]) {
+        return Err(bad(path, "it is corrupt (checksum mismatch)"));
+    }
+    if c.at != c.bytes.len() {
+        return Err(bad(path, "it has trailing bytes after the checksum"));
+    }
+    let mut floats = payload
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")));
+    let mut set = || -> Vec<Vec<f32>> {
+        layout
+            .param_shapes()
+            .iter()
+            .map(|s| floats.by_ref().take(s.iter().product()).collect())
+            .collect()
+    };
+    let state = TrainerState {
+        online: set(),
+        target: set(),
+        m: set(),
+        v: set(),
+        t: header.adam_t,
+    };
+    Ok((header, state))
+}
+
+/// Only the header of a checkpoint (for showing what a file holds).
 pub fn read_checkpoint_header(path: &Path) -> Result<CheckpointHeader, DqnError> {
-    let f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut r = std::io::BufReader::new(f);
-    let mut magic = [0u8; 10];
-    r.read_exact(&mut magic).map_err(ck("truncated file"))?;
-    if &magic != MAGIC {
-        return Err(DqnError::Checkpoint("not a liveq DQN checkpoint".into()));
+    read_checkpoint(path).map(|(h, _)| h)
+}
+
+/// The bytes of a format-2 checkpoint.
+fn encode(header: &CheckpointHeader, state: &TrainerState) -> Result<Vec<u8>, DqnError> {
+    let header = serde_json::to_vec_pretty(header)
+        .map_err(|e| DqnError::Checkpoint(format!("encoding the header: {e}")))?;
+    let floats: usize = state.online.iter().map(Vec::len).sum();
+    let mut out = Vec::with_capacity(64 + header.len() + 16 * floats);
+    out.extend_from_slice(MAGIC_PREFIX);
+    out.extend_from_slice(&[FORMAT_VERSION as u8, b'\n']);
+    let body_start = out.len();
+    out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&(16 * floats as u64).to_le_bytes());
+    for set in [&state.online, &state.target, &state.m, &state.v] {
+        for x in set.iter().flatten() {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
     }
-    serde_json::from_slice(&read_chunk(&mut r, len)?).map_err(ck("header"))
+    let crc = crc32fast::hash(&out[body_start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    Ok(out)
 }
 
 impl DqnLearner {
     /// Save weights, optimizer state, config and counters to `path` (atomically).
     pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<(), DqnError> {
-        let shape = self.shape();
         let (env_steps, updates, epsilon_override) = self.counters();
-        let (m, v, t) = self.adam_host()?;
+        let state = self.trainer_state()?;
+        let layout = self.layout();
         let header = CheckpointHeader {
             format_version: FORMAT_VERSION,
-            shape: shape.clone(),
+            shape: self.shape().clone(),
             config: self.config().clone(),
             env_steps,
             updates,
             epsilon: self.epsilon(),
             epsilon_override,
-            adam_t: t,
+            adam_t: state.t,
+            params: layout
+                .param_names()
+                .into_iter()
+                .zip(layout.param_shapes())
+                .collect(),
         };
-        let online = self.online_params()?;
-        let target = self.target_params()?;
-        let header = serde_json::to_vec_pretty(&header).map_err(ck("header"))?;
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        for part in [
-            header,
-            blob(&shape, &online)?,
-            blob(&shape, &target)?,
-            blob(&shape, &m)?,
-            blob(&shape, &v)?,
-        ] {
-            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
-            out.extend_from_slice(&part);
-        }
-        write_atomic(path.as_ref(), &out)
+        write_atomic(path.as_ref(), &encode(&header, &state)?)
+    }
+
+    /// A new learner on `device` built from a checkpoint: its shape, configuration, weights,
+    /// optimizer state and counters. The action groups start at 0: set them before acting
+    /// when the network has a group head.
+    pub fn from_checkpoint(
+        path: impl AsRef<Path>,
+        device: super::device::DeviceChoice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let path = path.as_ref();
+        let header = read_checkpoint_header(path)?;
+        let shape = &header.shape;
+        let mut config = header.config.clone();
+        config.hidden = shape.hidden.clone();
+        config.dueling = shape.dueling();
+        config.topic_head = shape.groups() > 0;
+        config.reward_head = shape.reward_head();
+        let layout = super::learner::ActionLayout {
+            groups: shape.groups(),
+            features: shape.action_features(),
+        };
+        let mut l = DqnLearner::with_layout(
+            shape.input_dim,
+            shape.num_actions,
+            layout,
+            config,
+            device.resolve()?,
+            seed,
+        )?;
+        l.load_checkpoint(path)?;
+        Ok(l)
     }
 
     /// Load a checkpoint saved by a learner of the same shape; the configuration in the file
-    /// replaces the current one. The replay buffer is left as it is.
+    /// replaces the current one (except the replay-shaping keys). The replay buffer is left
+    /// as it is.
     pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<(), DqnError> {
-        let (header, [online, target, m, v]) = read_checkpoint(path.as_ref())?;
+        let path = path.as_ref();
+        let (header, state) = read_checkpoint(path)?;
         let shape = self.shape();
-        if header.shape != shape {
+        if &header.shape != shape {
             return Err(DqnError::CheckpointMismatch(format!(
-                "checkpoint is {:?}, learner is {:?}",
-                header.shape, shape
+                "{} holds a network of {}, this learner's is {}",
+                path.display(),
+                header.shape,
+                shape
             )));
         }
-        header
-            .config
-            .validate()
-            .map_err(|e| DqnError::Checkpoint(format!("invalid config in checkpoint: {e:?}")))?;
-        let online = unblob(&shape, online)?;
-        let target = unblob(&shape, target)?;
-        let m = unblob(&shape, m)?;
-        let v = unblob(&shape, v)?;
+        header.config.validate().map_err(|e| {
+            let (key, reason) = e.into_iter().next().unwrap_or_default();
+            bad(
+                path,
+                format!("its configuration is invalid: `{key}` {reason}"),
+            )
+        })?;
         let mut config = header.config.clone();
         // Keep the replay-shaping keys of the running learner (its buffer already exists).
         config.buffer_capacity = self.config().buffer_capacity;
@@ -205,36 +347,10 @@ impl DqnLearner {
         }
         self.set_config(config);
         self.restore_state(
-            online,
-            target,
-            m,
-            v,
-            header.adam_t,
+            state,
             header.env_steps,
             header.updates,
             header.epsilon_override,
         )
-    }
-
-    /// A new learner built from a checkpoint (its shape and config) on `device`.
-    pub fn from_checkpoint(
-        path: impl AsRef<Path>,
-        device: DeviceChoice,
-        seed: u64,
-    ) -> Result<Self, DqnError> {
-        let header = read_checkpoint_header(path.as_ref())?;
-        let mut config = header.config.clone();
-        config.hidden = header.shape.hidden.clone();
-        config.dueling = header.shape.dueling;
-        config.reward_head = header.shape.reward_head;
-        let mut l = DqnLearner::new(
-            header.shape.input_dim,
-            header.shape.num_actions,
-            config,
-            device,
-            seed,
-        )?;
-        l.load_checkpoint(path)?;
-        Ok(l)
     }
 }

@@ -1,14 +1,19 @@
-//! Compute-device selection ([`DeviceChoice`]): `auto` picks wgpu only when a real GPU
-//! adapter (not a CPU/software one) exists on Vulkan, Metal or DX12, else liveq's own CPU
-//! kernels (`cpu`, [`super::native`]), and says why. Adapters are enumerated on a helper thread with a timeout and
-//! `catch_unwind`, and only on Vulkan/Metal/DX12 — never OpenGL ES, whose llvmpipe fallback
-//! was seen to hang for ~95 s or panic. An explicit `wgpu`/`vulkan` choice with no usable
-//! adapter is an error, never a panic or a hang.
+//! Compute-device selection ([`DeviceChoice`]) and the trainer a device runs
+//! ([`ResolvedDevice::trainer`]). `auto` looks for a real GPU adapter (not a CPU/software
+//! one) on Vulkan, Metal or DX12; without one it picks liveq's own CPU kernels (`cpu`). With
+//! one, the choice is measured once the network's shape is known
+//! ([`ResolvedDevice::for_shape`]): a short probe (under [`PROBE_BUDGET`] in all) times both
+//! trainers on that shape and keeps the faster, and the reason gives both figures. Adapters
+//! are enumerated on a helper thread with a timeout and `catch_unwind`, and only on
+//! Vulkan/Metal/DX12 — never OpenGL ES, whose llvmpipe fallback was seen to hang for ~95 s or
+//! panic. An explicit `wgpu`/`vulkan` choice with no usable adapter is an error, never a
+//! panic or a hang.
 //!
-//! `cpu` is liveq's hand-written CPU update (see [`super::native`]): the same mathematics as
-//! the burn path, about three times faster than burn's Flex backend on the default network.
-//! `flex` is burn's pure-Rust CPU backend, kept for comparison and as a reference. (CubeCL's
-//! own `cpu` backend needs LLVM/MLIR at build time and is not built.)
+//! `cpu` is liveq's hand-written CPU trainer ([`super::cpu`]); it runs the networks of the
+//! fast-path rule ([`super::cpu::supports`]): `auto` resolves any other network to burn, and
+//! an explicit `cpu` refuses it with the reason. `flex` is burn's pure-Rust CPU backend, the
+//! reference the CPU kernels are tested against. (CubeCL's own `cpu` backend needs LLVM/MLIR
+//! at build time and is not built.)
 //!
 //! Note for terminal UIs: probing Vulkan may make the loader print to **stderr** (e.g.
 //! `error: XDG_RUNTIME_DIR is invalid or not set in the environment.`). Resolve the device
@@ -21,9 +26,22 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use burn::tensor::Device;
-use burn::tensor::wgpu::{WgpuBackend, wgpu};
 
+use super::burn_trainer::BurnTrainer;
+use super::config::DqnConfig;
+use super::cpu::CpuTrainer;
 use super::error::DqnError;
+use super::replay::Batch;
+use super::shape::{NetShape, ParamLayout};
+use super::trainer::{TdSpec, Trainer, UpdateSpec};
+
+#[cfg(feature = "gpu")]
+mod gpu;
+#[cfg(not(feature = "gpu"))]
+#[path = "device/no_gpu.rs"]
+mod gpu;
+
+pub use self::gpu::{AdapterSummary, probe_adapters};
 
 /// How long adapter enumeration may take before it is abandoned.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -95,121 +113,9 @@ pub struct ResolvedDevice {
     pub name: String,
     /// Why this device was chosen.
     pub reason: String,
-}
-
-/// A native wgpu adapter found by [`probe_adapters`].
-#[derive(Debug, Clone)]
-pub struct AdapterSummary {
-    /// Adapter name.
-    pub name: String,
-    /// Graphics API.
-    pub backend: wgpu::Backend,
-    /// Discrete, integrated, virtual, CPU, other.
-    pub device_type: wgpu::DeviceType,
-}
-
-impl AdapterSummary {
-    /// A real GPU (not a software rasteriser).
-    pub fn is_real_gpu(&self) -> bool {
-        matches!(
-            self.device_type,
-            wgpu::DeviceType::DiscreteGpu
-                | wgpu::DeviceType::IntegratedGpu
-                | wgpu::DeviceType::VirtualGpu
-        )
-    }
-
-    fn label(&self) -> String {
-        format!(
-            "{}: {} [{:?}]",
-            format!("{:?}", self.backend).to_lowercase(),
-            self.name,
-            self.device_type
-        )
-    }
-}
-
-fn block_on<F: std::future::Future>(fut: F) -> F::Output {
-    use std::task::{Context, Poll, Waker};
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::yield_now();
-    }
-}
-
-/// Enumerate native (Vulkan/Metal/DX12) adapters without panicking or hanging: the
-/// enumeration runs on a helper thread under `catch_unwind` with [`PROBE_TIMEOUT`].
-/// The result is cached for the process.
-pub fn probe_adapters() -> Result<Vec<AdapterSummary>, String> {
-    static CACHE: OnceLock<Result<Vec<AdapterSummary>, String>> = OnceLock::new();
-    CACHE
-        .get_or_init(|| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let spawned = std::thread::Builder::new()
-                .name("dqn-adapter-probe".into())
-                .spawn(move || {
-                    let r = std::panic::catch_unwind(|| {
-                        let backends =
-                            wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::DX12;
-                        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
-                        desc.backends = backends;
-                        let instance = wgpu::Instance::new(desc);
-                        block_on(instance.enumerate_adapters(backends))
-                            .iter()
-                            .map(|a| {
-                                let info = a.get_info();
-                                AdapterSummary {
-                                    name: info.name,
-                                    backend: info.backend,
-                                    device_type: info.device_type,
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    });
-                    let _ = tx.send(r.map_err(|_| "adapter enumeration panicked".to_string()));
-                });
-            if let Err(e) = spawned {
-                return Err(format!("could not start the adapter probe: {e}"));
-            }
-            match rx.recv_timeout(PROBE_TIMEOUT) {
-                Ok(r) => r,
-                Err(_) => Err(format!(
-                    "adapter enumeration did not finish within {} s",
-                    PROBE_TIMEOUT.as_secs()
-                )),
-            }
-        })
-        .clone()
-}
-
-fn wgpu_backend_of(b: wgpu::Backend) -> WgpuBackend {
-    match b {
-        wgpu::Backend::Metal => WgpuBackend::Metal,
-        wgpu::Backend::Dx12 => WgpuBackend::Dx12,
-        _ => WgpuBackend::Vulkan,
-    }
-}
-
-/// Initialise (once per graphics API for the process) the wgpu runtime pinned to `api`.
-fn init_wgpu(api: WgpuBackend, key: &str) -> Result<Device, DqnError> {
-    static DEVICES: OnceLock<Mutex<HashMap<String, Device>>> = OnceLock::new();
-    let map = DEVICES.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(d) = map.get(key) {
-        return Ok(d.clone());
-    }
-    let r = std::panic::catch_unwind(|| Device::wgpu_options().graphics_api(api).init());
-    let device = match r {
-        Ok(Ok(d)) => d,
-        Ok(Err(e)) => return Err(DqnError::Device(format!("wgpu init failed: {e}"))),
-        Err(_) => return Err(DqnError::Device("wgpu init panicked".into())),
-    };
-    map.insert(key.to_string(), device.clone());
-    Ok(device)
+    /// Chosen by `auto` (so the network's shape may still move it: see
+    /// [`ResolvedDevice::for_shape`]).
+    pub auto: bool,
 }
 
 fn native(reason: String) -> ResolvedDevice {
@@ -219,6 +125,7 @@ fn native(reason: String) -> ResolvedDevice {
         kind: BackendKind::Native,
         name: "cpu".into(),
         reason,
+        auto: false,
     }
 }
 
@@ -228,6 +135,7 @@ fn flex(reason: String) -> ResolvedDevice {
         kind: BackendKind::Flex,
         name: "flex".into(),
         reason,
+        auto: false,
     }
 }
 
@@ -237,63 +145,175 @@ impl DeviceChoice {
         match self {
             Self::Flex => Ok(flex("flex: requested".into())),
             Self::Cpu => Ok(native("cpu: requested".into())),
-            Self::Auto => {
-                let adapters = match probe_adapters() {
-                    Ok(a) => a,
-                    Err(e) => return Ok(native(format!("cpu: GPU probe failed ({e})"))),
-                };
-                let Some(gpu) = adapters.iter().find(|a| a.is_real_gpu()) else {
-                    let reason = if adapters.is_empty() {
-                        "cpu: no GPU adapter found (no Vulkan/Metal/DX12 adapter)".to_string()
-                    } else {
-                        format!(
-                            "cpu: no GPU adapter found (only CPU/software adapters: {})",
-                            adapters
-                                .iter()
-                                .map(|a| a.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )
-                    };
-                    return Ok(native(reason));
-                };
-                let api = wgpu_backend_of(gpu.backend);
-                match init_wgpu(api, &format!("{:?}", gpu.backend)) {
-                    Ok(device) => Ok(ResolvedDevice {
-                        device,
-                        kind: BackendKind::Wgpu,
-                        name: format!("wgpu/{}", gpu.label()),
-                        reason: format!("wgpu: GPU adapter {}", gpu.label()),
-                    }),
-                    Err(e) => Ok(native(format!("cpu: GPU {} unusable ({e})", gpu.label()))),
-                }
-            }
-            Self::Wgpu | Self::Vulkan => {
-                let adapters = probe_adapters().map_err(DqnError::Device)?;
-                let pick = adapters
-                    .iter()
-                    .filter(|a| self == Self::Wgpu || a.backend == wgpu::Backend::Vulkan)
-                    .max_by_key(|a| a.is_real_gpu());
-                let Some(a) = pick else {
-                    return Err(DqnError::Device(format!(
-                        "{self} requested but no {} adapter was found",
-                        if self == Self::Vulkan {
-                            "Vulkan"
-                        } else {
-                            "Vulkan/Metal/DX12"
-                        }
-                    )));
-                };
-                let device = init_wgpu(wgpu_backend_of(a.backend), &format!("{:?}", a.backend))?;
-                Ok(ResolvedDevice {
-                    device,
-                    kind: BackendKind::Wgpu,
-                    name: format!("wgpu/{}", a.label()),
-                    reason: format!("{self}: requested; adapter {}", a.label()),
-                })
-            }
+            Self::Auto => Ok(gpu::auto().unwrap_or_else(|reason| {
+                let mut r = native(reason);
+                r.auto = true;
+                r
+            })),
+            Self::Wgpu | Self::Vulkan => gpu::forced(self == Self::Vulkan),
         }
     }
+}
+
+/// Time both trainers may take, together, when `auto` measures them on a GPU machine.
+pub const PROBE_BUDGET: Duration = Duration::from_secs(3);
+
+impl ResolvedDevice {
+    /// The trainer this device runs, starting from `params` laid out by `layout`.
+    pub fn trainer(
+        &self,
+        layout: &ParamLayout,
+        params: Vec<Vec<f32>>,
+    ) -> Result<Box<dyn Trainer>, DqnError> {
+        Ok(match self.kind {
+            BackendKind::Native => Box::new(CpuTrainer::new(layout.clone(), params)),
+            BackendKind::Flex | BackendKind::Wgpu => {
+                let device = self.device.clone();
+                let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    BurnTrainer::new(layout.clone(), &params, device)
+                }))
+                .map_err(|_| DqnError::Backend("building the burn trainer panicked".into()))??;
+                Box::new(built)
+            }
+        })
+    }
+
+    /// The device for a network of `shape` trained with `config`: the CPU trainer only runs
+    /// what the fast-path rule allows (`auto` moves anything else to burn, an explicit `cpu`
+    /// refuses it), and `auto` on a GPU machine keeps whichever trainer is faster on this
+    /// shape (measured once per shape and batch size in the process).
+    pub fn for_shape(
+        &self,
+        shape: &NetShape,
+        config: &DqnConfig,
+    ) -> Result<ResolvedDevice, DqnError> {
+        if self.kind == BackendKind::Native {
+            return match super::cpu::supports(shape) {
+                Ok(()) => Ok(self.clone()),
+                Err(why) if self.auto => {
+                    let mut r = flex(format!(
+                        "flex: the cpu kernels cannot run this network ({why})"
+                    ));
+                    r.auto = true;
+                    Ok(r)
+                }
+                Err(why) => Err(DqnError::InvalidConfig {
+                    key: "device".into(),
+                    reason: format!("cpu cannot run this network ({why}); use flex or wgpu"),
+                }),
+            };
+        }
+        if !(self.auto && self.kind == BackendKind::Wgpu) || super::cpu::supports(shape).is_err() {
+            return Ok(self.clone());
+        }
+        static CHOICES: OnceLock<Mutex<HashMap<(NetShape, usize), ResolvedDevice>>> =
+            OnceLock::new();
+        let key = (shape.clone(), config.batch_size);
+        let cache = CHOICES.get_or_init(|| Mutex::new(HashMap::new()));
+        if let Some(r) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(r.clone());
+        }
+        let layout = ParamLayout::new(shape);
+        let half = PROBE_BUDGET / 2;
+        let cpu = native(String::new());
+        let gpu_rate = measure(self, &layout, config.batch_size, half);
+        let cpu_rate = measure(&cpu, &layout, config.batch_size, half);
+        let chosen = match (gpu_rate, cpu_rate) {
+            (Ok(g), Ok(c)) if c >= g => {
+                let mut r = native(format!(
+                    "cpu: faster on this network ({c:.0} updates/s against {g:.0} on {})",
+                    self.name
+                ));
+                r.auto = true;
+                r
+            }
+            (Ok(g), Ok(c)) => ResolvedDevice {
+                reason: format!(
+                    "{}: faster on this network ({g:.0} updates/s against {c:.0} on cpu)",
+                    self.name
+                ),
+                ..self.clone()
+            },
+            (Err(e), _) => {
+                let mut r = native(format!("cpu: {} failed its probe ({e})", self.name));
+                r.auto = true;
+                r
+            }
+            (Ok(_), Err(e)) => ResolvedDevice {
+                reason: format!("{}: the cpu probe failed ({e})", self.name),
+                ..self.clone()
+            },
+        };
+        cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, chosen.clone());
+        Ok(chosen)
+    }
+}
+
+/// Updates per second of `device`'s trainer on a random batch of `batch` rows for `layout`,
+/// within `budget` (the first updates, which compile kernels, are not counted).
+pub fn measure(
+    device: &ResolvedDevice,
+    layout: &ParamLayout,
+    batch: usize,
+    budget: Duration,
+) -> Result<f64, DqnError> {
+    use rand::{RngExt, SeedableRng};
+    let start = std::time::Instant::now();
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(17);
+    let params = layout.init(&mut rng);
+    let mut trainer = device.trainer(layout, params)?;
+    let shape = &layout.shape;
+    let (d, a, n) = (shape.input_dim, shape.num_actions, batch.max(1));
+    let mut random = |len: usize| -> Vec<f32> { (0..len).map(|_| rng.random::<f32>()).collect() };
+    let b = Batch {
+        size: n,
+        states: random(n * d),
+        next_states: random(n * d),
+        next_mask_bias: vec![0.0; n * a],
+        actions: (0..n).map(|i| (i % a) as i64).collect(),
+        rewards: random(n),
+        immediate: random(n),
+        discounts: vec![0.9; n],
+        weights: vec![1.0; n],
+        indices: (0..n).collect(),
+    };
+    let spec = UpdateSpec {
+        td: TdSpec {
+            double_dqn: true,
+            huber_delta: 1.0,
+            reward_weight: 1.0,
+        },
+        max_norm: 10.0,
+        lr: 1e-4,
+        eps: 1e-8,
+        poison: false,
+        readback: false,
+    };
+    // Warm-up: kernel compilation and autotuning (within the first half of the budget).
+    for _ in 0..3 {
+        trainer.update(&b, &spec)?;
+        if start.elapsed() > budget / 2 {
+            break;
+        }
+    }
+    let deadline = start + budget;
+    let t = std::time::Instant::now();
+    let mut count = 0u32;
+    loop {
+        // Every 8th update reads back, as training does; the last one always, so that
+        // queued device work is counted.
+        let done = count >= 2 && std::time::Instant::now() >= deadline;
+        let readback = done || count % 8 == 7;
+        trainer.update(&b, &UpdateSpec { readback, ..spec })?;
+        count += 1;
+        if done {
+            break;
+        }
+    }
+    Ok(f64::from(count) / t.elapsed().as_secs_f64())
 }
 
 #[cfg(test)]

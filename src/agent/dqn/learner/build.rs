@@ -1,0 +1,176 @@
+//! Building a learner: the network's shape from the configuration and the actions' layout
+//! ([`DqnLearner::shape_for`]), checks, the device for that shape, initial weights and the
+//! trainer.
+
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::super::acting::CpuPolicy;
+use super::super::config::DqnConfig;
+use super::super::device::{DeviceChoice, ResolvedDevice};
+use super::super::error::DqnError;
+use super::super::nstep::NStep;
+use super::super::replay::{Batch, ReplayBuffer};
+use super::super::shape::{Head, NetShape, ParamLayout};
+use super::{ActionLayout, DqnLearner, config_err};
+
+impl DqnLearner {
+    /// A learner for `input_dim`-long states and `num_actions` actions.
+    pub fn new(
+        input_dim: usize,
+        num_actions: usize,
+        config: DqnConfig,
+        device_choice: DeviceChoice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let resolved = device_choice.resolve()?;
+        Self::with_device(input_dim, num_actions, config, resolved, seed)
+    }
+
+    /// A learner on an already resolved device.
+    pub fn with_device(
+        input_dim: usize,
+        num_actions: usize,
+        config: DqnConfig,
+        resolved: ResolvedDevice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        Self::with_groups(input_dim, num_actions, 0, config, resolved, seed)
+    }
+
+    /// A learner whose actions fall into `groups` groups (streams into topics): with
+    /// `topic_head` in the config the network gets a group head, a term of `Q(s, a)` shared
+    /// by every action of `a`'s group, so what is learnt about one stream of a topic carries
+    /// to the others. Set the group of each action with [`Self::set_action_groups`].
+    pub fn with_groups(
+        input_dim: usize,
+        num_actions: usize,
+        groups: usize,
+        config: DqnConfig,
+        resolved: ResolvedDevice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let layout = ActionLayout {
+            groups,
+            features: 0,
+        };
+        Self::with_layout(input_dim, num_actions, layout, config, resolved, seed)
+    }
+
+    /// The network shape `config` asks for on states of `input_dim` and `num_actions`
+    /// actions described by `layout`.
+    pub fn shape_for(
+        input_dim: usize,
+        num_actions: usize,
+        layout: ActionLayout,
+        config: &DqnConfig,
+    ) -> NetShape {
+        let mut heads = Vec::new();
+        if config.dueling {
+            heads.push(Head::Dueling);
+        }
+        if config.topic_head {
+            heads.push(Head::Group {
+                groups: layout.groups,
+            });
+        }
+        heads.push(Head::ActionFeatures {
+            features: layout.features,
+        });
+        if config.reward_head {
+            heads.push(Head::Reward);
+        }
+        NetShape::new(input_dim, num_actions, config.hidden.clone(), heads)
+    }
+
+    /// A learner with action groups (see [`Self::with_groups`]) and, when
+    /// `layout.features > 0`, states that end with that many features per action (a
+    /// stream's minutes live, its audience…): `input_dim` counts them, the hidden stack
+    /// reads what comes before, and each action's features enter its Q-value through
+    /// weights computed from the hidden state and shared by every action.
+    pub fn with_layout(
+        input_dim: usize,
+        num_actions: usize,
+        layout: ActionLayout,
+        config: DqnConfig,
+        resolved: ResolvedDevice,
+        seed: u64,
+    ) -> Result<Self, DqnError> {
+        let ActionLayout {
+            groups,
+            features: action_features,
+        } = layout;
+        config.validate().map_err(config_err)?;
+        if num_actions.saturating_mul(action_features) >= input_dim {
+            return Err(DqnError::InvalidConfig {
+                key: "input_dim".into(),
+                reason: format!(
+                    "{input_dim} leaves no room for the state before {action_features} \
+                     features of each of {num_actions} actions"
+                ),
+            });
+        }
+        if groups > u16::MAX as usize {
+            return Err(DqnError::InvalidConfig {
+                key: "groups".into(),
+                reason: format!("at most {} (got {groups})", u16::MAX),
+            });
+        }
+        if input_dim == 0 || input_dim > 1 << 20 {
+            return Err(DqnError::InvalidConfig {
+                key: "input_dim".into(),
+                reason: format!("must be in 1..=1048576 (got {input_dim})"),
+            });
+        }
+        if num_actions == 0 || num_actions > 1 << 16 {
+            return Err(DqnError::InvalidConfig {
+                key: "num_actions".into(),
+                reason: format!("must be in 1..=65536 (got {num_actions})"),
+            });
+        }
+        let shape = Self::shape_for(input_dim, num_actions, layout, &config);
+        let resolved = resolved.for_shape(&shape, &config)?;
+        let param_layout = ParamLayout::new(&shape);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let params = param_layout.init(&mut rng);
+        let action_groups = vec![0u16; num_actions];
+        let policy = CpuPolicy::from_host(&param_layout, &params, &action_groups);
+        let trainer = resolved.trainer(&param_layout, params)?;
+        let replay = ReplayBuffer::new(
+            input_dim,
+            num_actions,
+            config.buffer_capacity,
+            config.prioritized,
+            config.priority_alpha,
+        )
+        .with_compact_tail(num_actions * action_features);
+        Ok(Self {
+            layout: param_layout,
+            groups_available: groups,
+            action_groups,
+            nstep: NStep::new(config.n_step),
+            config,
+            resolved,
+            trainer,
+            kernel_threads: 2,
+            replay,
+            policy: Box::new(policy),
+            rng,
+            batch: Batch::default(),
+            env_steps: 0,
+            updates: 0,
+            steps_since_train: 0,
+            epsilon_override: None,
+            td_loss: None,
+            mean_q: None,
+            max_q: None,
+            grad_norm: None,
+            train_seconds: 0.0,
+            rollbacks: 0,
+            snapshot_updates: 0,
+            events: Vec::new(),
+            inject_nan: false,
+            seed,
+        })
+    }
+}

@@ -1,0 +1,171 @@
+//! Checkpoints: round trip, shape mismatch, format-1 files, corrupt files.
+
+use super::super::checkpoint::read_checkpoint;
+use super::*;
+
+#[test]
+fn checkpoint_round_trip_and_shape_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ck.dqn");
+    for resolved in [
+        DeviceChoice::Cpu.resolve().unwrap(),
+        DeviceChoice::Flex.resolve().unwrap(),
+    ] {
+        let o = small_opts();
+        let mut l = filled_learner(&o, 300, 8).unwrap();
+        for _ in 0..7 {
+            l.update().unwrap();
+        }
+        l.set(Hyper::Epsilon(Some(0.3))).unwrap();
+        l.save_checkpoint(&path).unwrap();
+        let cfg = l.config().clone();
+        let mut other = DqnLearner::with_device(8, 5, cfg.clone(), resolved, 99).unwrap();
+        other.load_checkpoint(&path).unwrap();
+        let s: Vec<f32> = (0..8).map(|i| i as f32 * 0.3 - 1.0).collect();
+        let (mut q1, mut q2) = (vec![0.0; 5], vec![0.0; 5]);
+        l.sync_policy().unwrap(); // the acting copy refreshes every 10 updates
+        l.q_values(&s, &[true; 5], &mut q1).unwrap();
+        other.q_values(&s, &[true; 5], &mut q2).unwrap();
+        assert_eq!(q1, q2);
+        assert_eq!(other.stats().updates, 7);
+        assert_eq!(other.stats().env_steps, 300);
+        assert!((other.epsilon() - 0.3).abs() < 1e-12);
+        assert_eq!(l.target_params().unwrap(), other.target_params().unwrap());
+        // Training continues identically (same Adam state) on the same batch.
+        let b = sample(&l, 1);
+        l.update_on_batch(&b).unwrap();
+        other.update_on_batch(&b).unwrap();
+        let (p1, p2) = (l.online_params().unwrap(), other.online_params().unwrap());
+        for (a, b) in p1.iter().zip(&p2) {
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-5);
+            }
+        }
+        // Different shapes are errors, not panics.
+        let wrong = DqnConfig {
+            hidden: vec![16],
+            ..cfg.clone()
+        };
+        let mut w = DqnLearner::new(8, 5, wrong, DeviceChoice::Flex, 1).unwrap();
+        assert!(matches!(
+            w.load_checkpoint(&path),
+            Err(DqnError::CheckpointMismatch(_))
+        ));
+        let mut w = DqnLearner::new(9, 5, cfg.clone(), DeviceChoice::Flex, 1).unwrap();
+        assert!(matches!(
+            w.load_checkpoint(&path),
+            Err(DqnError::CheckpointMismatch(_))
+        ));
+        let duel = DqnConfig {
+            dueling: true,
+            ..cfg
+        };
+        let mut w = DqnLearner::new(8, 5, duel, DeviceChoice::Flex, 1).unwrap();
+        assert!(matches!(
+            w.load_checkpoint(&path),
+            Err(DqnError::CheckpointMismatch(_))
+        ));
+        // Garbage is an error too.
+        std::fs::write(dir.path().join("bad"), b"nope").unwrap();
+        assert!(w.load_checkpoint(dir.path().join("bad")).is_err());
+        // No temp files are left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 2);
+    }
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/checkpoints")
+        .join(name)
+}
+
+/// A format-1 checkpoint (four burnpack blobs of the one-field-per-head network, written by
+/// the previous version with every head on) loads: same weights as that version recorded,
+/// same Q-values, same counters; saving it again writes format 2, which loads identically.
+#[test]
+fn format_1_checkpoints_still_load() {
+    let want: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixture("v1.json")).unwrap()).unwrap();
+    let floats =
+        |v: &serde_json::Value| -> Vec<Vec<f32>> { serde_json::from_value(v.clone()).unwrap() };
+    for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
+        let mut l = DqnLearner::from_checkpoint(fixture("v1.dqn"), device, 1).unwrap();
+        assert_eq!(
+            l.shape().heads,
+            vec![
+                Head::Dueling,
+                Head::Group { groups: 3 },
+                Head::ActionFeatures { features: 2 },
+                Head::Reward
+            ]
+        );
+        assert_eq!(l.online_params().unwrap(), floats(&want["online"]));
+        assert_eq!(l.target_params().unwrap(), floats(&want["target"]));
+        assert_eq!(l.stats().updates, want["updates"].as_u64().unwrap());
+        assert_eq!(l.stats().env_steps, want["env_steps"].as_u64().unwrap());
+        assert!((l.epsilon() - 0.25).abs() < 1e-12);
+        l.set_action_groups(&[2, 0, 1, 2]).unwrap();
+        let state: Vec<f32> = serde_json::from_value(want["state"].clone()).unwrap();
+        let mut q = vec![0.0; 4];
+        l.q_values(&state, &[true; 4], &mut q).unwrap();
+        let want_q: Vec<f32> = serde_json::from_value(want["q"].clone()).unwrap();
+        assert_eq!(q, want_q);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.dqn");
+        l.save_checkpoint(&path).unwrap();
+        assert_eq!(read_checkpoint_header(&path).unwrap().format_version, 2);
+        let again = DqnLearner::from_checkpoint(&path, device, 2).unwrap();
+        assert_eq!(again.online_params().unwrap(), floats(&want["online"]));
+        assert_eq!(again.shape(), l.shape());
+    }
+}
+
+/// A damaged checkpoint is refused with a sentence saying why, never loaded or a panic:
+/// truncated anywhere, any byte flipped (checksum), non-finite weights, another file.
+#[test]
+fn damaged_checkpoints_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ck.dqn");
+    let mut l = filled_learner(&small_opts(), 100, 8).unwrap();
+    l.update().unwrap();
+    l.save_checkpoint(&path).unwrap();
+    let good = std::fs::read(&path).unwrap();
+    let bad = dir.path().join("bad.dqn");
+    let refuse = |bytes: &[u8], want: &str| {
+        std::fs::write(&bad, bytes).unwrap();
+        let e = read_checkpoint(&bad).unwrap_err().to_string();
+        assert!(e.contains(want), "{e} (wanted: {want})");
+        assert!(
+            !e.contains("Error {") && !e.contains("{ "),
+            "a Debug dump: {e}"
+        );
+    };
+    for cut in [0, 5, 12, 40, good.len() / 2, good.len() - 1] {
+        refuse(&good[..cut], if cut < 10 { "not a liveq" } else { "" });
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(3);
+    for _ in 0..40 {
+        let mut b = good.clone();
+        let i = rng.random_range(10..b.len());
+        b[i] ^= 1 << rng.random_range(0..8);
+        std::fs::write(&bad, &b).unwrap();
+        assert!(read_checkpoint(&bad).is_err(), "flip at {i} accepted");
+    }
+    refuse(b"hello, world", "not a liveq DQN checkpoint");
+    // Non-finite weights behind a valid checksum.
+    let (header, mut state) = read_checkpoint(&path).unwrap();
+    state.online[0][3] = f32::NAN;
+    let mut with_nan = l;
+    with_nan.restore_for_test(state.clone());
+    with_nan.save_checkpoint(&bad).unwrap();
+    let e = read_checkpoint(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("non-finite") && e.contains("hidden.0.weight"),
+        "{e}"
+    );
+    assert_eq!(header.format_version, 2);
+    assert!(std::fs::metadata(dir.path()).unwrap().is_dir());
+    let e = read_checkpoint(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+}

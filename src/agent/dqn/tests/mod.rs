@@ -1,0 +1,303 @@
+//! Learner-level tests (seeded, release-mode fast): TD descent, masking, target updates, NaN
+//! rollback, live control and a tiny contextual problem; the parity grid of the trainers
+//! (`parity`), what each head teaches (`heads`) and checkpoints (`checkpoint`).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::bench::{BenchOptions, filled_learner};
+use super::burn_trainer::masked_td_target;
+use super::replay::{Batch, MASK_NEG};
+use super::*;
+
+mod checkpoint;
+mod heads;
+mod parity;
+
+fn small_opts() -> BenchOptions {
+    BenchOptions {
+        input_dim: 8,
+        num_actions: 5,
+        hidden: vec![32, 32],
+        batch: 32,
+        ..BenchOptions::default()
+    }
+}
+
+fn sample(l: &DqnLearner, seed: u64) -> Batch {
+    let mut b = Batch::default();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    l.replay().sample_into(32, 1.0, &mut rng, &mut b);
+    b
+}
+
+fn huber_mean(d: &[f32]) -> f64 {
+    d.iter()
+        .map(|&x| {
+            let a = (x as f64).abs();
+            if a <= 1.0 { 0.5 * a * a } else { a - 0.5 }
+        })
+        .sum::<f64>()
+        / d.len() as f64
+}
+
+#[test]
+fn gradient_step_lowers_td_error_on_fixed_batch() {
+    let mut l = filled_learner(&small_opts(), 500, 1).unwrap();
+    l.set(Hyper::LearningRate(1e-3)).unwrap(); // not the scenario default: this test fixes it
+    let b = sample(&l, 2);
+    let before = huber_mean(&l.td_errors(&b).unwrap());
+    l.update_on_batch(&b).unwrap();
+    let after_one = huber_mean(&l.td_errors(&b).unwrap());
+    assert!(after_one < before, "{after_one} !< {before}");
+    for _ in 0..50 {
+        l.update_on_batch(&b).unwrap();
+    }
+    let after = huber_mean(&l.td_errors(&b).unwrap());
+    assert!(after < 0.5 * before, "{after} vs {before}");
+}
+
+#[test]
+fn masked_target_never_uses_invalid_actions() {
+    let d = Device::flex();
+    let t2 =
+        |v: Vec<f32>, r: usize, c: usize| Tensor::<2>::from_data(TensorData::new(v, [r, c]), &d);
+    // Row 0: invalid action 1 has the highest online *and* target Q.
+    // Row 1: no valid next action, discount 0 -> y = r.
+    let q_online = t2(vec![1.0, 10.0, 2.0, 0.0, 50.0, 0.0], 2, 3);
+    let q_target = t2(vec![5.0, 100.0, 7.0, 3.0, 3.0, 3.0], 2, 3);
+    let bias = t2(vec![0.0, MASK_NEG, 0.0, MASK_NEG, MASK_NEG, MASK_NEG], 2, 3);
+    let r = t2(vec![1.0, 2.0], 2, 1);
+    let disc = t2(vec![0.5, 0.0], 2, 1);
+    let y: Vec<f32> = masked_td_target(
+        Some(q_online.clone()),
+        q_target.clone(),
+        bias.clone(),
+        r.clone(),
+        disc.clone(),
+    )
+    .into_data()
+    .try_to_vec()
+    .unwrap();
+    // Double DQN: argmax online over {0, 2} = 2, evaluated by target: 7 -> 1 + 0.5 * 7.
+    assert_eq!(y, vec![4.5, 2.0]);
+    let y: Vec<f32> = masked_td_target(None, q_target, bias, r, disc)
+        .into_data()
+        .try_to_vec()
+        .unwrap();
+    // Plain max over valid target values {5, 7} = 7.
+    assert_eq!(y, vec![4.5, 2.0]);
+}
+
+#[test]
+fn acting_never_picks_masked_actions() {
+    let mut l = filled_learner(&small_opts(), 100, 3).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let mut q = vec![0.0f32; 5];
+    for _ in 0..200 {
+        let s: Vec<f32> = (0..8).map(|_| rng.random::<f32>() * 4.0 - 2.0).collect();
+        l.q_values(&s, &[true; 5], &mut q).unwrap();
+        let best = super::acting::masked_argmax(&q, &[true; 5]).unwrap();
+        let mut mask = [true; 5];
+        mask[best] = false; // the highest raw Q is invalid
+        let a = l.act(&s, &mask, false).unwrap();
+        assert_ne!(a, best);
+        assert!(mask[a]);
+        l.set(Hyper::Epsilon(Some(1.0))).unwrap();
+        for _ in 0..10 {
+            assert!(mask[l.act(&s, &mask, true).unwrap()]);
+        }
+        l.set(Hyper::Epsilon(None)).unwrap();
+        assert_eq!(l.act(&s, &[false; 5], true), None);
+    }
+}
+
+#[test]
+fn hard_and_soft_target_updates() {
+    let mut l = filled_learner(&small_opts(), 300, 5).unwrap();
+    for _ in 0..5 {
+        l.update().unwrap();
+    }
+    let online = l.online_params().unwrap();
+    let old = l.target_params().unwrap();
+    assert_ne!(online, old);
+    l.soft_update_target(0.25);
+    let new = l.target_params().unwrap();
+    for ((n, o), t) in new.iter().zip(&online).zip(&old) {
+        for ((n, o), t) in n.iter().zip(o).zip(t) {
+            assert!((n - (0.25 * o + 0.75 * t)).abs() < 1e-6);
+        }
+    }
+    l.hard_update_target();
+    assert_eq!(l.target_params().unwrap(), online);
+}
+
+fn assert_close(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
+    for (x, y) in a.iter().flatten().zip(b.iter().flatten()) {
+        assert!((x - y).abs() <= tol * (1.0 + x.abs()), "{what}: {x} vs {y}");
+    }
+}
+
+#[test]
+fn nan_loss_is_caught_and_rolled_back() {
+    for resolved in [
+        DeviceChoice::Cpu.resolve().unwrap(),
+        DeviceChoice::Flex.resolve().unwrap(),
+    ] {
+        let o = small_opts();
+        let cfg = DqnConfig {
+            hidden: o.hidden.clone(),
+            batch_size: 32,
+            buffer_capacity: 1000,
+            learning_starts: 0,
+            train_freq: 1,
+            ..DqnConfig::default()
+        };
+        let mut l = DqnLearner::with_device(8, 5, cfg, resolved, 2).unwrap();
+        let src = filled_learner(&o, 300, 6).unwrap();
+        for k in 0..20 {
+            l.update_on_batch(&sample(&src, k)).unwrap();
+        }
+        l.inject_nan_once();
+        let mut caught = None;
+        for k in 0..(2 * learner::READBACK_PERIOD) {
+            match l.update_on_batch(&sample(&src, 100 + k)) {
+                Ok(()) => {}
+                Err(e @ DqnError::NonFinite { .. }) => {
+                    caught = Some(e);
+                    break;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let e = caught.expect("NaN not detected");
+        assert!(e.to_string().contains("rolled back"), "{e}");
+        let ev = l.take_events();
+        assert!(matches!(ev.as_slice(), [DqnEvent::RolledBack { .. }]));
+        let mut q = vec![0.0; 5];
+        l.q_values(&[0.5; 8], &[true; 5], &mut q).unwrap();
+        assert!(q.iter().all(|x| x.is_finite()));
+        assert!(
+            l.online_params()
+                .unwrap()
+                .iter()
+                .flatten()
+                .all(|x| x.is_finite())
+        );
+        // Training goes on.
+        for k in 0..5 {
+            l.update_on_batch(&sample(&src, 500 + k)).unwrap();
+        }
+        assert_eq!(l.stats().rollbacks, 1);
+    }
+}
+
+#[test]
+fn live_control_validates() {
+    let mut l = DqnLearner::new(4, 3, DqnConfig::default(), DeviceChoice::Flex, 0).unwrap();
+    assert!(l.set(Hyper::Gamma(1.5)).is_err());
+    assert!(l.set(Hyper::BatchSize(1_000_000)).is_err());
+    assert!(l.set(Hyper::Epsilon(Some(2.0))).is_err());
+    l.set(Hyper::LearningRate(1e-3)).unwrap();
+    l.set(Hyper::TrainFreq(2)).unwrap();
+    assert_eq!(l.config().lr, 1e-3);
+    assert_eq!(l.config().train_freq, 2);
+    match l.set(Hyper::Tau(0.0)) {
+        Ok(()) => {} // fine: hard updates are on
+        Err(e) => panic!("{e}"),
+    }
+    let err = l.set(Hyper::TargetUpdatePeriod(0)).unwrap_err();
+    assert!(err.to_string().contains("tau"), "{err}");
+    l.reset().unwrap();
+    assert_eq!(l.stats().updates, 0);
+}
+
+/// 4 one-hot contexts, 6 actions with random masks; reward 1 for the context's best action,
+/// 0.2 for the others. One-step episodes.
+#[test]
+fn solves_tiny_contextual_problem() {
+    let cfg = DqnConfig {
+        hidden: vec![32, 32],
+        lr: 2e-3,
+        gamma: 0.9,
+        n_step: 1,
+        batch_size: 32,
+        buffer_capacity: 5000,
+        learning_starts: 200,
+        train_freq: 1,
+        eps_decay_steps: 1500,
+        target_update_period: 100,
+        ..DqnConfig::default()
+    };
+    let mut l = DqnLearner::new(4, 6, cfg, DeviceChoice::Cpu, 42).unwrap();
+    let best = [2usize, 5, 0, 3];
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    let draw = |rng: &mut Xoshiro256PlusPlus| {
+        let c = rng.random_range(0..4);
+        let mut m = [false; 6];
+        for x in m.iter_mut() {
+            *x = rng.random::<f32>() < 0.6;
+        }
+        if rng.random::<f32>() < 0.7 {
+            m[best[c]] = true;
+        }
+        if !m.iter().any(|&x| x) {
+            m[rng.random_range(0..6)] = true;
+        }
+        let mut s = [0.0f32; 4];
+        s[c] = 1.0;
+        (c, s, m)
+    };
+    let reward = |c: usize, a: usize| -> f64 { if a == best[c] { 1.0 } else { 0.2 } };
+    for i in 0..3000u64 {
+        let (c, s, m) = draw(&mut rng);
+        let a = l.act(&s, &m, true).unwrap();
+        assert!(m[a]);
+        l.observe(i, &s, &m, a, reward(c, a) as f32, &s, &m, true)
+            .unwrap();
+    }
+    let (mut got, mut rnd, mut opt) = (0.0, 0.0, 0.0);
+    for _ in 0..1000 {
+        let (c, s, m) = draw(&mut rng);
+        let a = l.act(&s, &m, false).unwrap();
+        got += reward(c, a);
+        let valid: Vec<usize> = (0..6).filter(|&j| m[j]).collect();
+        rnd += valid.iter().map(|&j| reward(c, j)).sum::<f64>() / valid.len() as f64;
+        opt += valid.iter().map(|&j| reward(c, j)).fold(0.0, f64::max);
+    }
+    let st = l.stats();
+    println!("contextual: greedy {got:.1}, random {rnd:.1}, optimal {opt:.1}, {st:?}");
+    assert!(got > 0.97 * opt, "greedy {got} vs optimal {opt}");
+    assert!(got > rnd + 0.5 * (opt - rnd));
+}
+
+/// A `cpu` learner kept on one thread (as the benchmark's parallel runs are) computes the same
+/// updates as one that splits each batch over two.
+#[test]
+fn one_kernel_thread_computes_the_same_updates_as_two() {
+    let src = filled_learner(&small_opts(), 300, 6).unwrap();
+    let cfg = DqnConfig {
+        hidden: vec![16, 12],
+        batch_size: 64,
+        buffer_capacity: 500,
+        ..DqnConfig::default()
+    };
+    let cpu = || DeviceChoice::Cpu.resolve().unwrap();
+    let mut two = DqnLearner::with_device(8, 5, cfg.clone(), cpu(), 9).unwrap();
+    let mut one = DqnLearner::with_device(8, 5, cfg, cpu(), 9).unwrap();
+    one.set_kernel_threads(1);
+    for k in 0..6 {
+        let mut b = Batch::default();
+        src.replay()
+            .sample_into(64, 1.0, &mut Xoshiro256PlusPlus::seed_from_u64(k), &mut b);
+        two.update_on_batch(&b).unwrap();
+        one.update_on_batch(&b).unwrap();
+    }
+    assert_close(
+        &two.online_params().unwrap(),
+        &one.online_params().unwrap(),
+        1e-5,
+        "online weights",
+    );
+}

@@ -1,0 +1,310 @@
+//! The CPU kernels against burn's autodiff on Flex, on a grid generated from [`Head`]: every
+//! subset of the heads × Double DQN / plain max × hard / soft target updates × a batch split
+//! over two threads / not. Targets, TD errors, reward errors, gradients, the weights after
+//! updates (with active clipping and non-uniform importance weights) and the acting copy's Q.
+//! Then a finite-difference check of the CPU backward, one head at a time.
+
+use rand::{RngExt, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::super::cpu::CpuTrainer;
+use super::super::replay::Batch;
+use super::super::trainer::{TdSpec, Trainer, TrainerState};
+use super::*;
+
+const A: usize = 5;
+const TRUNK: usize = 3;
+const FEATURES: usize = 2;
+const GROUPS: usize = 3;
+
+/// A batch of `rows` random transitions over states of `dim` (the last `A·FEATURES` entries
+/// are per-action features when the network has them), some next actions invalid, some rows
+/// terminal, non-uniform importance weights.
+fn random_batch(rows: usize, dim: usize, seed: u64) -> Batch {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut v = |n: usize, lo: f32, hi: f32| -> Vec<f32> {
+        (0..n)
+            .map(|_| lo + (hi - lo) * rng.random::<f32>())
+            .collect()
+    };
+    let states = v(rows * dim, -1.0, 1.5);
+    let next_states = v(rows * dim, -1.0, 1.5);
+    let rewards = v(rows, -1.0, 2.0);
+    let immediate = v(rows, -0.5, 1.0);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5A5A);
+    let next_mask_bias = (0..rows * A)
+        .map(|i| {
+            if i % A != 0 && rng.random::<f32>() < 0.3 {
+                super::MASK_NEG
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Batch {
+        size: rows,
+        states,
+        next_states,
+        next_mask_bias,
+        actions: (0..rows).map(|_| rng.random_range(0..A as i64)).collect(),
+        rewards,
+        immediate,
+        discounts: (0..rows)
+            .map(|i| if i % 7 == 3 { 0.0 } else { 0.9 })
+            .collect(),
+        weights: (0..rows).map(|i| 0.5 + (i % 3) as f32 * 0.25).collect(),
+        indices: (0..rows).collect(),
+    }
+}
+
+fn close(a: &[f32], b: &[f32], tol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + x.abs().max(y.abs())),
+            "{what}[{i}]: {x} vs {y}"
+        );
+    }
+}
+
+fn close_sets(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: tensors");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        close(x, y, tol, &format!("{what}, tensor {i}"));
+    }
+}
+
+fn subsets(heads: &[Head]) -> Vec<Vec<Head>> {
+    (0..1u32 << heads.len())
+        .map(|m| {
+            heads
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| m & (1 << i) != 0)
+                .map(|(_, &h)| h)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
+    let groups = [2u16, 0, 1, 2, 0]; // actions 0 and 3 share group 2, 1 and 4 group 0
+    let mut cases = 0;
+    for heads in subsets(&Head::one_of_each(GROUPS, FEATURES)) {
+        let features = heads
+            .iter()
+            .any(|h| matches!(h, Head::ActionFeatures { .. }));
+        let dim = TRUNK + if features { A * FEATURES } else { 0 };
+        let layout = ActionLayout {
+            groups: GROUPS,
+            features: if features { FEATURES } else { 0 },
+        };
+        for double_dqn in [true, false] {
+            for period in [3, 0] {
+                for batch in [32, 8] {
+                    let cfg = DqnConfig {
+                        hidden: vec![16, 12],
+                        dueling: heads.contains(&Head::Dueling),
+                        topic_head: heads.iter().any(|h| matches!(h, Head::Group { .. })),
+                        reward_head: heads.contains(&Head::Reward),
+                        double_dqn,
+                        batch_size: batch,
+                        buffer_capacity: 500,
+                        target_update_period: period,
+                        tau: 0.1,
+                        grad_clip_norm: 0.5,
+                        huber_delta: 0.7,
+                        reward_head_weight: 0.8,
+                        ..DqnConfig::default()
+                    };
+                    let what = format!(
+                        "heads {heads:?}, double {double_dqn}, period {period}, batch {batch}"
+                    );
+                    let flex = DeviceChoice::Flex.resolve().unwrap();
+                    let cpu = DeviceChoice::Cpu.resolve().unwrap();
+                    let mut burn =
+                        DqnLearner::with_layout(dim, A, layout, cfg.clone(), flex, 9).unwrap();
+                    let mut own = DqnLearner::with_layout(dim, A, layout, cfg, cpu, 9).unwrap();
+                    assert_eq!(burn.shape().heads, heads, "{what}");
+                    for l in [&mut burn, &mut own] {
+                        l.set_action_groups(&groups).unwrap();
+                    }
+                    assert_eq!(burn.online_params().unwrap(), own.online_params().unwrap());
+                    let mut last = Batch::default();
+                    for k in 0..6 {
+                        let b = random_batch(batch, dim, k);
+                        let (i1, i2) = (burn.inspect(&b).unwrap(), own.inspect(&b).unwrap());
+                        close(&i1.targets, &i2.targets, 1e-4, &format!("targets, {what}"));
+                        close(
+                            &i1.td_errors,
+                            &i2.td_errors,
+                            1e-4,
+                            &format!("TD errors, {what}"),
+                        );
+                        assert_eq!(i1.reward_errors.is_some(), cfg_reward(&heads), "{what}");
+                        close(
+                            &i1.reward_errors.unwrap_or_default(),
+                            &i2.reward_errors.unwrap_or_default(),
+                            1e-4,
+                            &format!("reward errors, {what}"),
+                        );
+                        if k == 0 {
+                            let td = TdSpec {
+                                double_dqn,
+                                huber_delta: 0.7,
+                                reward_weight: 0.8,
+                            };
+                            close_sets(
+                                &burn.trainer().gradients(&b, td).unwrap(),
+                                &own.trainer().gradients(&b, td).unwrap(),
+                                2e-4,
+                                &format!("gradients, {what}"),
+                            );
+                        }
+                        burn.update_on_batch(&b).unwrap();
+                        own.update_on_batch(&b).unwrap();
+                        let (s1, s2) = (burn.stats(), own.stats());
+                        let (l1, l2) = (s1.td_loss.unwrap(), s2.td_loss.unwrap());
+                        assert!((l1 - l2).abs() < 1e-4 * (1.0 + l1.abs()), "{what}");
+                        let (n1, n2) = (s1.grad_norm.unwrap(), s2.grad_norm.unwrap());
+                        assert!((n1 - n2).abs() < 1e-4 * (1.0 + n1.abs()), "{what}");
+                        last = b;
+                    }
+                    close_sets(
+                        &burn.online_params().unwrap(),
+                        &own.online_params().unwrap(),
+                        1e-4,
+                        &format!("online weights, {what}"),
+                    );
+                    close_sets(
+                        &burn.target_params().unwrap(),
+                        &own.target_params().unwrap(),
+                        1e-4,
+                        &format!("target weights, {what}"),
+                    );
+                    // With no reward and no bootstrap, burn's TD error is its Q(s, a): the
+                    // acting copy (heads folded) must give the same value.
+                    last.rewards.fill(0.0);
+                    last.discounts.fill(0.0);
+                    let q_burn = burn.td_errors(&last).unwrap();
+                    own.sync_policy().unwrap();
+                    let mut q = vec![0.0; A];
+                    for (i, &want) in q_burn.iter().enumerate() {
+                        own.q_values(&last.states[i * dim..(i + 1) * dim], &[true; A], &mut q)
+                            .unwrap();
+                        let got = q[last.actions[i] as usize];
+                        assert!(
+                            (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                            "acting Q {got} vs {want}, {what}"
+                        );
+                    }
+                    cases += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(cases, 16 * 8);
+}
+
+fn cfg_reward(heads: &[Head]) -> bool {
+    heads.contains(&Head::Reward)
+}
+
+/// The loss the CPU trainer differentiates, from its own inspection: the importance-weighted
+/// mean Huber TD loss, in which the reward head's `R` is a constant (its value `r0 + e0` at
+/// the unperturbed weights, `e0` its errors there), plus the reward head's weighted squared
+/// error.
+fn loss(t: &CpuTrainer, b: &Batch, td: TdSpec, e0: &[f32]) -> f64 {
+    let i = t.inspect(b, td).unwrap();
+    let n = b.size as f64;
+    let hd = td.huber_delta as f64;
+    let mut l = 0.0;
+    let e = i.reward_errors.clone().unwrap_or_default();
+    for (k, &d) in i.td_errors.iter().enumerate() {
+        // δ with R held at its unperturbed value.
+        let d =
+            d as f64 - e.get(k).map_or(0.0, |&x| x as f64) + e0.get(k).map_or(0.0, |&x| x as f64);
+        let a = d.abs();
+        let h = if a <= hd {
+            0.5 * a * a
+        } else {
+            hd * (a - 0.5 * hd)
+        };
+        l += b.weights[k] as f64 * h / n;
+    }
+    for (k, &e) in i.reward_errors.unwrap_or_default().iter().enumerate() {
+        l += td.reward_weight as f64 * b.weights[k] as f64 * 0.5 * (e as f64).powi(2) / n;
+    }
+    l
+}
+
+/// The hand-derived backward of each head matches central finite differences of the CPU
+/// forward, for every parameter of a small network with that head alone (and with all heads
+/// together), the target network held fixed.
+#[test]
+fn cpu_gradients_match_finite_differences_for_each_head() {
+    let all = Head::one_of_each(2, FEATURES);
+    let mut shapes: Vec<Vec<Head>> = all.iter().map(|&h| vec![h]).collect();
+    shapes.push(all.clone());
+    for heads in shapes {
+        let features = heads
+            .iter()
+            .any(|h| matches!(h, Head::ActionFeatures { .. }));
+        let dim = TRUNK + if features { A * FEATURES } else { 0 };
+        let shape = NetShape::new(dim, A, vec![6], heads.clone());
+        let layout = ParamLayout::new(&shape);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
+        let online = layout.init(&mut rng);
+        let target = layout.init(&mut rng);
+        let zeros = layout.zeros();
+        let b = random_batch(16, dim, 4);
+        // A wide Huber threshold keeps the loss smooth (quadratic) around the weights.
+        // Plain max: the bootstrap depends on the (fixed) target network alone.
+        let td = TdSpec {
+            double_dqn: false,
+            huber_delta: 50.0,
+            reward_weight: 0.8,
+        };
+        let at = |params: Vec<Vec<f32>>| {
+            let mut t = CpuTrainer::new(layout.clone(), params.clone());
+            t.set_action_groups(&[1, 0, 1, 0, 0]);
+            t.restore(TrainerState {
+                online: params,
+                target: target.clone(),
+                m: zeros.clone(),
+                v: zeros.clone(),
+                t: 0,
+            })
+            .unwrap();
+            t
+        };
+        let base = at(online.clone());
+        let grads = base.gradients(&b, td).unwrap();
+        let e0 = base
+            .inspect(&b, td)
+            .unwrap()
+            .reward_errors
+            .unwrap_or_default();
+        let names = layout.param_names();
+        let eps = 3e-3f32;
+        let mut checked = 0;
+        for (p, name) in names.iter().enumerate() {
+            for j in 0..online[p].len() {
+                let mut plus = online.clone();
+                plus[p][j] += eps;
+                let mut minus = online.clone();
+                minus[p][j] -= eps;
+                let fd = (loss(&at(plus), &b, td, &e0) - loss(&at(minus), &b, td, &e0))
+                    / (2.0 * eps as f64);
+                let g = grads[p][j] as f64;
+                assert!(
+                    (fd - g).abs() <= 2e-3 + 0.02 * fd.abs().max(g.abs()),
+                    "{heads:?}: d loss / d {name}[{j}] = {g} by the kernels, {fd} by differences"
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, online.iter().map(Vec::len).sum::<usize>());
+    }
+}
