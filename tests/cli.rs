@@ -171,7 +171,8 @@ fn check_accepts_valid_files_and_lists_every_bad_one() {
 }
 
 #[test]
-fn an_unwritable_output_is_a_run_failure() {
+fn an_unwritable_output_is_refused_before_the_run_or_fails_it() {
+    // A folder that does not exist is bad input, found before any work.
     let out = liveq(&[
         "run",
         "--policy",
@@ -182,7 +183,23 @@ fn an_unwritable_output_is_a_run_failure() {
         "--json",
         "/no/such/dir/x.json",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/dir"));
+    // A write that fails at the end (a full device) is a failure of the run, never success.
+    if std::path::Path::new("/dev/full").exists() {
+        let out = liveq(&[
+            "run",
+            "--policy",
+            "random",
+            "--steps",
+            "100",
+            "--quiet",
+            "--json",
+            "/dev/full",
+        ]);
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/full"));
+    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run::write_to;
-use super::{BenchArgs, CliError, load_scenario};
+use super::{BenchArgs, CliError, guard, load_scenario};
 use crate::bench::{self, BenchPlan, plot, table};
 use crate::scenario::{BUNDLED, Scenario};
 
@@ -34,10 +34,21 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             known.join(", ")
         )));
     }
-    if args.seeds == 0 || args.train_steps == Some(0) {
-        return Err(CliError::Input(
-            "--seeds and --train-steps must be at least 1".into(),
-        ));
+    guard::bounded("--seeds", args.seeds, 1, guard::MAX_SEEDS)?;
+    if let Some(n) = args.train_steps {
+        guard::bounded("--train-steps", n, 1, guard::MAX_STEPS)?;
+    }
+    guard::bounded("--eval-steps", args.eval_steps, 0, guard::MAX_STEPS)?;
+    if let Some(t) = args.threads {
+        guard::bounded("--threads", t, 1, guard::MAX_THREADS)?;
+    }
+    for (flag, path) in [("--json", &args.json), ("--markdown", &args.markdown)] {
+        if let Some(p) = path {
+            guard::output_file(flag, p)?;
+        }
+    }
+    if let Some(dir) = &args.plot {
+        guard::output_folder("--plot", dir)?;
     }
     let threads = args
         .threads
@@ -69,7 +80,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     let mut learner =
         super::learner_options(&args.device, plan.policies.iter().any(|p| p == "dqn"))?;
     // Runs in parallel already fill the cores: a learner's second kernel thread would only
-    // contend with the other runs (measured: see README, Benchmark).
+    // contend with the other runs (measured: see docs/performance.md).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     learner.kernel_threads = (cores / plan.threads.max(1)).max(1);
     let factory =

@@ -3,6 +3,7 @@
 //! failure while running.
 
 pub mod bench;
+pub mod guard;
 pub mod report;
 pub mod run;
 

@@ -5,18 +5,41 @@ use std::io::{IsTerminal, Write};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{CliError, RunArgs, load_scenario, report};
+use super::{CliError, RunArgs, guard, load_scenario, report};
 use crate::worker::{Phase, RunPlan, RunReport, Update, Worker};
 
 /// Runs the plan described by the arguments and returns the report.
 pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
     let scenario = load_scenario(args.scenario.as_deref())?;
     let seed = args.seed.unwrap_or_else(|| scenario.seed());
-    if args.steps == 0 {
-        return Err(CliError::Input("--steps must be at least 1".into()));
+    guard::bounded("--steps", args.steps, 1, guard::MAX_STEPS)?;
+    guard::bounded("--eval-steps", args.eval_steps, 0, guard::MAX_STEPS)?;
+    for (flag, path) in [("--json", &args.json), ("--csv", &args.csv)] {
+        if let Some(p) = path {
+            guard::output_file(flag, p)?;
+        }
+    }
+    if let Some(p) = &args.save {
+        guard::output_file("--save", &p.to_string_lossy())?;
     }
     let mut learner = super::learner_options(&args.device, args.policy == "dqn")?;
     learner.load = args.load.clone();
+    if args.policy == "dqn" && args.load.is_none() {
+        let a = &scenario.params.agent;
+        // No update can come before learning_starts transitions, a full batch and one
+        // training period.
+        let first = a
+            .learning_starts
+            .max(a.batch_size.min(a.buffer_capacity))
+            .max(a.train_freq) as u64;
+        if args.steps < first {
+            return Err(CliError::Input(format!(
+                "--steps {}: the learner would never train (learning_starts = {}, \
+                 batch_size = {}, train_freq = {}); run at least {first} steps",
+                args.steps, a.learning_starts, a.batch_size, a.train_freq
+            )));
+        }
+    }
     if args.save.is_some() && args.policy != "dqn" {
         return Err(CliError::Input(format!(
             "--save: policy `{}` has nothing to save (only `dqn` writes checkpoints)",

@@ -13,6 +13,8 @@ pub const MAX_BUFFER_CAPACITY: usize = 10_000_000;
 pub const MAX_BATCH_SIZE: usize = 65_536;
 /// Largest n-step horizon accepted by [`DqnConfig::validate`].
 pub const MAX_N_STEP: usize = 64;
+/// Most env steps between training rounds (beyond, a run of any sensible length never trains).
+pub const MAX_TRAIN_FREQ: usize = 100_000;
 
 /// DQN hyper-parameters. Unknown keys are rejected when deserializing; missing keys take the
 /// [`Default`] value.
@@ -259,8 +261,30 @@ impl DqnConfig {
                 format!("must be in [0, 1] (got {})", self.eps_end),
             );
         }
-        if self.train_freq == 0 {
-            bad("train_freq", "must be >= 1".into());
+        if self.eps_end > self.eps_start {
+            bad(
+                "eps_end",
+                format!(
+                    "must not exceed eps_start: exploration would grow from {} to {}",
+                    self.eps_start, self.eps_end
+                ),
+            );
+        }
+        if self.priority_beta_end < self.priority_beta_start {
+            bad(
+                "priority_beta_end",
+                format!(
+                    "must not be below priority_beta_start: importance sampling would be \
+                     annealed away from full correction ({} to {})",
+                    self.priority_beta_start, self.priority_beta_end
+                ),
+            );
+        }
+        if self.train_freq == 0 || self.train_freq > MAX_TRAIN_FREQ {
+            bad(
+                "train_freq",
+                format!("must be in 1..={MAX_TRAIN_FREQ} (got {})", self.train_freq),
+            );
         }
         if self.gradient_steps == 0 || self.gradient_steps > 1000 {
             bad(

@@ -9,7 +9,13 @@ mod locate;
 pub mod params;
 mod validate;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+/// Largest scenario file read (the bundled ones are a few kilobytes).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+/// At most this many problems of one file are reported (with a count of the rest).
+pub const MAX_PROBLEMS: usize = 50;
 
 pub use agent::DqnConfig;
 pub use params::*;
@@ -112,12 +118,41 @@ impl Scenario {
         Scenario::load_file(path)
     }
 
-    /// Reads and validates one file.
+    /// Reads and validates one file: a regular file of at most [`MAX_FILE_BYTES`] (checked
+    /// before it is opened, so a device or a named pipe is never read from).
     pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+        let io = |source| ScenarioError::Io {
             file: path.to_path_buf(),
             source,
-        })?;
+        };
+        let refuse = |reason: String| ScenarioError::Unreadable {
+            file: path.to_path_buf(),
+            reason,
+        };
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(refuse(if meta.is_dir() {
+                "is a directory, not a scenario file".into()
+            } else {
+                "is not a regular file (a device, a pipe or a socket); a scenario is a TOML file"
+                    .into()
+            }));
+        }
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(refuse(format!(
+                "is {} bytes, more than a scenario file may be ({MAX_FILE_BYTES})",
+                meta.len()
+            )));
+        }
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(io)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(refuse(format!(
+                "grew past {MAX_FILE_BYTES} bytes while being read"
+            )));
+        }
         Scenario::parse(&text, &path.display().to_string())
     }
 
@@ -134,8 +169,11 @@ impl Scenario {
         })?;
         let problems = validate::check(&params);
         if !problems.is_empty() {
-            let located = problems
+            // Locating a key reads the file: report a bounded number of problems.
+            let more = problems.len().saturating_sub(MAX_PROBLEMS);
+            let mut located: Vec<Located> = problems
                 .into_iter()
+                .take(MAX_PROBLEMS)
                 .map(|p| {
                     let path: Vec<&str> = p.key.split('.').collect();
                     let line = locate::line_of_key(text, &path)
@@ -143,6 +181,17 @@ impl Scenario {
                     Located { line, problem: p }
                 })
                 .collect();
+            if more > 0
+                && let Some(last) = located.last().cloned()
+            {
+                located.push(Located {
+                    line: last.line,
+                    problem: validate::Problem {
+                        key: last.problem.key,
+                        message: format!("… and {more} more problems"),
+                    },
+                });
+            }
             return Err(ScenarioError::Invalid {
                 file: origin.to_string(),
                 problems: located,
@@ -171,6 +220,8 @@ pub enum ScenarioError {
         file: PathBuf,
         source: std::io::Error,
     },
+    #[error("{}: {reason}", file.display())]
+    Unreadable { file: PathBuf, reason: String },
     #[error("{file}{}: {}{message}", fmt_line(*line), key.as_ref().map(|k| format!("`{k}`: ")).unwrap_or_default())]
     Syntax {
         file: String,

@@ -15,6 +15,10 @@ pub struct Problem {
 pub const MAX_STREAMERS: usize = 10_000;
 pub const MAX_VIEWERS: usize = 1_000_000;
 pub const MAX_TOPICS: usize = 64;
+/// Longest scenario and topic name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest scenario description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
 /// Longest training run a scenario may ask `liveq bench` for (about 14 hours of DQN here).
 pub const MAX_BENCH_TRAIN_STEPS: usize = 100_000_000;
 
@@ -62,14 +66,36 @@ impl Checker {
         }
     }
 
-    /// A list of non-negative weights with a positive sum, of length `len`.
+    /// A list of non-negative weights with a positive, finite sum, of length `len`.
     fn weights(&mut self, key: &str, values: &[f64], len: usize) {
+        let sum: f64 = values.iter().sum();
         if values.len() != len {
             self.fail(key, format!("must have {len} values, got {}", values.len()));
         } else if values.iter().any(|w| !w.is_finite() || *w < 0.0) {
             self.fail(key, "weights must be finite and not negative".into());
-        } else if values.iter().sum::<f64>() <= 0.0 {
+        } else if sum <= 0.0 {
             self.fail(key, "weights must not all be zero".into());
+        } else if !sum.is_finite() {
+            self.fail(
+                key,
+                "weights add up to more than a number can hold; only their ratios matter, so \
+                 scale them down"
+                    .into(),
+            );
+        }
+    }
+
+    /// Text shown to people (names, descriptions): no control characters, at most `max`
+    /// characters.
+    fn text(&mut self, key: &str, value: &str, max: usize) {
+        let n = value.chars().count();
+        if n > max {
+            self.fail(key, format!("is {n} characters long; at most {max}"));
+        } else if let Some(c) = value.chars().find(|c| c.is_control()) {
+            self.fail(
+                key,
+                format!("contains the control character {c:?}; use plain text"),
+            );
         }
     }
 }
@@ -83,14 +109,24 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     if raw.scenario.name.trim().is_empty() {
         c.fail("scenario.name", "must not be empty".into());
     }
+    c.text("scenario.name", &raw.scenario.name, MAX_NAME_CHARS);
+    c.text(
+        "scenario.description",
+        &raw.scenario.description,
+        MAX_DESCRIPTION_CHARS,
+    );
 
     let topics = &raw.topics.names;
     c.count("topics.names", topics.len(), MAX_TOPICS);
-    for (i, name) in topics.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    // Past the limit the list is refused anyway: check (and report) no more of it.
+    for (i, name) in topics.iter().enumerate().take(MAX_TOPICS + 1) {
         if name.trim().is_empty() {
             c.fail("topics.names", format!("topic {} has an empty name", i + 1));
-        } else if topics[..i].contains(name) {
+        } else if !seen.insert(name) {
             c.fail("topics.names", format!("topic `{name}` appears twice"));
+        } else {
+            c.text("topics.names", name, MAX_NAME_CHARS);
         }
     }
     let k = topics.len().max(1);

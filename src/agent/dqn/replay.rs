@@ -209,6 +209,27 @@ impl ReplayBuffer {
         self
     }
 
+    /// Bytes one stored transition takes: the state and next state (`dense` entries as f32,
+    /// the other `tail` entries as one byte), the next mask's bits, the action and three
+    /// scalars, and its share of the priority trees when `prioritized`.
+    pub fn bytes_per_transition(
+        dense: usize,
+        tail: usize,
+        num_actions: usize,
+        capacity: usize,
+        prioritized: bool,
+    ) -> u64 {
+        let states = 2 * (4 * dense as u64 + tail as u64);
+        let trees = if prioritized {
+            // Sum and min trees: 2·leaves nodes each, f64.
+            let leaves = capacity.max(1).next_power_of_two() as u64;
+            32 * leaves / capacity.max(1) as u64
+        } else {
+            0
+        };
+        states + num_actions.div_ceil(8) as u64 + 4 + 3 * 4 + trees
+    }
+
     /// Stored transitions.
     pub fn len(&self) -> usize {
         self.len

@@ -128,6 +128,29 @@ impl DqnLearner {
                 reason: format!("must be in 1..=65536 (got {num_actions})"),
             });
         }
+        let tail = num_actions * action_features;
+        let per_transition = ReplayBuffer::bytes_per_transition(
+            input_dim - tail,
+            tail,
+            num_actions,
+            config.buffer_capacity,
+            config.prioritized,
+        );
+        if let Some(limit) = replay_memory_limit()
+            && per_transition * config.buffer_capacity as u64 > limit
+        {
+            return Err(DqnError::InvalidConfig {
+                key: "buffer_capacity".into(),
+                reason: format!(
+                    "{} transitions of {} bytes need {} once the buffer is full, more than \
+                     the {} this machine allows it (3/4 of its memory); lower buffer_capacity",
+                    config.buffer_capacity,
+                    per_transition,
+                    gib(per_transition * config.buffer_capacity as u64),
+                    gib(limit)
+                ),
+            });
+        }
         let shape = Self::shape_for(input_dim, num_actions, layout, &config);
         let resolved = resolved.for_shape(&shape, &config)?;
         let param_layout = ParamLayout::new(&shape);
@@ -173,4 +196,23 @@ impl DqnLearner {
             seed,
         })
     }
+}
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// The most a replay buffer may hold: 3/4 of the machine's memory (`MemTotal` of
+/// `/proc/meminfo`); None where that cannot be read.
+fn replay_memory_limit() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024 / 4 * 3)
 }

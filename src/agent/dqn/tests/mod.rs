@@ -301,3 +301,28 @@ fn one_kernel_thread_computes_the_same_updates_as_two() {
         "online weights",
     );
 }
+
+/// A replay buffer that could never fit in memory is refused up front, with the figures,
+/// instead of failing hours into a run.
+#[test]
+fn a_replay_buffer_beyond_the_machine_is_refused_with_its_size() {
+    let cfg = DqnConfig {
+        hidden: vec![8],
+        buffer_capacity: 10_000_000,
+        ..DqnConfig::default()
+    };
+    match DqnLearner::new(200_000, 4, cfg, DeviceChoice::Cpu, 1) {
+        Err(DqnError::InvalidConfig { key, reason }) => {
+            assert_eq!(key, "buffer_capacity");
+            assert!(
+                reason.contains("GiB") && reason.contains("bytes"),
+                "{reason}"
+            );
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => {
+            // Only where the machine's memory cannot be read is there no limit.
+            assert!(std::fs::read_to_string("/proc/meminfo").is_err());
+        }
+    }
+}
