@@ -119,6 +119,8 @@ pub struct RunReport {
     pub device_reason: Option<String>,
     /// Set when the run stopped early because of a failure.
     pub error: Option<String>,
+    /// Set when the run ended before its steps because the world emptied (no viewer left).
+    pub ended_early: Option<String>,
 }
 
 /// What a learner reports at the end of training.
@@ -256,6 +258,17 @@ fn phase_report(engine: &Engine, wall_seconds: f64) -> PhaseReport {
     }
 }
 
+/// A phase's result as (failure, early end): a world that empties ends the run early, as a
+/// result, not a failure.
+fn outcome(r: Result<(), EngineError>, phase: &str) -> (Option<String>, Option<String>) {
+    match r {
+        Err(EngineError::WorldEmpty) => {
+            (None, Some(format!("{phase}: {}", EngineError::WorldEmpty)))
+        }
+        other => (other.err().map(|e| e.to_string()), None),
+    }
+}
+
 fn run_plan(
     plan: &RunPlan,
     policy: Box<dyn Policy>,
@@ -271,7 +284,7 @@ fn run_plan(
         updates,
     );
     let train = phase_report(&engine, wall);
-    let mut error = result.err().map(|e| e.to_string());
+    let (mut error, mut ended_early) = outcome(result, "training");
     let device = engine.policy().device();
     let device_reason = engine.policy().device_reason();
     let learner = engine.policy().stats().map(|s| LearnerReport {
@@ -289,7 +302,7 @@ fn run_plan(
         error = engine.policy().save_checkpoint(path).err();
     }
     let mut eval = None;
-    if error.is_none() && !stopped && plan.eval_steps > 0 {
+    if error.is_none() && ended_early.is_none() && !stopped && plan.eval_steps > 0 {
         let mut e = engine::eval_engine(
             &plan.scenario,
             plan.seed,
@@ -297,7 +310,7 @@ fn run_plan(
             plan.train_steps,
         );
         let (result, _, wall) = run_phase(&mut e, Phase::Eval, plan.eval_steps, commands, updates);
-        error = result.err().map(|e| e.to_string());
+        (error, ended_early) = outcome(result, "evaluation");
         eval = Some(phase_report(&e, wall));
     }
     RunReport {
@@ -310,5 +323,6 @@ fn run_plan(
         device,
         device_reason,
         error,
+        ended_early,
     }
 }

@@ -163,3 +163,38 @@ fn output_paths_are_checked_before_any_work() {
         "--plot",
     );
 }
+
+#[test]
+fn a_world_whose_viewers_all_leave_ends_the_run_cleanly() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("exodus.toml");
+    std::fs::write(
+        &f,
+        "[scenario]\nname = \"exodus\"\n\n[viewers]\ncount = 20\nchurn_max = 1.0\nreplacement_days = 0\n",
+    )
+    .unwrap();
+    let out = liveq_within(
+        &[
+            "run",
+            "--scenario",
+            f.to_str().unwrap(),
+            "--policy",
+            "random",
+            "--steps",
+            "100000000",
+            "--quiet",
+            "--json",
+            "-",
+        ],
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("ended early") && err.contains("no viewer is left"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["steps"].as_u64().unwrap() < 100_000_000);
+    assert!(v["ended_early"].as_str().unwrap().contains("training"));
+}

@@ -98,6 +98,9 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         (None, Ok(())) => return Err(CliError::Run("the worker ended without a report".into())),
     };
     write_outputs(args, &report)?;
+    if let Some(why) = &report.ended_early {
+        eprintln!("liveq run: ended early ({why})");
+    }
     if let Some(err) = &report.error {
         return Err(CliError::Run(format!("run stopped early: {err}")));
     }

@@ -183,6 +183,8 @@ pub struct World {
     rng_resp: Rng,
     rng_view: Rng,
     pending: Option<u32>,
+    /// Viewers who churned and will never be replaced: when all are, no one comes again.
+    gone: usize,
     session_ends: Vec<SessionEnd>,
     active_today: u32,
     daily_active: Vec<u32>,
@@ -222,6 +224,7 @@ impl World {
             rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
             rng_view: random::stream(viewer_seed, RNG_VIEWERS),
             pending: None,
+            gone: 0,
             session_ends: Vec::with_capacity(64),
             active_today: 0,
             daily_active: Vec::new(),
@@ -432,7 +435,9 @@ impl World {
         if let Some(v) = self.pending {
             return Some(v);
         }
-        while let Some(ev) = self.queue.pop() {
+        while self.gone < self.viewers.len()
+            && let Some(ev) = self.queue.pop()
+        {
             debug_assert!(ev.time >= self.now - 1e-9, "clock went backwards");
             self.now = ev.time.max(self.now);
             match ev.kind() {
@@ -615,6 +620,8 @@ impl World {
             if vp.replacement_days > 0.0 {
                 let t = now + random::exponential(&mut self.rng_view, vp.replacement_days) * DAY;
                 self.queue.push(t, Kind::ViewerWake, v);
+            } else {
+                self.gone += 1;
             }
             return;
         }
