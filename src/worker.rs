@@ -42,6 +42,9 @@ pub struct RunPlan {
     pub eval_steps: u64,
     /// Save the policy's checkpoint here after training (learners only).
     pub save: Option<std::path::PathBuf>,
+    /// Also save it every this many training steps (with `save`), so a stopped or killed run
+    /// loses at most this many steps.
+    pub checkpoint_every: Option<u64>,
 }
 
 /// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
@@ -121,6 +124,9 @@ pub struct RunReport {
     pub error: Option<String>,
     /// Set when the run ended before its steps because the world emptied (no viewer left).
     pub ended_early: Option<String>,
+    /// The run was stopped (a Stop command: Ctrl-C or SIGTERM in `liveq run`) before its
+    /// steps: the report covers what was done.
+    pub interrupted: bool,
 }
 
 /// What a learner reports at the end of training.
@@ -181,13 +187,20 @@ impl Worker {
 }
 
 /// Runs one phase; returns the engine and whether a Stop was received.
+/// Periodic checkpoints of a phase: every `every` steps to `path`.
+struct Periodic<'a> {
+    every: u64,
+    path: &'a std::path::Path,
+}
+
 fn run_phase(
     engine: &mut Engine,
     phase: Phase,
     steps: u64,
     commands: &Receiver<Command>,
     updates: &Sender<Update>,
-) -> (Result<(), EngineError>, bool, f64) {
+    periodic: Option<Periodic<'_>>,
+) -> (Result<(), PhaseError>, bool, f64) {
     let start = Instant::now();
     let mut paused_for = Duration::ZERO;
     let mut last_progress = Instant::now();
@@ -195,15 +208,26 @@ fn run_phase(
     let mut stopped = false;
     let mut result = Ok(());
     while done < steps {
-        let batch = (steps - done).min(1024);
+        let mut batch = (steps - done).min(1024);
+        if let Some(p) = &periodic {
+            batch = batch.min(p.every - done % p.every);
+        }
         for _ in 0..batch {
             if let Err(e) = engine.step() {
-                result = Err(e);
+                result = Err(PhaseError::Engine(e));
                 break;
             }
             done += 1;
         }
         if result.is_err() {
+            break;
+        }
+        if let Some(p) = &periodic
+            && done % p.every == 0
+            && done < steps
+            && let Err(e) = engine.policy().save_checkpoint(p.path)
+        {
+            result = Err(PhaseError::Checkpoint(e));
             break;
         }
         loop {
@@ -258,14 +282,24 @@ fn phase_report(engine: &Engine, wall_seconds: f64) -> PhaseReport {
     }
 }
 
+/// Why a phase stopped before its steps.
+#[derive(Debug)]
+enum PhaseError {
+    Engine(EngineError),
+    /// A periodic checkpoint could not be written.
+    Checkpoint(String),
+}
+
 /// A phase's result as (failure, early end): a world that empties ends the run early, as a
 /// result, not a failure.
-fn outcome(r: Result<(), EngineError>, phase: &str) -> (Option<String>, Option<String>) {
+fn outcome(r: Result<(), PhaseError>, phase: &str) -> (Option<String>, Option<String>) {
     match r {
-        Err(EngineError::WorldEmpty) => {
+        Ok(()) => (None, None),
+        Err(PhaseError::Engine(EngineError::WorldEmpty)) => {
             (None, Some(format!("{phase}: {}", EngineError::WorldEmpty)))
         }
-        other => (other.err().map(|e| e.to_string()), None),
+        Err(PhaseError::Engine(e)) => (Some(e.to_string()), None),
+        Err(PhaseError::Checkpoint(e)) => (Some(format!("periodic checkpoint: {e}")), None),
     }
 }
 
@@ -276,12 +310,21 @@ fn run_plan(
     updates: &Sender<Update>,
 ) -> RunReport {
     let mut engine = Engine::new(&plan.scenario, plan.seed, policy);
+    let periodic = plan
+        .save
+        .as_deref()
+        .zip(plan.checkpoint_every)
+        .map(|(path, every)| Periodic {
+            every: every.max(1),
+            path,
+        });
     let (result, stopped, wall) = run_phase(
         &mut engine,
         Phase::Train,
         plan.train_steps,
         commands,
         updates,
+        periodic,
     );
     let train = phase_report(&engine, wall);
     let (mut error, mut ended_early) = outcome(result, "training");
@@ -302,6 +345,7 @@ fn run_plan(
         error = engine.policy().save_checkpoint(path).err();
     }
     let mut eval = None;
+    let mut interrupted = stopped;
     if error.is_none() && ended_early.is_none() && !stopped && plan.eval_steps > 0 {
         let mut e = engine::eval_engine(
             &plan.scenario,
@@ -309,7 +353,15 @@ fn run_plan(
             engine.into_policy(),
             plan.train_steps,
         );
-        let (result, _, wall) = run_phase(&mut e, Phase::Eval, plan.eval_steps, commands, updates);
+        let (result, eval_stopped, wall) = run_phase(
+            &mut e,
+            Phase::Eval,
+            plan.eval_steps,
+            commands,
+            updates,
+            None,
+        );
+        interrupted |= eval_stopped;
         (error, ended_early) = outcome(result, "evaluation");
         eval = Some(phase_report(&e, wall));
     }
@@ -324,5 +376,6 @@ fn run_plan(
         device_reason,
         error,
         ended_early,
+        interrupted,
     }
 }

@@ -134,6 +134,7 @@ fn run_one(
         train_steps,
         eval_steps: plan.eval_steps,
         save: None,
+        checkpoint_every: None,
     };
     let worker = Worker::spawn(run_plan, built);
     let mut report = None;

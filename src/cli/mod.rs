@@ -91,6 +91,10 @@ pub struct RunArgs {
     /// Save the learner's checkpoint to PATH after training (written atomically).
     #[arg(long, value_name = "PATH")]
     pub save: Option<PathBuf>,
+    /// With --save: also save the checkpoint every N training steps (atomically), so that a
+    /// stopped or killed run loses at most N steps.
+    #[arg(long, value_name = "N", requires = "save")]
+    pub checkpoint_every: Option<u64>,
     /// Start the learner from the checkpoint at PATH.
     #[arg(long, value_name = "PATH")]
     pub load: Option<PathBuf>,
@@ -146,6 +150,9 @@ pub enum CliError {
     /// Failure while running (exit 1).
     #[error("{0}")]
     Run(String),
+    /// Stopped by Ctrl-C or SIGTERM after saving what was done (exit 130).
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -153,6 +160,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Run(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }

@@ -35,6 +35,7 @@ pub fn to_json(r: &RunReport) -> Value {
     obj.insert("device".into(), r.device.clone().into());
     obj.insert("device_reason".into(), r.device_reason.clone().into());
     obj.insert("ended_early".into(), r.ended_early.clone().into());
+    obj.insert("incomplete".into(), r.interrupted.into());
     let l = r.learner.as_ref();
     obj.insert("updates".into(), l.map_or(0, |l| l.updates).into());
     obj.insert(

@@ -2,11 +2,17 @@
 //! progress bar on stderr when it is a terminal, then prints or writes the report.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::RecvTimeoutError;
+use signal_hook::consts::{SIGINT, SIGTERM};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{CliError, RunArgs, guard, load_scenario, report};
-use crate::worker::{Phase, RunPlan, RunReport, Update, Worker};
+use crate::worker::{Command, Phase, RunPlan, RunReport, Update, Worker};
 
 /// Runs the plan described by the arguments and returns the report.
 pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
@@ -40,6 +46,9 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
             )));
         }
     }
+    if let Some(n) = args.checkpoint_every {
+        guard::bounded("--checkpoint-every", n, 1, guard::MAX_STEPS)?;
+    }
     if args.save.is_some() && args.policy != "dqn" {
         return Err(CliError::Input(format!(
             "--save: policy `{}` has nothing to save (only `dqn` writes checkpoints)",
@@ -55,6 +64,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         train_steps: args.steps,
         eval_steps: args.eval_steps,
         save: args.save.clone(),
+        checkpoint_every: args.checkpoint_every,
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(plan.train_steps);
@@ -68,9 +78,26 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         bar.set_prefix("train");
         bar
     });
+    // Ctrl-C and SIGTERM stop the run at the next step; the checkpoint and the results so far
+    // are written. A second signal ends the process at once.
+    let signalled = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, signalled.clone());
+        let _ = signal_hook::flag::register(sig, signalled.clone());
+    }
     let worker = Worker::spawn(plan.clone(), policy);
     let mut report = None;
-    for update in worker.updates.iter() {
+    let mut stop_sent = false;
+    loop {
+        if !stop_sent && signalled.load(Ordering::SeqCst) {
+            let _ = worker.commands.send(Command::Stop);
+            stop_sent = true;
+        }
+        let update = match worker.updates.recv_timeout(Duration::from_millis(100)) {
+            Ok(u) => u,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
         match update {
             Update::Progress(p) => {
                 if let Some(bar) = &bar {
@@ -103,6 +130,18 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
     }
     if let Some(err) = &report.error {
         return Err(CliError::Run(format!("run stopped early: {err}")));
+    }
+    if report.interrupted {
+        let saved = args
+            .save
+            .as_ref()
+            .map(|p| format!("; checkpoint written to {}", p.display()))
+            .unwrap_or_default();
+        return Err(CliError::Interrupted(format!(
+            "interrupted after {} training steps{saved}; the results so far are marked \
+             incomplete",
+            report.train.steps
+        )));
     }
     Ok(report)
 }
