@@ -1,5 +1,6 @@
 //! The `liveq` binary: parses the command line and hands over to a front end. The one place
-//! where errors become messages and exit codes (2 bad input, 1 failure while running).
+//! where errors become messages and exit codes (2 bad input, 1 failure while running, 130
+//! stopped by a signal).
 
 use clap::Parser;
 use liveq::cli::{self, Cli, CliError, Commands};
@@ -24,6 +25,11 @@ fn main() {
             cli::list_policies();
             Ok(())
         }
+        Some(Commands::Completions { shell }) => {
+            cli::completions(*shell);
+            Ok(())
+        }
+        Some(Commands::Man) => cli::man(),
         None => cli::dashboard(&cli.dashboard),
     };
     if let Err(e) = result {

@@ -215,3 +215,26 @@ fn scenarios_lists_the_bundled_ones_with_descriptions() {
         assert!(line.len() > name.len() + 10, "{name} has no description");
     }
 }
+
+#[test]
+fn completions_and_the_manual_page_cover_the_commands() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = liveq(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for word in ["bench", "checkpoint-every", "eval-steps"] {
+            assert!(text.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(liveq(&["completions", "tcsh"]).status.code(), Some(2));
+    let out = liveq(&["man"]);
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH liveq 1"),
+        "{page}"
+    );
+    for sub in ["run", "bench", "check", "completions"] {
+        assert!(page.contains(sub), "the manual page lacks {sub}");
+    }
+}

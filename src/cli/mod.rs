@@ -59,6 +59,14 @@ pub enum Commands {
     Scenarios,
     /// List the policies.
     Policies,
+    /// Print a shell completion script (e.g. `liveq completions bash > ~/.local/share/bash-completion/completions/liveq`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page in roff (e.g. `liveq man > liveq.1; man ./liveq.1`).
+    Man,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -220,6 +228,20 @@ pub fn list_scenarios() {
             .unwrap_or_else(|e| format!("(invalid: {e})"));
         println!("{:<14} {description}", b.name);
     }
+}
+
+/// `liveq completions SHELL`: the completion script on stdout.
+pub fn completions(shell: clap_complete::Shell) {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut cmd, "liveq", &mut std::io::stdout());
+}
+
+/// `liveq man`: the manual page (roff) on stdout.
+pub fn man() -> Result<(), CliError> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    clap_mangen::Man::new(cmd)
+        .render(&mut std::io::stdout())
+        .map_err(|e| CliError::Run(format!("writing the manual page: {e}")))
 }
 
 /// `liveq policies`.
