@@ -30,7 +30,7 @@ for _ in $(seq "$presses"); do
   results+=($(( $(now_ms) - start )))
   sleep 0.3
 done
-t send-keys -t lat q
+t send-keys -t lat q; sleep 0.3; t send-keys -t lat y   # y: the learner has unsaved training
 printf '%s\n' "${results[@]}" | sort -n | awk '
   { v[NR] = $1 }
   END { printf "keystroke to screen, %d presses: median %d ms, max %d ms\n", NR, v[int((NR + 1) / 2)], v[NR] }'

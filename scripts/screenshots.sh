@@ -20,4 +20,4 @@ for v in 1:overview 2:board 3:inspector 4:tuning; do
   t capture-pane -p -t shots > "assets/${v#*:}.txt"
   t capture-pane -p -e -t shots > "assets/${v#*:}.ansi"
 done
-t send-keys -t shots q
+t send-keys -t shots q; sleep 0.3; t send-keys -t shots y   # y: the learner has unsaved training

@@ -343,3 +343,63 @@ fn a_pause_shows_at_once_and_an_older_snapshot_does_not_undo_it() {
     app.apply(running);
     assert!(render(&app, 120, 36).contains("RUNNING"));
 }
+
+/// Quitting asks first when the learner trained since its last checkpoint: `n` stays, `s` saves
+/// then quits (the worker takes the save before the stop), and after a save `q` quits at once.
+#[test]
+fn quitting_with_unsaved_learning_asks_first() {
+    use liveq::agent::AgentStats;
+    use liveq::worker::{Event, EventKind, SAVED_PREFIX, StatsPoint};
+    let learner_at = |updates: u64| {
+        let mut s = Snapshot::default();
+        s.stats.push(StatsPoint {
+            step: updates * 4,
+            stats: AgentStats {
+                updates,
+                ..AgentStats::default()
+            },
+        });
+        s
+    };
+    let mut app = App::new(Theme::detect(true), Speed::Limited(10_000));
+    app.apply(learner_at(500));
+    let press = |app: &mut App, c: char| -> Vec<Effect> {
+        map_key(
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+            app.overlay,
+        )
+        .map(|a| app.handle(a))
+        .unwrap_or_default()
+    };
+    assert_eq!(press(&mut app, 'q'), [], "asks instead of quitting");
+    assert_eq!(app.overlay, Some(Overlay::ConfirmQuit));
+    let screen = render(&app, 100, 30);
+    assert!(
+        screen.contains("500 updates since its last checkpoint"),
+        "{screen}"
+    );
+    assert_eq!(press(&mut app, 'n'), []);
+    assert_eq!(app.overlay, None);
+    assert!(!app.quit);
+    press(&mut app, 'q');
+    assert_eq!(
+        press(&mut app, 's'),
+        [Effect::Send(Command::SaveCheckpoint), Effect::Quit]
+    );
+    // Once saved, quitting needs no question.
+    let mut app = App::new(Theme::detect(true), Speed::Limited(10_000));
+    let mut saved = learner_at(800);
+    saved.events.push(Event {
+        step: 3_200,
+        time: Default::default(),
+        kind: EventKind::Info,
+        text: format!("{SAVED_PREFIX}checkpoints/x"),
+    });
+    app.apply(saved);
+    assert_eq!(app.unsaved_updates(), 0);
+    assert_eq!(press(&mut app, 'q'), [Effect::Quit]);
+    // A policy that does not learn never asks.
+    let mut app = App::new(Theme::detect(true), Speed::Limited(10_000));
+    app.apply(Snapshot::default());
+    assert_eq!(press(&mut app, 'q'), [Effect::Quit]);
+}

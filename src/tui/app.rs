@@ -11,7 +11,9 @@ use crate::inspect::Decision;
 use crate::metrics::WindowRow;
 use crate::scenario::{BUNDLED, Scenario};
 use crate::sim::SimTime;
-use crate::worker::{Command, EventKind, Reference, Snapshot, Speed, StatsPoint, merge};
+use crate::worker::{
+    Command, EventKind, Reference, SAVED_PREFIX, Snapshot, Speed, StatsPoint, merge,
+};
 
 use super::keys::Action;
 pub use super::nav::{Overlay, View};
@@ -167,6 +169,8 @@ pub struct App {
     /// The worker failed (its message); the process exits non-zero after quitting.
     pub worker_error: Option<String>,
     pub quit: bool,
+    /// The learner's update count at its last checkpoint (0: never saved).
+    pub saved_updates: u64,
     /// Snapshots applied, and how many of them were merged by a lagging front end.
     pub snapshots: u64,
     pub merged: u64,
@@ -198,6 +202,7 @@ impl App {
             speed,
             worker_error: None,
             quit: false,
+            saved_updates: 0,
             snapshots: 0,
             merged: 0,
         }
@@ -217,9 +222,26 @@ impl App {
         self.inspector_offset = 0;
         self.paused = false;
         self.pause_asked = None;
+        self.saved_updates = 0;
     }
 
     /// Adds a line to the log from the dashboard itself.
+    /// The learner's gradient updates so far (0 for policies that do not learn).
+    pub fn learner_updates(&self) -> u64 {
+        self.stats.last().map_or(0, |p| p.stats.updates)
+    }
+
+    /// Updates the learner made since its last checkpoint: what quitting now would lose.
+    pub fn unsaved_updates(&self) -> u64 {
+        let u = self.learner_updates();
+        // Fewer updates than at the save: the agent was reset since, all of it is unsaved.
+        if u < self.saved_updates {
+            u
+        } else {
+            u - self.saved_updates
+        }
+    }
+
     pub fn note(&mut self, kind: EventKind, text: impl Into<String>) {
         self.log.push(LogLine {
             step: (self.snapshots > 0).then_some(self.snap.step),
@@ -239,6 +261,9 @@ impl App {
         self.stats.append(&mut s.stats);
         trim_front(&mut self.stats, KEEP_POINTS);
         for e in s.events.drain(..) {
+            if e.kind == EventKind::Info && e.text.starts_with(SAVED_PREFIX) {
+                self.saved_updates = self.learner_updates();
+            }
             if e.kind.is_marker() {
                 self.markers.push(ChartMarker {
                     step: e.step,
@@ -327,7 +352,18 @@ impl App {
     pub fn handle(&mut self, action: Action) -> Vec<Effect> {
         let mut out = Vec::new();
         match action {
-            Action::Quit => {
+            Action::Quit
+                if self.overlay != Some(Overlay::ConfirmQuit) && self.unsaved_updates() > 0 =>
+            {
+                self.overlay = Some(Overlay::ConfirmQuit);
+            }
+            Action::Quit | Action::QuitNow => {
+                self.quit = true;
+                out.push(Effect::Quit);
+            }
+            Action::SaveAndQuit => {
+                // The worker takes commands in order: it saves before it stops.
+                out.push(Effect::Send(Command::SaveCheckpoint));
                 self.quit = true;
                 out.push(Effect::Quit);
             }

@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use super::app::{App, Overlay, View};
-use super::{board, header, help, inspector, overview, picker, tuning};
+use super::{board, confirm, header, help, inspector, overview, picker, tuning};
 
 /// The smallest terminal the dashboard draws in.
 pub const MIN_WIDTH: u16 = 60;
@@ -73,6 +73,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     match app.overlay {
         Some(Overlay::Help) => help::render(f, body, app),
         Some(Overlay::Picker) => picker::render(f, body, app),
+        Some(Overlay::ConfirmQuit) => confirm::render(f, body, app),
         None => {}
     }
     t.asciify(f.buffer_mut());

@@ -33,6 +33,10 @@ pub enum Action {
     Increase,
     Enter,
     Freeze,
+    /// Quit without asking (from the quit confirmation).
+    QuitNow,
+    /// Save a checkpoint, then quit (from the quit confirmation).
+    SaveAndQuit,
 }
 
 /// Where a key press lands: the main screen, or the overlay that is open.
@@ -41,6 +45,7 @@ pub enum Place {
     Main,
     Help,
     Picker,
+    Confirm,
 }
 
 impl Place {
@@ -50,6 +55,7 @@ impl Place {
             None => Place::Main,
             Some(Overlay::Help) => Place::Help,
             Some(Overlay::Picker) => Place::Picker,
+            Some(Overlay::ConfirmQuit) => Place::Confirm,
         }
     }
 }
@@ -67,7 +73,7 @@ pub struct Binding {
 
 use Action as A;
 use KeyCode::{BackTab, Char as C, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
-use Place::{Help as H, Main as M, Picker as P};
+use Place::{Confirm as Q, Help as H, Main as M, Picker as P};
 
 /// Every binding (Ctrl-C, which quits everywhere, is the one key press outside the table:
 /// it needs a modifier).
@@ -190,11 +196,22 @@ pub const KEYMAP: &[Binding] = &[
     },
     Binding {
         keys: "q, Ctrl-C",
-        help: "quit",
+        help: "quit (asks first when the learner has unsaved training)",
         binds: &[
             (M, C('q'), A::Quit),
             (H, C('q'), A::Quit),
             (P, C('q'), A::Quit),
+        ],
+    },
+    Binding {
+        keys: "y s n",
+        help: "when asked: y quit, s save and quit, n or Esc stay",
+        binds: &[
+            (Q, C('y'), A::QuitNow),
+            (Q, C('q'), A::QuitNow),
+            (Q, C('s'), A::SaveAndQuit),
+            (Q, C('n'), A::CloseOverlay),
+            (Q, Esc, A::CloseOverlay),
         ],
     },
 ];
@@ -229,6 +246,7 @@ mod tests {
                     Place::Main => None,
                     Place::Help => Some(Overlay::Help),
                     Place::Picker => Some(Overlay::Picker),
+                    Place::Confirm => Some(Overlay::ConfirmQuit),
                 };
                 let got = map_key(KeyEvent::new(code, KeyModifiers::NONE), overlay);
                 assert_eq!(got, Some(action), "{} ({code:?} in {place:?})", b.keys);
@@ -261,7 +279,12 @@ mod tests {
             );
         }
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for o in [None, Some(Overlay::Help), Some(Overlay::Picker)] {
+        for o in [
+            None,
+            Some(Overlay::Help),
+            Some(Overlay::Picker),
+            Some(Overlay::ConfirmQuit),
+        ] {
             assert_eq!(map_key(ctrl_c, o), Some(Action::Quit));
         }
     }

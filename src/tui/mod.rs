@@ -13,6 +13,7 @@
 pub mod app;
 pub mod board;
 pub mod chart;
+pub mod confirm;
 pub mod draw;
 pub mod header;
 pub mod help;

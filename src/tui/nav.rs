@@ -32,4 +32,6 @@ impl View {
 pub enum Overlay {
     Help,
     Picker,
+    /// Quitting would lose what the learner trained since it was last saved: ask first.
+    ConfirmQuit,
 }

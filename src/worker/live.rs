@@ -405,7 +405,7 @@ impl Live {
                     Ok(()) => self.event(
                         engine,
                         EventKind::Info,
-                        format!("checkpoint saved to {}", path.display()),
+                        format!("{}{}", super::SAVED_PREFIX, path.display()),
                     ),
                     Err(e) => self.event(engine, EventKind::Warning, format!("no checkpoint: {e}")),
                 }
