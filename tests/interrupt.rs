@@ -114,3 +114,57 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
         assert_eq!(resumed["incomplete"], false);
     }
 }
+
+#[test]
+fn a_signal_stops_a_bench_and_keeps_the_finished_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let quick = d.path().join("quick.toml");
+    let slow = d.path().join("slow.toml");
+    std::fs::write(
+        &quick,
+        "[scenario]\nname = \"quick\"\n\n[bench]\ntrain_steps = 2000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &slow,
+        "[scenario]\nname = \"slow\"\n\n[bench]\ntrain_steps = 100000000\n",
+    )
+    .unwrap();
+    let json = d.path().join("bench.json");
+    let child = Command::new(env!("CARGO_BIN_EXE_liveq"))
+        .args([
+            "bench",
+            "--policies",
+            "random",
+            "--seeds",
+            "1",
+            "--eval-steps",
+            "100",
+        ])
+        .args(["--threads", "2", "--quiet", "--scenario"])
+        .arg(&quick)
+        .arg(&slow)
+        .arg("--json")
+        .arg(&json)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Long enough for the quick run to finish, far too short for the slow one.
+    std::thread::sleep(Duration::from_millis(3000));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("1 of 2 runs finished"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["incomplete"], true);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0]["scenario"], "quick");
+}

@@ -7,14 +7,16 @@ pub mod plot;
 pub mod table;
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-use crossbeam_channel::unbounded;
+use crossbeam_channel::{RecvTimeoutError, unbounded};
 use serde::Serialize;
 
 use crate::agent::Policy;
 use crate::metrics::Totals;
 use crate::scenario::Scenario;
-use crate::worker::{RunPlan, Update, Worker};
+use crate::worker::{Command, RunPlan, Update, Worker};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -73,6 +75,20 @@ pub fn run(
     factory: Factory<'_>,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> Result<Vec<RunResult>, String> {
+    let never = AtomicBool::new(false);
+    let (runs, _) = run_until(plan, factory, progress, &never)?;
+    Ok(runs)
+}
+
+/// Runs the plan until `stop` is set: then the runs under way are stopped and dropped (a
+/// partial run is not comparable), no new one starts, and the finished ones are returned with
+/// `true` (the bench is incomplete).
+pub fn run_until(
+    plan: &BenchPlan,
+    factory: Factory<'_>,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+    stop: &AtomicBool,
+) -> Result<(Vec<RunResult>, bool), String> {
     let mut jobs = Vec::new();
     for s in &plan.scenarios {
         for p in &plan.policies {
@@ -97,7 +113,14 @@ pub fn run(
         for _ in 0..plan.threads.max(1) {
             scope.spawn(|| {
                 while let Ok((i, (scenario, policy, seed))) = rx.recv() {
-                    let r = run_one(&scenario, &policy, seed, plan, factory);
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let r = run_one(&scenario, &policy, seed, plan, factory, stop);
+                    if matches!(r, Ok(None)) {
+                        break; // stopped: dropped
+                    }
+                    let r = r.map(|r| r.expect("finished"));
                     results.lock().expect("no panic holding the lock")[i] = Some(r);
                     let mut d = done.lock().expect("no panic holding the lock");
                     *d += 1;
@@ -110,12 +133,19 @@ pub fn run(
             });
         }
     });
-    results
-        .into_inner()
-        .expect("no panic holding the lock")
+    let results = results.into_inner().expect("no panic holding the lock");
+    if stop.load(Ordering::SeqCst) {
+        let runs = results
+            .into_iter()
+            .flatten()
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok((runs, true));
+    }
+    let runs = results
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err("a run did not finish".into())))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((runs, false))
 }
 
 fn run_one(
@@ -124,7 +154,8 @@ fn run_one(
     seed: u64,
     plan: &BenchPlan,
     factory: Factory<'_>,
-) -> Result<RunResult, String> {
+    stop: &AtomicBool,
+) -> Result<Option<RunResult>, String> {
     let built = factory(policy, scenario, seed)?;
     let train_steps = plan.train_steps_for(scenario);
     let run_plan = RunPlan {
@@ -138,14 +169,26 @@ fn run_one(
     };
     let worker = Worker::spawn(run_plan, built);
     let mut report = None;
-    for u in worker.updates.iter() {
-        if let Update::Finished(r) = u {
-            report = Some(*r);
-            break;
+    let mut stop_sent = false;
+    loop {
+        if !stop_sent && stop.load(Ordering::SeqCst) {
+            let _ = worker.commands.send(Command::Stop);
+            stop_sent = true;
+        }
+        match worker.updates.recv_timeout(Duration::from_millis(100)) {
+            Ok(Update::Finished(r)) => {
+                report = Some(*r);
+                break;
+            }
+            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
         }
     }
     worker.join()?;
     let r = report.ok_or("the worker ended without a report")?;
+    if r.interrupted {
+        return Ok(None);
+    }
     if let Some(e) = r.error {
         return Err(format!("{} {policy} seed {seed}: {e}", scenario.name()));
     }
@@ -157,7 +200,7 @@ fn run_one(
         .collect();
     let wall = r.train.wall_seconds + r.eval.as_ref().map_or(0.0, |e| e.wall_seconds);
     let metrics = r.eval.map_or(r.train.totals, |e| e.totals);
-    Ok(RunResult {
+    Ok(Some(RunResult {
         scenario: scenario.name().to_string(),
         policy: policy.to_string(),
         seed,
@@ -165,5 +208,5 @@ fn run_one(
         metrics,
         curve,
         wall_seconds: wall,
-    })
+    }))
 }

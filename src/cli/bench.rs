@@ -85,7 +85,12 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     learner.kernel_threads = (cores / plan.threads.max(1)).max(1);
     let factory =
         |name: &str, s: &Scenario, seed: u64| crate::agent::build_policy(name, s, seed, &learner);
-    let runs = bench::run(&plan, &factory, &progress).map_err(CliError::Run)?;
+    // Ctrl-C and SIGTERM stop the runs under way (they are dropped: a partial run is not
+    // comparable); the finished ones are written, marked incomplete. A second signal ends the
+    // process at once.
+    let signalled = super::run::stop_on_signals();
+    let (runs, incomplete) =
+        bench::run_until(&plan, &factory, &progress, &signalled).map_err(CliError::Run)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -111,6 +116,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             .all(|&n| n == lengths[0])
             .then_some(lengths[0]);
         let value = serde_json::json!({
+            "incomplete": incomplete,
             "train_steps": common,
             "eval_steps": plan.eval_steps,
             "seeds": plan.seeds,
@@ -126,6 +132,13 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         if !args.quiet {
             eprintln!("wrote {} images into {}", written.len(), dir.display());
         }
+    }
+    if incomplete {
+        return Err(CliError::Interrupted(format!(
+            "interrupted: {} of {total} runs finished; the outputs cover them and are marked \
+             incomplete",
+            runs.len()
+        )));
     }
     Ok(())
 }

@@ -79,12 +79,8 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         bar
     });
     // Ctrl-C and SIGTERM stop the run at the next step; the checkpoint and the results so far
-    // are written. A second signal ends the process at once.
-    let signalled = Arc::new(AtomicBool::new(false));
-    for sig in [SIGINT, SIGTERM] {
-        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, signalled.clone());
-        let _ = signal_hook::flag::register(sig, signalled.clone());
-    }
+    // are written.
+    let signalled = stop_on_signals();
     let worker = Worker::spawn(plan.clone(), policy);
     let mut report = None;
     let mut stop_sent = false;
@@ -144,6 +140,17 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         )));
     }
     Ok(report)
+}
+
+/// A flag that Ctrl-C (SIGINT) and SIGTERM set; a second signal, the flag already set, ends
+/// the process at once with exit code 130.
+pub(super) fn stop_on_signals() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+    flag
 }
 
 pub(super) fn write_to(path: &str, what: &str, text: &str) -> Result<(), CliError> {
