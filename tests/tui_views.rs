@@ -271,7 +271,10 @@ fn picker_launches_a_bundled_scenario_and_reports_a_broken_file() {
     app.handle(Action::Down);
     let effects = app.handle(Action::Enter);
     match effects.as_slice() {
-        [Effect::Launch(s)] => assert_eq!(s.name(), "prime_time"),
+        [Effect::Launch(s, policy)] => {
+            assert_eq!(s.name(), "prime_time");
+            assert_eq!(policy, app.picker.policy_name());
+        }
         other => panic!("{other:?}"),
     }
     // A file with errors: the picker shows them and nothing is launched.
@@ -402,4 +405,60 @@ fn quitting_with_unsaved_learning_asks_first() {
     let mut app = App::new(Theme::detect(true), Speed::Limited(10_000));
     app.apply(Snapshot::default());
     assert_eq!(press(&mut app, 'q'), [Effect::Quit]);
+}
+
+/// In the picker, `/` types a path (a file or a bundled name) and left/right choose the
+/// policy; Enter launches that scenario with that policy; Esc returns to the list.
+#[test]
+fn picker_takes_a_typed_path_and_a_policy() {
+    use liveq::tui::keys::{Place, map_key_at};
+    let mut app = app_from(snapshots("bandit"), COLOR);
+    app.picker.set_policy("bandit");
+    let press = |app: &mut App, code: KeyCode| -> Vec<Effect> {
+        let place = Place::at(app.overlay, app.picker.typed.is_some());
+        map_key_at(KeyEvent::new(code, KeyModifiers::NONE), place)
+            .map(|a| app.handle(a))
+            .unwrap_or_default()
+    };
+    press(&mut app, KeyCode::Char('o'));
+    assert_eq!(app.overlay, Some(Overlay::Picker));
+    press(&mut app, KeyCode::Right);
+    let chosen = app.picker.policy_name();
+    assert_ne!(chosen, "bandit");
+    press(&mut app, KeyCode::Char('/'));
+    // Every character is text now, `q` and `o` included.
+    let path = "tests/fixtures/valid/learnable.toml";
+    for c in format!("{path}x").chars() {
+        assert_eq!(press(&mut app, KeyCode::Char(c)), []);
+    }
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.picker.typed.as_deref(), Some(path));
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains(path) && screen.contains(chosen), "{screen}");
+    match press(&mut app, KeyCode::Enter).as_slice() {
+        [Effect::Launch(s, policy)] => {
+            assert_eq!(s.origin, path);
+            assert_eq!(policy, chosen);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A typo is shown and nothing launches; Esc leaves the path field, then the picker.
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Char('/'));
+    for c in "no/such.toml".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(press(&mut app, KeyCode::Enter), []);
+    assert!(
+        app.picker
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no/such.toml")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.picker.typed, None);
+    assert_eq!(app.overlay, Some(Overlay::Picker));
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, None);
 }

@@ -121,38 +121,7 @@ impl Scenario {
     /// Reads and validates one file: a regular file of at most [`MAX_FILE_BYTES`] (checked
     /// before it is opened, so a device or a named pipe is never read from).
     pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
-        let io = |source| ScenarioError::Io {
-            file: path.to_path_buf(),
-            source,
-        };
-        let refuse = |reason: String| ScenarioError::Unreadable {
-            file: path.to_path_buf(),
-            reason,
-        };
-        let meta = std::fs::metadata(path).map_err(io)?;
-        if !meta.is_file() {
-            return Err(refuse(if meta.is_dir() {
-                "is a directory, not a scenario file".into()
-            } else {
-                "is not a regular file (a device, a pipe or a socket); a scenario is a TOML file"
-                    .into()
-            }));
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(refuse(format!(
-                "is {} bytes, more than a scenario file may be ({MAX_FILE_BYTES})",
-                meta.len()
-            )));
-        }
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
-            .map_err(io)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(refuse(format!(
-                "grew past {MAX_FILE_BYTES} bytes while being read"
-            )));
-        }
+        let text = read_bounded(path)?;
         Scenario::parse(&text, &path.display().to_string())
     }
 
@@ -202,6 +171,43 @@ impl Scenario {
             params,
         })
     }
+}
+
+/// The text of a scenario file: a regular file of at most [`MAX_FILE_BYTES`], checked before
+/// it is opened (a device or a named pipe is never read from).
+pub fn read_bounded(path: &Path) -> Result<String, ScenarioError> {
+    let io = |source| ScenarioError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    let refuse = |reason: String| ScenarioError::Unreadable {
+        file: path.to_path_buf(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(refuse(if meta.is_dir() {
+            "is a directory, not a scenario file".into()
+        } else {
+            "is not a regular file (a device, a pipe or a socket); a scenario is a TOML file".into()
+        }));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(refuse(format!(
+            "is {} bytes, more than a scenario file may be ({MAX_FILE_BYTES})",
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+        .map_err(io)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(refuse(format!(
+            "grew past {MAX_FILE_BYTES} bytes while being read"
+        )));
+    }
+    Ok(text)
 }
 
 /// A problem with the line it is on (None when the key is not written in the file and its

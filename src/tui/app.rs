@@ -24,7 +24,8 @@ use super::theme::Theme;
 pub enum Effect {
     Send(Command),
     /// Stop the current run and start this scenario with a new world and a new policy.
-    Launch(Box<Scenario>),
+    /// Launch the scenario with this policy.
+    Launch(Box<Scenario>, String),
     Quit,
 }
 
@@ -66,6 +67,10 @@ pub struct Picker {
     pub selected: usize,
     /// Why the last launch failed (the run goes on).
     pub error: Option<String>,
+    /// The policy the launch starts (an index into `agent::POLICIES`).
+    pub policy: usize,
+    /// A path being typed (`/`); Enter launches it, Esc returns to the list.
+    pub typed: Option<String>,
 }
 
 impl Picker {
@@ -91,7 +96,8 @@ impl Picker {
             .collect();
         files.sort();
         for path in files {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            // Bounded: a pipe or a huge file in the folder must not block the dashboard.
+            let text = crate::scenario::read_bounded(&path).unwrap_or_default();
             if BUNDLED.iter().any(|b| b.text == text) {
                 continue;
             }
@@ -109,11 +115,42 @@ impl Picker {
             entries,
             selected: 0,
             error: None,
+            policy: 0,
+            typed: None,
         }
     }
 
-    /// Loads the selected scenario.
+    /// The policy the launch starts.
+    pub fn policy_name(&self) -> &'static str {
+        crate::agent::POLICIES[self.policy % crate::agent::POLICIES.len()].0
+    }
+
+    /// Choose the policy `name` (if it is one).
+    pub fn set_policy(&mut self, name: &str) {
+        if let Some(i) = crate::agent::POLICIES.iter().position(|(n, _)| *n == name) {
+            self.policy = i;
+        }
+    }
+
+    /// The next (`up`) or previous policy.
+    pub fn cycle_policy(&mut self, up: bool) {
+        let n = crate::agent::POLICIES.len();
+        self.policy = if up {
+            (self.policy + 1) % n
+        } else {
+            (self.policy + n - 1) % n
+        };
+    }
+
+    /// Loads the typed path (a file or a bundled name), else the selected scenario.
     pub fn load(&self) -> Result<Scenario, String> {
+        if let Some(typed) = &self.typed {
+            let typed = typed.trim();
+            if typed.is_empty() {
+                return Err("type a scenario file's path or a bundled scenario's name".into());
+            }
+            return Scenario::load(typed).map_err(|e| e.to_string());
+        }
         let entry = self
             .entries
             .get(self.selected)
@@ -367,7 +404,24 @@ impl App {
                 self.quit = true;
                 out.push(Effect::Quit);
             }
+            Action::CloseOverlay if self.picker.typed.is_some() => self.picker.typed = None,
             Action::CloseOverlay => self.overlay = None,
+            Action::TypePath => {
+                self.picker.typed = Some(String::new());
+                self.picker.error = None;
+            }
+            Action::Type(c) => {
+                if let Some(t) = &mut self.picker.typed
+                    && t.chars().count() < 4096
+                {
+                    t.push(c);
+                }
+            }
+            Action::Backspace => {
+                if let Some(t) = &mut self.picker.typed {
+                    t.pop();
+                }
+            }
             Action::ToggleHelp => {
                 self.overlay = match self.overlay {
                     Some(Overlay::Help) => None,
@@ -375,9 +429,10 @@ impl App {
                 }
             }
             Action::OpenPicker => {
-                let selected = self.picker.selected;
+                let (selected, policy) = (self.picker.selected, self.picker.policy);
                 self.picker = Picker::discover(std::path::Path::new("scenarios"));
                 self.picker.selected = selected.min(self.picker.entries.len().saturating_sub(1));
+                self.picker.policy = policy;
                 self.overlay = Some(Overlay::Picker);
             }
             Action::ShowView(v) => self.view = v,
@@ -411,6 +466,9 @@ impl App {
             Action::ZoomIn => self.zoom = self.zoom.saturating_sub(1),
             Action::ZoomOut => self.zoom = (self.zoom + 1).min(ZOOM_WINDOWS.len() - 1),
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => self.scroll(action),
+            Action::Decrease | Action::Increase if self.overlay == Some(Overlay::Picker) => {
+                self.picker.cycle_policy(action == Action::Increase);
+            }
             Action::Decrease | Action::Increase => {
                 if self.view == View::Tuning {
                     out.extend(self.change_selected(action == Action::Increase));
@@ -426,7 +484,11 @@ impl App {
                                 EventKind::Info,
                                 format!("launching scenario `{}`", s.name()),
                             );
-                            out.push(Effect::Launch(Box::new(s)));
+                            self.picker.typed = None;
+                            out.push(Effect::Launch(
+                                Box::new(s),
+                                self.picker.policy_name().to_string(),
+                            ));
                         }
                         Err(e) => {
                             self.note(EventKind::Error, format!("cannot launch: {e}"));

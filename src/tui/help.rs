@@ -14,12 +14,10 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![
         Line::styled("What am I looking at?", t.title()),
         Line::from(
-            "A simulated live-streaming platform. Each step one viewer asks for a recommendation, \
-             the policy picks a live stream, and the viewer watches it (reward: watch time, likes, \
-             gifts, follows) or declines (reward 0). Watch the reward per step climb towards the \
-             myopic-oracle line as the policy learns.",
+            "A simulated live-streaming platform: each step a viewer asks for a recommendation, \
+             the policy picks a live stream, the viewer watches it (reward: watch time, likes, \
+             gifts, follows) or declines. Watch reward per step climb towards the myopic oracle.",
         ),
-        Line::from(""),
     ];
     for b in KEYMAP {
         lines.push(Line::from(vec![

@@ -37,6 +37,12 @@ pub enum Action {
     QuitNow,
     /// Save a checkpoint, then quit (from the quit confirmation).
     SaveAndQuit,
+    /// Start typing a scenario's path (in the picker).
+    TypePath,
+    /// A character of the typed path.
+    Type(char),
+    /// Delete the last character of the typed path.
+    Backspace,
 }
 
 /// Where a key press lands: the main screen, or the overlay that is open.
@@ -46,12 +52,20 @@ pub enum Place {
     Help,
     Picker,
     Confirm,
+    /// The picker's path field: every character is text.
+    Typing,
 }
 
 impl Place {
     /// The place of an open overlay (or the main screen).
     pub fn of(overlay: Option<Overlay>) -> Place {
+        Self::at(overlay, false)
+    }
+
+    /// The place of an open overlay, `typing` when the picker's path field has the keys.
+    pub fn at(overlay: Option<Overlay>, typing: bool) -> Place {
         match overlay {
+            Some(Overlay::Picker) if typing => Place::Typing,
             None => Place::Main,
             Some(Overlay::Help) => Place::Help,
             Some(Overlay::Picker) => Place::Picker,
@@ -72,8 +86,10 @@ pub struct Binding {
 }
 
 use Action as A;
-use KeyCode::{BackTab, Char as C, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up};
-use Place::{Confirm as Q, Help as H, Main as M, Picker as P};
+use KeyCode::{
+    BackTab, Backspace, Char as C, Down, Enter, Esc, Left, PageDown, PageUp, Right, Tab, Up,
+};
+use Place::{Confirm as Q, Help as H, Main as M, Picker as P, Typing as T};
 
 /// Every binding (Ctrl-C, which quits everywhere, is the one key press outside the table:
 /// it needs a modifier).
@@ -140,7 +156,7 @@ pub const KEYMAP: &[Binding] = &[
     },
     Binding {
         keys: "left right, h l, - + =",
-        help: "change the selected setting (tuning)",
+        help: "change the selected setting (tuning), the policy (picker)",
         binds: &[
             (M, Left, A::Decrease),
             (M, C('h'), A::Decrease),
@@ -149,6 +165,10 @@ pub const KEYMAP: &[Binding] = &[
             (M, C('l'), A::Increase),
             (M, C('+'), A::Increase),
             (M, C('='), A::Increase),
+            (P, Left, A::Decrease),
+            (P, C('h'), A::Decrease),
+            (P, Right, A::Increase),
+            (P, C('l'), A::Increase),
         ],
     },
     Binding {
@@ -174,6 +194,16 @@ pub const KEYMAP: &[Binding] = &[
             (P, Enter, A::Enter),
             (P, C('o'), A::CloseOverlay),
             (M, Enter, A::Enter),
+        ],
+    },
+    Binding {
+        keys: "/",
+        help: "in the picker: type a path or name (Enter, Backspace, Esc)",
+        binds: &[
+            (P, C('/'), A::TypePath),
+            (T, Enter, A::Enter),
+            (T, Esc, A::CloseOverlay),
+            (T, Backspace, A::Backspace),
         ],
     },
     Binding {
@@ -218,13 +248,20 @@ pub const KEYMAP: &[Binding] = &[
 
 /// The action of a key press; None for keys that do nothing there.
 pub fn map_key(key: KeyEvent, overlay: Option<Overlay>) -> Option<Action> {
+    map_key_at(key, Place::of(overlay))
+}
+
+/// The action of a key press in `place` (the picker's path field takes every character).
+pub fn map_key_at(key: KeyEvent, place: Place) -> Option<Action> {
     if key.kind == KeyEventKind::Release {
         return None;
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
     }
-    let place = Place::of(overlay);
+    if let (Place::Typing, KeyCode::Char(c)) = (place, key.code) {
+        return Some(Action::Type(c));
+    }
     KEYMAP
         .iter()
         .flat_map(|b| b.binds)
@@ -242,13 +279,7 @@ mod tests {
     fn every_listed_key_does_what_the_help_says() {
         for b in KEYMAP {
             for &(place, code, action) in b.binds {
-                let overlay = match place {
-                    Place::Main => None,
-                    Place::Help => Some(Overlay::Help),
-                    Place::Picker => Some(Overlay::Picker),
-                    Place::Confirm => Some(Overlay::ConfirmQuit),
-                };
-                let got = map_key(KeyEvent::new(code, KeyModifiers::NONE), overlay);
+                let got = map_key_at(KeyEvent::new(code, KeyModifiers::NONE), place);
                 assert_eq!(got, Some(action), "{} ({code:?} in {place:?})", b.keys);
                 let shown = match code {
                     KeyCode::Char(' ') => "space".to_string(),
@@ -262,6 +293,7 @@ mod tests {
                     KeyCode::Tab | KeyCode::BackTab => "Tab".into(),
                     KeyCode::Esc => "Esc".into(),
                     KeyCode::Enter => "Enter".into(),
+                    KeyCode::Backspace => "Backspace".into(),
                     other => format!("{other:?}"),
                 };
                 assert!(

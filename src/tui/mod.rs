@@ -152,6 +152,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         .map_err(|e| format!("cannot start the input thread: {e}"))?;
 
     let mut app = App::new(opts.theme, opts.speed);
+    app.picker.set_policy(&opts.policy);
     let seed_of = |s: &Scenario| opts.seed.unwrap_or_else(|| s.seed());
     let mut session = Session::start(
         opts.scenario.clone(),
@@ -180,7 +181,8 @@ pub fn run(opts: Options) -> Result<(), String> {
         select! {
             recv(input) -> ev => match ev {
                 Ok(Ok(Event::Key(key))) => {
-                    if let Some(action) = keys::map_key(key, app.overlay) {
+                    let place = keys::Place::at(app.overlay, app.picker.typed.is_some());
+                    if let Some(action) = keys::map_key_at(key, place) {
                         for effect in app.handle(action) {
                             match effect {
                                 Effect::Send(c) => {
@@ -190,14 +192,14 @@ pub fn run(opts: Options) -> Result<(), String> {
                                         app.note(EventKind::Warning, "the worker is not taking commands");
                                     }
                                 }
-                                Effect::Launch(s) => {
+                                Effect::Launch(s, policy) => {
                                     if let Err(e) = session.stop() {
                                         app.worker_died(e);
                                     }
                                     app.new_run();
                                     app.worker_error = None;
                                     let seed = seed_of(&s);
-                                    session = Session::start(*s, &opts.policy, seed, app.speed, factory(opts.learner.clone()));
+                                    session = Session::start(*s, &policy, seed, app.speed, factory(opts.learner.clone()));
                                 }
                                 Effect::Quit => {}
                             }

@@ -1,6 +1,7 @@
 //! The scenario picker (`o`): the bundled scenarios with their descriptions and the `*.toml`
-//! files of `./scenarios/`; Enter launches the selected one (new world, new policy). A scenario
-//! with errors shows them here and the current run goes on.
+//! files of `./scenarios/`, or a path typed after `/`; left/right choose the policy; Enter
+//! launches (new world, new policy). A scenario with errors shows them here and the current
+//! run goes on.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,17 +15,39 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
     let p = &app.picker;
     let w = area.width.saturating_sub(4).min(96);
     let error_height = if p.error.is_some() { 7 } else { 0 };
-    let h = (p.entries.len() as u16 * 2 + 4 + error_height).min(area.height.saturating_sub(2));
+    let h = (p.entries.len() as u16 * 2 + 6 + error_height).min(area.height.saturating_sub(2));
     let popup = centered(area, w, h);
     f.render_widget(Clear, popup);
     let block = t.block(Line::from(vec![
         Span::styled(" Open a scenario ", t.title()),
-        Span::styled("Enter launch  Esc close ", t.label()),
+        Span::styled(
+            "Enter launch  / type a path  ←→ policy  Esc close ",
+            t.label(),
+        ),
     ]));
     let inner = block.inner(popup);
     f.render_widget(block, popup);
-    let [list_area, error_area] =
-        Layout::vertical([Constraint::Min(2), Constraint::Length(error_height)]).areas(inner);
+    let [head_area, list_area, error_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(2),
+        Constraint::Length(error_height),
+    ])
+    .areas(inner);
+    let mut head = vec![Line::from(vec![
+        Span::styled("policy ", t.label()),
+        Span::styled(format!("< {} >", p.policy_name()), t.value()),
+    ])];
+    match &p.typed {
+        Some(typed) => head.push(Line::from(vec![
+            Span::styled("path ", t.label()),
+            Span::styled(format!("{typed}_"), t.value()),
+        ])),
+        None => head.push(Line::styled(
+            "/ to type a scenario file's path or a bundled name",
+            t.dim(),
+        )),
+    }
+    f.render_widget(Paragraph::new(head), head_area);
     let items: Vec<ListItem<'_>> = p
         .entries
         .iter()
