@@ -433,6 +433,9 @@ impl App {
                 self.picker = Picker::discover(std::path::Path::new("scenarios"));
                 self.picker.selected = selected.min(self.picker.entries.len().saturating_sub(1));
                 self.picker.policy = policy;
+                // The launch starts the running policy unless left/right choose another.
+                let running = self.snap.policy.clone();
+                self.picker.set_policy(&running);
                 self.overlay = Some(Overlay::Picker);
             }
             Action::ShowView(v) => self.view = v,
