@@ -23,6 +23,33 @@ pub fn line_of_key(text: &str, path: &[&str]) -> Option<usize> {
     span.map(|s| line_of(text, s.start))
 }
 
+/// The dotted key written on 1-based `line` (`key = …` under the last `[section]` above it),
+/// read from the text alone: for errors in files that do not parse.
+pub fn key_on_line(text: &str, line: usize) -> Option<String> {
+    let mut section = String::new();
+    for (i, l) in text.lines().enumerate().take(line) {
+        let l = l.trim();
+        if l.starts_with('[') {
+            section = l.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if i + 1 == line {
+            let key = l.split('=').next()?.trim();
+            let plain = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !l.contains('=') || !plain {
+                return None;
+            }
+            return Some(if section.is_empty() {
+                key.to_string()
+            } else {
+                format!("{section}.{key}")
+            });
+        }
+    }
+    None
+}
+
 /// The dotted key path of the innermost key or value whose span contains `offset`.
 pub fn key_at(text: &str, offset: usize) -> Option<String> {
     let doc = Document::parse(text).ok()?;
@@ -54,6 +81,19 @@ fn walk(
             walk(t, prefix, offset, best);
         }
         prefix.pop();
+    }
+}
+
+#[cfg(test)]
+mod line_tests {
+    use super::*;
+
+    #[test]
+    fn the_key_of_a_line_in_a_file_that_does_not_parse() {
+        let text = "[viewers]\ncount = 1e9999\n[agent]\nhidden = [[[\n";
+        assert_eq!(key_on_line(text, 2).as_deref(), Some("viewers.count"));
+        assert_eq!(key_on_line(text, 4).as_deref(), Some("agent.hidden"));
+        assert_eq!(key_on_line(text, 1), None);
     }
 }
 

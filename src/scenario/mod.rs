@@ -129,11 +129,14 @@ impl Scenario {
     pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         let params: RawScenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map(|s| s.start);
+            let line = offset.map(|o| locate::line_of(text, o));
             ScenarioError::Syntax {
                 file: origin.to_string(),
-                line: offset.map(|o| locate::line_of(text, o)),
-                key: offset.and_then(|o| locate::key_at(text, o)),
-                message: e.message().trim().to_string(),
+                line,
+                key: offset
+                    .and_then(|o| locate::key_at(text, o))
+                    .or_else(|| line.and_then(|l| locate::key_on_line(text, l))),
+                message: plain_words(e.message().trim()),
             }
         })?;
         let problems = validate::check(&params);
@@ -171,6 +174,29 @@ impl Scenario {
             params,
         })
     }
+}
+
+/// A parser message in the words of a TOML file rather than of Rust types.
+fn plain_words(message: &str) -> String {
+    let mut m = message.to_string();
+    for (rust, toml) in [
+        ("expected a sequence", "expected a list, such as [1, 2]"),
+        ("invalid type: map", "invalid type: a table"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("expected usize", "expected a whole number (0 or more)"),
+        ("expected u64", "expected a whole number (0 or more)"),
+        ("expected u32", "expected a whole number (0 or more)"),
+        ("expected u16", "expected a whole number (0 or more)"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+    ] {
+        m = m.replace(rust, toml);
+    }
+    if let Some(i) = m.find("expected struct ") {
+        m.truncate(i);
+        m.push_str("expected a table (a [section] or { key = value })");
+    }
+    m
 }
 
 /// The text of a scenario file: a regular file of at most [`MAX_FILE_BYTES`], checked before
