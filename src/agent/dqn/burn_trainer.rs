@@ -10,7 +10,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
 use super::acting::CpuPolicy;
 use super::error::DqnError;
 use super::heads::group;
-use super::network::QNetwork;
+use super::network::{QNetwork, read_back};
 use super::optim::{BETA1, BETA2, bias_terms};
 use super::replay::Batch;
 use super::shape::ParamLayout;
@@ -156,22 +156,10 @@ impl DeviceAdam {
         for (w, b) in self.m.iter().chain(&self.v) {
             tx = tx.register(w.clone()).register(b.clone());
         }
-        let mut all = read(tx, "reading Adam state")?;
+        let mut all = read_back(tx, "reading Adam state")?;
         let v = all.split_off(all.len() / 2);
         Ok((all, v))
     }
-}
-
-fn read(tx: Transaction, what: &str) -> Result<Vec<Vec<f32>>, DqnError> {
-    let data = tx
-        .try_execute()
-        .map_err(|e| DqnError::Backend(format!("{what}: {e:?}")))?;
-    data.iter()
-        .map(|d| {
-            d.try_to_vec::<f32>()
-                .map_err(|e| DqnError::Backend(format!("{what}: {e:?}")))
-        })
-        .collect()
 }
 
 struct BatchTensors {
@@ -348,7 +336,7 @@ impl Trainer for BurnTrainer {
                 .register(delta)
                 .register(q_sa)
                 .register(norm);
-            let mut v = read(tx, "read-back")?;
+            let mut v = read_back(tx, "read-back")?;
             let norm = v.pop().and_then(|n| n.first().copied()).unwrap_or(f32::NAN) as f64;
             let q_sa = v.pop().unwrap_or_default();
             let delta = v.pop().unwrap_or_default();
@@ -386,7 +374,7 @@ impl Trainer for BurnTrainer {
         if let Some(r) = r {
             tx = tx.register(r.gather(1, bt.actions) - bt.immediate);
         }
-        let mut v = read(tx, "inspection")?.into_iter();
+        let mut v = read_back(tx, "inspection")?.into_iter();
         Ok(Inspection {
             targets: v.next().unwrap_or_default(),
             td_errors: v.next().unwrap_or_default(),
@@ -400,7 +388,7 @@ impl Trainer for BurnTrainer {
         for (w, b) in gl {
             tx = tx.register(w).register(b);
         }
-        read(tx, "gradients")
+        read_back(tx, "gradients")
     }
 
     fn update_target(&mut self, how: TargetUpdate) {

@@ -22,6 +22,19 @@ pub struct QNetwork {
     pub heads: Vec<Linear>,
 }
 
+/// Every tensor registered in `tx` read back to host vectors (one synchronisation).
+pub fn read_back(tx: Transaction, what: &str) -> Result<Vec<Vec<f32>>, DqnError> {
+    let data = tx
+        .try_execute()
+        .map_err(|e| DqnError::Backend(format!("{what}: {e:?}")))?;
+    data.iter()
+        .map(|d| {
+            d.try_to_vec::<f32>()
+                .map_err(|e| DqnError::Backend(format!("{what}: {e:?}")))
+        })
+        .collect()
+}
+
 fn linear(w: Vec<f32>, b: Vec<f32>, d_in: usize, d_out: usize, device: &Device) -> Linear {
     Linear {
         weight: Param::from_data(TensorData::new(w, [d_in, d_out]), device),
@@ -74,15 +87,7 @@ impl QNetwork {
             tx = tx.register(l.weight.val().inner());
             tx = tx.register(l.bias.as_ref().expect("bias").val().inner());
         }
-        let data = tx
-            .try_execute()
-            .map_err(|e| DqnError::Backend(format!("reading weights: {e:?}")))?;
-        data.iter()
-            .map(|d| {
-                d.try_to_vec::<f32>()
-                    .map_err(|e| DqnError::Backend(format!("weights: {e:?}")))
-            })
-            .collect()
+        read_back(tx, "reading weights")
     }
 
     /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`. `groups` is the

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::super::config::DqnConfig;
 use super::super::error::DqnError;
+use super::super::network::read_back;
 use super::super::shape::{Head, NetShape, ParamLayout, ShapeV1};
 use super::super::trainer::TrainerState;
 use super::{CheckpointHeader, bad};
@@ -83,15 +84,7 @@ impl QNetworkV1 {
                 tx = tx.register(b.val());
             }
         }
-        let data = tx
-            .try_execute()
-            .map_err(|e| DqnError::Checkpoint(format!("reading format-1 weights: {e:?}")))?;
-        data.iter()
-            .map(|d| {
-                d.try_to_vec::<f32>()
-                    .map_err(|e| DqnError::Checkpoint(format!("format-1 weights: {e:?}")))
-            })
-            .collect()
+        read_back(tx, "reading format-1 weights")
     }
 }
 
