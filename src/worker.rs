@@ -227,7 +227,7 @@ fn run_phase(
             break;
         }
         if let Some(p) = &periodic
-            && done % p.every == 0
+            && done.is_multiple_of(p.every)
             && done < steps
             && let Err(e) = engine.policy().save_checkpoint(p.path)
         {
