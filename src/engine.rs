@@ -75,8 +75,10 @@ impl Engine {
 
     /// Runs one recommendation.
     pub fn step(&mut self) -> Result<StepSummary, EngineError> {
-        let viewer = self.world.next_decision().ok_or(EngineError::WorldEmpty)?;
+        let next = self.world.next_decision();
+        // Sessions that ended on the way count, the last ones of an emptied world included.
         self.flush_session_ends();
+        let viewer = next.ok_or(EngineError::WorldEmpty)?;
         let step_index = self.metrics.steps();
         let obs = self.world.observe();
         if let Some(a) = self.awaiting[viewer as usize].take() {

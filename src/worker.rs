@@ -191,10 +191,12 @@ impl Worker {
 }
 
 /// Runs one phase; returns the engine and whether a Stop was received.
-/// Periodic checkpoints of a phase: every `every` steps to `path`.
+/// Periodic checkpoints of a phase: every `every` steps to `path`. A failed write does not
+/// stop training (the next one, or the final save, may succeed); the last failure is kept.
 struct Periodic<'a> {
     every: u64,
     path: &'a std::path::Path,
+    failed: std::cell::RefCell<Option<String>>,
 }
 
 fn run_phase(
@@ -203,7 +205,7 @@ fn run_phase(
     steps: u64,
     commands: &Receiver<Command>,
     updates: &Sender<Update>,
-    periodic: Option<Periodic<'_>>,
+    periodic: Option<&Periodic<'_>>,
 ) -> (Result<(), PhaseError>, bool, f64) {
     let start = Instant::now();
     let mut paused_for = Duration::ZERO;
@@ -226,13 +228,12 @@ fn run_phase(
         if result.is_err() {
             break;
         }
-        if let Some(p) = &periodic
+        if let Some(p) = periodic
             && done.is_multiple_of(p.every)
             && done < steps
-            && let Err(e) = engine.policy().save_checkpoint(p.path)
         {
-            result = Err(PhaseError::Checkpoint(e));
-            break;
+            let saved = engine.policy().save_checkpoint(p.path);
+            *p.failed.borrow_mut() = saved.err().map(|e| format!("at step {done}: {e}"));
         }
         loop {
             match commands.try_recv() {
@@ -290,8 +291,6 @@ fn phase_report(engine: &Engine, wall_seconds: f64) -> PhaseReport {
 #[derive(Debug)]
 enum PhaseError {
     Engine(EngineError),
-    /// A periodic checkpoint could not be written.
-    Checkpoint(String),
 }
 
 /// A phase's result as (failure, early end): a world that empties ends the run early, as a
@@ -303,7 +302,6 @@ fn outcome(r: Result<(), PhaseError>, phase: &str) -> (Option<String>, Option<St
             (None, Some(format!("{phase}: {}", EngineError::WorldEmpty)))
         }
         Err(PhaseError::Engine(e)) => (Some(e.to_string()), None),
-        Err(PhaseError::Checkpoint(e)) => (Some(format!("periodic checkpoint: {e}")), None),
     }
 }
 
@@ -321,6 +319,7 @@ fn run_plan(
         .map(|(path, every)| Periodic {
             every: every.max(1),
             path,
+            failed: Default::default(),
         });
     let (result, stopped, wall) = run_phase(
         &mut engine,
@@ -328,7 +327,7 @@ fn run_plan(
         plan.train_steps,
         commands,
         updates,
-        periodic,
+        periodic.as_ref(),
     );
     let train = phase_report(&engine, wall);
     let (mut error, mut ended_early) = outcome(result, "training");
@@ -346,7 +345,16 @@ fn run_plan(
         epsilon: s.epsilon,
     });
     if let (None, Some(path)) = (&error, &plan.save) {
-        error = engine.policy().save_checkpoint(path).err();
+        // Only a failed final save loses work; a periodic failure before it is named with it.
+        let periodic_failure = periodic.and_then(|p| p.failed.into_inner());
+        error = engine
+            .policy()
+            .save_checkpoint(path)
+            .err()
+            .map(|e| match periodic_failure {
+                Some(p) => format!("{e} (a periodic checkpoint had failed too, {p})"),
+                None => e,
+            });
     }
     let mut eval = None;
     let mut interrupted = stopped;

@@ -245,8 +245,10 @@ pub fn argmax_by(candidates: &[u32], mut score: impl FnMut(u32) -> f64) -> u32 {
 /// How to build the learner: the device it trains on and an optional checkpoint to start from.
 #[derive(Debug, Clone, Default)]
 pub struct LearnerOptions {
-    /// None: resolve `auto` when the learner is built.
+    /// None: resolve `choice` when the learner is built.
     pub device: Option<dqn::ResolvedDevice>,
+    /// The device asked for, resolved when a learner is built without `device`.
+    pub choice: dqn::DeviceChoice,
     pub load: Option<std::path::PathBuf>,
     /// Threads the learner's update may use (0: its default, two on `cpu`); 1 when other
     /// runs share the cores.
@@ -263,9 +265,7 @@ pub fn build_policy(
     if name == LEARNER {
         let device = match &options.device {
             Some(d) => d.clone(),
-            None => dqn::DeviceChoice::Auto
-                .resolve()
-                .map_err(|e| e.to_string())?,
+            None => options.choice.resolve().map_err(|e| e.to_string())?,
         };
         let mut policy = DqnPolicy::new(scenario, seed, device)?;
         if options.kernel_threads > 0 {

@@ -189,6 +189,13 @@ fn run_one(
     if r.interrupted {
         return Ok(None);
     }
+    if let Some(why) = r.ended_early {
+        // Its metrics would not be an evaluation like the other runs'.
+        return Err(format!(
+            "{} {policy} seed {seed}: ended early ({why})",
+            scenario.name()
+        ));
+    }
     if let Some(e) = r.error {
         return Err(format!("{} {policy} seed {seed}: {e}", scenario.name()));
     }

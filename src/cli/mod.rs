@@ -184,13 +184,17 @@ pub fn learner_options(
         .parse()
         .map_err(|e| CliError::Input(format!("--device: {e}")))?;
     if !needed {
-        return Ok(Default::default());
+        return Ok(crate::agent::LearnerOptions {
+            choice,
+            ..Default::default()
+        });
     }
     let resolved = choice
         .resolve()
         .map_err(|e| CliError::Input(format!("--device {device}: {e}")))?;
     Ok(crate::agent::LearnerOptions {
         device: Some(resolved),
+        choice,
         load: None,
         kernel_threads: 0,
     })
@@ -270,6 +274,9 @@ pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
             "the dashboard needs a terminal; for scripts use `liveq run` (see --help)".into(),
         ));
     }
+    // Resolved before the screen is taken over when a learner starts; a learner launched later
+    // from the picker resolves `--device` then (probing no adapter costs nothing, and an
+    // explicit device is only parsed here).
     let learner = learner_options(&args.device, args.policy == "dqn")?;
     crate::tui::run(crate::tui::Options {
         scenario,

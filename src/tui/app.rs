@@ -301,6 +301,9 @@ impl App {
             if e.kind == EventKind::Info && e.text.starts_with(SAVED_PREFIX) {
                 self.saved_updates = self.learner_updates();
             }
+            if e.kind == EventKind::Reset {
+                self.saved_updates = 0; // a fresh agent: nothing of it is saved
+            }
             if e.kind.is_marker() {
                 self.markers.push(ChartMarker {
                     step: e.step,
@@ -404,7 +407,11 @@ impl App {
                 self.quit = true;
                 out.push(Effect::Quit);
             }
-            Action::CloseOverlay if self.picker.typed.is_some() => self.picker.typed = None,
+            Action::CloseOverlay
+                if self.overlay == Some(Overlay::Picker) && self.picker.typed.is_some() =>
+            {
+                self.picker.typed = None
+            }
             Action::CloseOverlay => self.overlay = None,
             Action::TypePath => {
                 self.picker.typed = Some(String::new());

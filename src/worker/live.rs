@@ -401,7 +401,10 @@ impl Live {
                     self.plan.policy,
                     engine.metrics().steps()
                 ));
-                match engine.policy().save_checkpoint(&path) {
+                let saved = std::fs::create_dir_all("checkpoints")
+                    .map_err(|e| format!("cannot create checkpoints/: {e}"))
+                    .and_then(|()| engine.policy().save_checkpoint(&path));
+                match saved {
                     Ok(()) => self.event(
                         engine,
                         EventKind::Info,
@@ -599,6 +602,13 @@ fn run(
             live.flush();
         }
         if live.gone {
+            // The front end left: still carry out what it asked before it went (a save asked
+            // for with the quit), up to its Stop.
+            for c in commands.try_iter() {
+                if !live.command(engine, c)? {
+                    break;
+                }
+            }
             return Ok(());
         }
     }

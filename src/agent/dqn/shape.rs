@@ -156,6 +156,43 @@ impl NetShape {
         self.find(|h| matches!(h, Head::Reward)).is_some()
     }
 
+    /// Why this shape cannot be a network (sizes out of bounds or inconsistent), checked
+    /// before anything is laid out or allocated from it (a checkpoint's header, say).
+    pub fn check(&self) -> Result<(), String> {
+        use super::config::{MAX_HIDDEN_LAYERS, MAX_HIDDEN_WIDTH};
+        if self.input_dim == 0 || self.input_dim > 1 << 20 {
+            return Err(format!("{} inputs (1 to 1048576)", self.input_dim));
+        }
+        if self.num_actions == 0 || self.num_actions > 1 << 16 {
+            return Err(format!("{} actions (1 to 65536)", self.num_actions));
+        }
+        if self.hidden.is_empty() || self.hidden.len() > MAX_HIDDEN_LAYERS {
+            return Err(format!(
+                "{} hidden layers (1 to {MAX_HIDDEN_LAYERS})",
+                self.hidden.len()
+            ));
+        }
+        if let Some(w) = self
+            .hidden
+            .iter()
+            .find(|&&w| w == 0 || w > MAX_HIDDEN_WIDTH)
+        {
+            return Err(format!("a hidden layer of {w} (1 to {MAX_HIDDEN_WIDTH})"));
+        }
+        let features = self.action_features();
+        if features > 1 << 16 || self.groups() > u16::MAX as usize {
+            return Err("a head wider than any network liveq builds".into());
+        }
+        if self.num_actions * features >= self.input_dim {
+            return Err(format!(
+                "{} inputs leave no room for the state before {features} features of each of \
+                 {} actions",
+                self.input_dim, self.num_actions
+            ));
+        }
+        Ok(())
+    }
+
     /// Length of the part of the state the hidden stack reads.
     pub fn trunk_input(&self) -> usize {
         self.input_dim - self.num_actions * self.action_features()

@@ -116,7 +116,28 @@ pub(super) fn read(
     let header: HeaderV1 = serde_json::from_slice(&read_chunk(r, path)?)
         .map_err(|e| bad(path, format!("its header is not valid ({e})")))?;
     let shape = NetShape::from(header.shape);
+    shape.check().map_err(|e| {
+        bad(
+            path,
+            format!("its header records an impossible network: {e}"),
+        )
+    })?;
     let layout = ParamLayout::new(&shape);
+    // Each blob holds at least 4 bytes per parameter: a header promising more than the file
+    // holds is refused before anything is allocated from it.
+    let params: u64 = layout
+        .param_shapes()
+        .iter()
+        .map(|s| s.iter().product::<usize>() as u64)
+        .sum();
+    if 4 * 4 * params > r.len() as u64 {
+        return Err(bad(
+            path,
+            format!(
+                "its header records a network of {params} parameters, more than the file holds"
+            ),
+        ));
+    }
     let device = Device::flex();
     let mut sets = Vec::with_capacity(4);
     for what in [

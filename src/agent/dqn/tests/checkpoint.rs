@@ -169,3 +169,40 @@ fn damaged_checkpoints_are_refused() {
     let e = read_checkpoint(dir.path()).unwrap_err().to_string();
     assert!(e.contains("not a regular file"), "{e}");
 }
+
+/// A header that promises an impossible or enormous network is refused before anything is
+/// allocated from it (format 1, whose blobs are decoded into a network built from the header,
+/// and format 2).
+#[test]
+fn a_header_promising_a_huge_network_is_refused_unallocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.dqn");
+    let header = serde_json::json!({
+        "format_version": 1,
+        "shape": {"input_dim": 1000, "num_actions": 4, "hidden": [4096, 4096, 4096],
+                  "dueling": false},
+        "config": DqnConfig::default(),
+        "env_steps": 0, "updates": 0, "epsilon": 1.0, "epsilon_override": null, "adam_t": 0,
+    });
+    let header = serde_json::to_vec(&header).unwrap();
+    let mut bytes = b"LIVEQDQN\x01\n".to_vec();
+    bytes.extend_from_slice(&(header.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&header);
+    for _ in 0..4 {
+        bytes.extend_from_slice(&8u64.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 8]);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let e = read_checkpoint(&path).unwrap_err().to_string();
+    assert!(e.contains("more than the file holds"), "{e}");
+    // Sizes no network can have are named as such, in either format.
+    let impossible = String::from_utf8(header.clone())
+        .unwrap()
+        .replace("[4096,4096,4096]", "[0]");
+    let mut bytes = b"LIVEQDQN\x01\n".to_vec();
+    bytes.extend_from_slice(&(impossible.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(impossible.as_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let e = read_checkpoint(&path).unwrap_err().to_string();
+    assert!(e.contains("impossible network"), "{e}");
+}
