@@ -174,13 +174,9 @@ impl CpuPolicy {
         // Fold what folds into the output (and value) layer.
         for &(head, dense) in &layout.heads {
             match head {
-                Head::Group { .. } => group::fold(
-                    dense.weight(params),
-                    dense.bias(params),
-                    action_groups,
-                    &mut output.w,
-                    &mut output.b,
-                ),
+                Head::Group { .. } => {
+                    group::fold(dense, params, action_groups, &mut output.w, &mut output.b)
+                }
                 Head::Reward => reward::fold(
                     dims,
                     dense,

@@ -69,13 +69,9 @@ impl<'a> Net<'a> {
         let mut b_out = Cow::Borrowed(out.bias(params));
         for &(head, dense) in &layout.heads {
             match head {
-                Head::Group { .. } => group::fold(
-                    dense.weight(params),
-                    dense.bias(params),
-                    action_groups,
-                    w_out.to_mut(),
-                    b_out.to_mut(),
-                ),
+                Head::Group { .. } => {
+                    group::fold(dense, params, action_groups, w_out.to_mut(), b_out.to_mut())
+                }
                 Head::Dueling | Head::ActionFeatures { .. } | Head::Reward => {}
             }
         }

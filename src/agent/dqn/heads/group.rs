@@ -10,6 +10,8 @@
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use super::super::shape::Dense;
+
 /// burn: add the group term to the output `a`; `map` is the `[groups, actions]` one-hot
 /// ([`onehot`]).
 pub fn burn_add(a: Tensor<2>, lin: &Linear, h: Tensor<2>, map: &Tensor<2>) -> Tensor<2> {
@@ -26,9 +28,16 @@ pub fn onehot(groups: usize, action_groups: &[u16], device: &Device) -> Tensor<2
     Tensor::from_data(TensorData::new(m, [groups, a]), device)
 }
 
-/// CPU and acting: fold the group head (`u` `[d, k]`, `c` `[k]`) into the output layer `w`
-/// `[d, a]`, `b` `[a]`: `w[:, j] += u[:, g(j)]`, `b[j] += c[g(j)]`.
-pub fn fold(u: &[f32], c: &[f32], action_groups: &[u16], w: &mut [f32], b: &mut [f32]) {
+/// CPU and acting: fold the group head at `dense` in `params` (`u` `[d, k]`, `c` `[k]`) into
+/// the output layer `w` `[d, a]`, `b` `[a]`: `w[:, j] += u[:, g(j)]`, `b[j] += c[g(j)]`.
+pub fn fold(
+    dense: Dense,
+    params: &[Vec<f32>],
+    action_groups: &[u16],
+    w: &mut [f32],
+    b: &mut [f32],
+) {
+    let (u, c) = (dense.weight(params), dense.bias(params));
     let a = b.len();
     let k = c.len();
     let d = w.len() / a.max(1);
