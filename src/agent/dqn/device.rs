@@ -320,6 +320,33 @@ pub fn measure(
 mod tests {
     use super::*;
 
+    /// The fast-path rule at work: a network the CPU kernels cannot run (here, one without a
+    /// hidden layer) goes to burn under `auto`, with the reason, and is refused for `cpu`;
+    /// one they can run stays on `cpu`.
+    #[test]
+    fn what_the_cpu_kernels_cannot_run_goes_to_burn_or_is_refused() {
+        let config = DqnConfig::default();
+        let runnable = NetShape::new(8, 3, vec![16], [super::super::shape::Head::Dueling]);
+        let unrunnable = NetShape::new(8, 3, vec![], []);
+        let mut auto = native("cpu: no GPU adapter found".into());
+        auto.auto = true;
+        assert_eq!(
+            auto.for_shape(&runnable, &config).unwrap().kind,
+            BackendKind::Native
+        );
+        let moved = auto.for_shape(&unrunnable, &config).unwrap();
+        assert_eq!(moved.kind, BackendKind::Flex);
+        assert!(moved.reason.contains("cannot run"), "{}", moved.reason);
+        let forced = DeviceChoice::Cpu.resolve().unwrap();
+        match forced.for_shape(&unrunnable, &config) {
+            Err(DqnError::InvalidConfig { key, reason }) => {
+                assert_eq!(key, "device");
+                assert!(reason.contains("hidden layer"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn parse_choices() {
         assert_eq!("AUTO".parse::<DeviceChoice>().unwrap(), DeviceChoice::Auto);
