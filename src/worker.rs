@@ -47,10 +47,6 @@ pub struct RunPlan {
     pub checkpoint_every: Option<u64>,
 }
 
-/// How the worker's event log begins the line that reports a saved checkpoint (front ends
-/// track what is saved by it).
-pub const SAVED_PREFIX: &str = "checkpoint saved to ";
-
 /// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
 /// Resume and Stop and ignores the rest; the continuous mode obeys all.
 #[derive(Debug, Clone, PartialEq)]

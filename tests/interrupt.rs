@@ -2,10 +2,13 @@
 //! the results so far (marked incomplete) and exits non-zero; `--load` continues from it.
 //! Periodic checkpoints (`--checkpoint-every`) bound what a hard kill can lose.
 
-use std::process::{Command, Stdio};
+use std::ffi::OsString;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use liveq::agent::dqn::read_checkpoint_header;
+
+mod common;
 
 const TINY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -20,34 +23,40 @@ fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// `liveq run` of the learner on the tiny world for `steps`, then `extra`.
+fn dqn_run(steps: &str, extra: &[OsString]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["run", "--scenario", TINY, "--policy", "dqn"]
+        .iter()
+        .chain(&["--device", "cpu", "--quiet", "--steps", steps])
+        .map(OsString::from)
+        .collect();
+    args.extend_from_slice(extra);
+    args
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let kill = Command::new("kill")
+        .args([format!("-{name}"), child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
 #[test]
 fn a_signal_stops_the_run_and_keeps_its_work() {
-    for signal in ["INT", "TERM"] {
+    for name in ["INT", "TERM"] {
         let d = tempfile::tempdir().unwrap();
         let ck = d.path().join("run.dqn");
         let json = d.path().join("run.json");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_liveq"))
-            .args([
-                "run",
-                "--scenario",
-                TINY,
-                "--policy",
-                "dqn",
-                "--device",
-                "cpu",
-                "--steps",
-                "1000000000",
-                "--quiet",
-                "--save",
-            ])
-            .arg(&ck)
-            .args(["--checkpoint-every", "3000", "--json"])
-            .arg(&json)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let extra = [
+            "--save".into(),
+            ck.clone().into(),
+            "--checkpoint-every".into(),
+            "3000".into(),
+            "--json".into(),
+            json.clone().into(),
+        ];
+        let child = common::spawn(dqn_run("1000000000", &extra), false);
         // The first periodic checkpoint proves the run is training.
         wait_for("a periodic checkpoint", Duration::from_secs(60), || {
             ck.exists()
@@ -56,17 +65,10 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
         // The learner counts a transition when its viewer's next observation arrives, so a
         // checkpoint holds the steps done less those still waiting for one.
         assert!(periodic.env_steps > 0 && periodic.env_steps <= 3000);
-        let kill = Command::new("kill")
-            .args([format!("-{signal}"), child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        wait_for("the run to stop", Duration::from_secs(30), || {
-            child.try_wait().unwrap().is_some()
-        });
-        let out = child.wait_with_output().unwrap();
+        signal(&child, name);
+        let out = common::wait_within(child, Duration::from_secs(30));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(130), "{signal}: {err}");
+        assert_eq!(out.status.code(), Some(130), "{name}: {err}");
         assert!(err.contains("interrupted"), "{err}");
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         assert_eq!(v["incomplete"], true);
@@ -74,33 +76,24 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
         // The checkpoint written at the stop holds the steps done (less the transitions still
         // waiting for their next observation): far less than a period is lost.
         let last = read_checkpoint_header(&ck).unwrap();
-        assert!(last.env_steps <= steps, "{signal}");
+        assert!(last.env_steps <= steps, "{name}");
         assert!(
             steps - last.env_steps < 3000,
-            "{signal}: {steps} vs {}",
+            "{name}: {steps} vs {}",
             last.env_steps
         );
         assert!(last.env_steps >= periodic.env_steps);
         // And the run continues from it.
-        let out = Command::new(env!("CARGO_BIN_EXE_liveq"))
-            .args([
-                "run",
-                "--scenario",
-                TINY,
-                "--policy",
-                "dqn",
-                "--device",
-                "cpu",
-                "--steps",
-                "2000",
-                "--quiet",
-                "--json",
-                "-",
-                "--load",
-            ])
-            .arg(&ck)
-            .output()
-            .unwrap();
+        let out = common::wait_within(
+            common::spawn(
+                dqn_run(
+                    "2000",
+                    &["--json".into(), "-".into(), "--load".into(), ck.into()],
+                ),
+                true,
+            ),
+            Duration::from_secs(60),
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -109,7 +102,7 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
         let resumed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(
             resumed["updates"].as_u64().unwrap() > last.updates,
-            "{signal}"
+            "{name}"
         );
         assert_eq!(resumed["incomplete"], false);
     }
@@ -131,34 +124,33 @@ fn a_signal_stops_a_bench_and_keeps_the_finished_runs() {
     )
     .unwrap();
     let json = d.path().join("bench.json");
-    let child = Command::new(env!("CARGO_BIN_EXE_liveq"))
-        .args([
-            "bench",
-            "--policies",
-            "random",
-            "--seeds",
-            "1",
-            "--eval-steps",
-            "100",
-        ])
-        .args(["--threads", "2", "--quiet", "--scenario"])
-        .arg(&quick)
-        .arg(&slow)
-        .arg("--json")
-        .arg(&json)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut args: Vec<OsString> = [
+        "bench",
+        "--policies",
+        "random",
+        "--seeds",
+        "1",
+        "--eval-steps",
+        "100",
+        "--threads",
+        "2",
+        "--quiet",
+        "--json",
+    ]
+    .iter()
+    .map(OsString::from)
+    .collect();
+    args.extend([
+        json.clone().into(),
+        "--scenario".into(),
+        quick.into(),
+        slow.into(),
+    ]);
+    let child = common::spawn(args, false);
     // Long enough for the quick run to finish, far too short for the slow one.
     std::thread::sleep(Duration::from_millis(3000));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let out = child.wait_with_output().unwrap();
+    signal(&child, "INT");
+    let out = common::wait_within(child, Duration::from_secs(30));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("1 of 2 runs finished"), "{err}");

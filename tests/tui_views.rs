@@ -352,7 +352,7 @@ fn a_pause_shows_at_once_and_an_older_snapshot_does_not_undo_it() {
 #[test]
 fn quitting_with_unsaved_learning_asks_first() {
     use liveq::agent::AgentStats;
-    use liveq::worker::{Event, EventKind, SAVED_PREFIX, StatsPoint};
+    use liveq::worker::{Event, EventKind, StatsPoint};
     let learner_at = |updates: u64| {
         let mut s = Snapshot::default();
         s.stats.push(StatsPoint {
@@ -395,8 +395,8 @@ fn quitting_with_unsaved_learning_asks_first() {
     saved.events.push(Event {
         step: 3_200,
         time: Default::default(),
-        kind: EventKind::Info,
-        text: format!("{SAVED_PREFIX}checkpoints/x"),
+        kind: EventKind::Saved,
+        text: "checkpoint saved to checkpoints/x".into(),
     });
     app.apply(saved);
     assert_eq!(app.unsaved_updates(), 0);

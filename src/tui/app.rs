@@ -11,9 +11,7 @@ use crate::inspect::Decision;
 use crate::metrics::WindowRow;
 use crate::scenario::{BUNDLED, Scenario};
 use crate::sim::SimTime;
-use crate::worker::{
-    Command, EventKind, Reference, SAVED_PREFIX, Snapshot, Speed, StatsPoint, merge,
-};
+use crate::worker::{Command, EventKind, Reference, Snapshot, Speed, StatsPoint, merge};
 
 use super::keys::Action;
 pub use super::nav::{Overlay, View};
@@ -298,7 +296,7 @@ impl App {
         self.stats.append(&mut s.stats);
         trim_front(&mut self.stats, KEEP_POINTS);
         for e in s.events.drain(..) {
-            if e.kind == EventKind::Info && e.text.starts_with(SAVED_PREFIX) {
+            if e.kind == EventKind::Saved {
                 self.saved_updates = self.learner_updates();
             }
             if e.kind == EventKind::Reset {

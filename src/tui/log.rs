@@ -19,7 +19,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         .iter()
         .map(|l| {
             let style = match l.kind {
-                EventKind::Info => t.text(),
+                EventKind::Info | EventKind::Saved => t.text(),
                 EventKind::Tuning | EventKind::Reset => t.warn(),
                 EventKind::Warning => t.warn(),
                 EventKind::Error => t.bad(),
@@ -38,6 +38,7 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
                 EventKind::Warning => "! ",
                 EventKind::Error => t.sym("✖ ", "X "),
                 EventKind::Info => "  ",
+                EventKind::Saved => t.sym("✔ ", "S "),
             };
             Line::from(vec![
                 Span::styled(when, t.dim()),

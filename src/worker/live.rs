@@ -407,8 +407,8 @@ impl Live {
                 match saved {
                     Ok(()) => self.event(
                         engine,
-                        EventKind::Info,
-                        format!("{}{}", super::SAVED_PREFIX, path.display()),
+                        EventKind::Saved,
+                        format!("checkpoint saved to {}", path.display()),
                     ),
                     Err(e) => self.event(engine, EventKind::Warning, format!("no checkpoint: {e}")),
                 }

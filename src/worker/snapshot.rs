@@ -67,6 +67,8 @@ impl Speed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Info,
+    /// The policy's checkpoint was written (front ends track what is saved by it).
+    Saved,
     /// A hyperparameter or reward weight changed.
     Tuning,
     /// The agent was replaced by a fresh one.
