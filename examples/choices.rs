@@ -19,7 +19,8 @@
 //! TRAIN_STEPS sets the evaluation warm-up as `liveq run --steps` would (default 300000).
 //! 50,000 evaluation steps.
 
-use liveq::agent::{LearnerOptions, Mode, Policy, Transition, argmax_by, build_policy};
+use liveq::agent::slate::select;
+use liveq::agent::{LearnerOptions, Mode, Policy, SlateSpec, Transition, build_policy};
 use liveq::engine::eval_engine;
 use liveq::scenario::{RawScenario, Scenario};
 use liveq::sim::{Observation, OracleView, StreamerKind, response};
@@ -84,9 +85,17 @@ impl Policy for Recorder {
     fn is_oracle(&self) -> bool {
         true
     }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         let o = oracle.expect("the recorder is given the hidden state");
-        let a = self.inner.act(obs, self.inner.is_oracle().then_some(o));
+        self.inner
+            .rank(obs, self.inner.is_oracle().then_some(o), spec, out);
+        let a = out[0];
         let h = o.streamer(a);
         let mut t = self.tally.lock().expect("one thread");
         t.n += 1.0;
@@ -99,7 +108,6 @@ impl Policy for Recorder {
         let at = (obs.history.session_steps as usize).min(POSITIONS - 1);
         t.by_position[at].0 += h.quality;
         t.by_position[at].1 += 1.0;
-        a
     }
     fn learn(&mut self, t: &Transition<'_>) {
         self.inner.learn(t)
@@ -119,11 +127,20 @@ impl Policy for MyopicQuality {
     fn is_oracle(&self) -> bool {
         true
     }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         let o = oracle.expect("an oracle policy gets the hidden state");
-        argmax_by(obs.live, |i| {
-            o.expected_reward(obs.viewer, i) * (o.streamer(i).quality + self.0).powi(2)
-        })
+        let scores: Vec<f64> = obs
+            .live
+            .iter()
+            .map(|&i| o.expected_reward(obs.viewer, i) * (o.streamer(i).quality + self.0).powi(2))
+            .collect();
+        select(obs, &scores, spec, out);
     }
 }
 
@@ -141,16 +158,27 @@ impl Policy for LogsQuality {
     fn is_oracle(&self) -> bool {
         true
     }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         let o = oracle.expect("an oracle policy gets the hidden state");
         guess_taste(obs, &self.params, true, &mut self.taste);
-        argmax_by(obs.live, |i| {
-            let mut x = o.pair(obs.viewer, i);
-            x.matching = self.taste[obs.streams[i as usize].topic as usize];
-            x.fatigue = 0.0;
-            response::expected_reward(&self.params.response, &self.params.reward, &x)
-                * (o.streamer(i).quality + self.w).powi(2)
-        })
+        let scores: Vec<f64> = obs
+            .live
+            .iter()
+            .map(|&i| {
+                let mut x = o.pair(obs.viewer, i);
+                x.matching = self.taste[obs.streams[i as usize].topic as usize];
+                x.fatigue = 0.0;
+                response::expected_reward(&self.params.response, &self.params.reward, &x)
+                    * (o.streamer(i).quality + self.w).powi(2)
+            })
+            .collect();
+        select(obs, &scores, spec, out);
     }
 }
 

@@ -15,7 +15,8 @@
 //! SCENARIO is a bundled name or a file (default `default`); TRAIN_STEPS sets the evaluation
 //! warm-up as `liveq run --steps` would (default 300000). 50,000 evaluation steps.
 
-use liveq::agent::Policy;
+use liveq::agent::slate::select;
+use liveq::agent::{Policy, SlateSpec};
 use liveq::engine::eval_engine;
 use liveq::scenario::{RawScenario, Scenario};
 use liveq::sim::{Observation, OracleView, response};
@@ -61,11 +62,17 @@ impl Policy for PartialOracle {
     fn is_oracle(&self) -> bool {
         true
     }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         let oracle = oracle.expect("an oracle policy gets the hidden state");
         guess_taste(obs, &self.params, self.blind.longer_logs, &mut self.taste);
         let usual_minutes = self.params.streamers.stream_hours * 60.0;
-        let mut best = (obs.live[0], f64::NEG_INFINITY);
+        let mut scores = Vec::with_capacity(obs.live.len());
         for &i in obs.live {
             let s = &obs.streams[i as usize];
             let mut x = oracle.pair(obs.viewer, i);
@@ -83,12 +90,13 @@ impl Policy for PartialOracle {
             if self.blind.taste {
                 x.matching = self.taste[s.topic as usize];
             }
-            let r = response::expected_reward(&self.params.response, &self.params.reward, &x);
-            if r > best.1 {
-                best = (i, r);
-            }
+            scores.push(response::expected_reward(
+                &self.params.response,
+                &self.params.reward,
+                &x,
+            ));
         }
-        best.0
+        select(obs, &scores, spec, out);
     }
 }
 

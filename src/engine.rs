@@ -3,19 +3,38 @@
 //! of the session), samples myopic regret and feeds the metrics. The worker thread, the headless
 //! runner and the benchmark all step the world through this type.
 
-use crate::agent::{Mode, Next, Policy, RandomPolicy, Transition};
+use crate::agent::{Mode, Next, Policy, RandomPolicy, Rerank, SlateSpec, Transition};
 use crate::inspect::Decision;
 use crate::metrics::Metrics;
+use crate::metrics::ranking::RankingSample;
+use crate::scenario::MAX_SLATE_SIZE;
 use crate::scenario::Scenario;
 use crate::sim::{OracleView, StepError, World, random};
 
-/// A choice whose consequences are not yet known: kept per viewer until the viewer's next
+/// A slate whose consequences are not yet known: kept per viewer until the viewer's next
 /// decision or the end of its session.
 #[derive(Debug, Clone, Copy)]
 struct Awaiting {
     action: u32,
     reward: f64,
     accepted: bool,
+    slate: [u32; MAX_SLATE_SIZE],
+    len: u8,
+    position: Option<u8>,
+}
+
+impl Awaiting {
+    fn transition<'a>(&'a self, viewer: u32, next: Next<'a>) -> Transition<'a> {
+        Transition {
+            viewer,
+            action: self.action,
+            slate: &self.slate[..self.len as usize],
+            position: self.position.map(usize::from),
+            reward: self.reward,
+            accepted: self.accepted,
+            next,
+        }
+    }
 }
 
 /// Why stepping stopped.
@@ -41,6 +60,10 @@ pub struct Engine {
     awaiting: Vec<Option<Awaiting>>,
     ends: Vec<crate::sim::SessionEnd>,
     regret_every: u64,
+    relevance_threshold: f64,
+    /// What the policy is asked for: the scenario's slate size and the re-ranking.
+    spec: SlateSpec,
+    slate: Vec<u32>,
     /// Capture the next decision for the inspector.
     inspect_next: bool,
     decision: Option<Decision>,
@@ -63,6 +86,12 @@ impl Engine {
         );
         Engine {
             regret_every: p.metrics.regret_every as u64,
+            relevance_threshold: p.metrics.relevance_threshold,
+            spec: SlateSpec {
+                size: p.response.slate_size,
+                rerank: Rerank::None,
+            },
+            slate: Vec::with_capacity(p.response.slate_size),
             awaiting: vec![None; world.num_viewers()],
             ends: Vec::with_capacity(16),
             world,
@@ -82,15 +111,12 @@ impl Engine {
         let step_index = self.metrics.steps();
         let obs = self.world.observe();
         if let Some(a) = self.awaiting[viewer as usize].take() {
-            self.policy.learn(&Transition {
-                viewer,
-                action: a.action,
-                reward: a.reward,
-                accepted: a.accepted,
-                next: Next::Decision(&obs),
-            });
+            self.policy
+                .learn(&a.transition(viewer, Next::Decision(&obs)));
         }
-        let (choice, regret) = if obs.live.is_empty() {
+        let mut slate = std::mem::take(&mut self.slate);
+        slate.clear();
+        let (regret, ranking) = if obs.live.is_empty() {
             self.policy.nothing_live(&obs);
             (None, None)
         } else {
@@ -98,48 +124,68 @@ impl Engine {
             let decision = self
                 .inspect_next
                 .then(|| Decision::capture(step_index, &obs, &oracle, self.policy.as_ref()));
-            let choice = self
-                .policy
-                .act(&obs, self.policy.is_oracle().then_some(&oracle));
+            self.policy.rank(
+                &obs,
+                self.policy.is_oracle().then_some(&oracle),
+                &self.spec,
+                &mut slate,
+            );
             if let Some(mut d) = decision {
-                d.choice = choice;
+                d.choice = slate.first().copied().unwrap_or(u32::MAX);
+                d.slate = slate.clone();
+                oracle.slate_probabilities(viewer, &slate, &mut d.slate_probabilities);
                 self.decision = Some(d);
                 self.inspect_next = false;
             }
-            let regret = (step_index.is_multiple_of(self.regret_every) && obs.is_live(choice))
-                .then(|| {
-                    oracle.best_expected_reward(viewer) - oracle.expected_reward(viewer, choice)
-                });
-            (Some(choice), regret)
+            let sampled = step_index.is_multiple_of(self.regret_every)
+                && !slate.is_empty()
+                && slate.iter().all(|&i| obs.is_live(i));
+            if sampled {
+                let regret = oracle.best_slate_value(viewer) - oracle.slate_value(viewer, &slate);
+                let ranking =
+                    RankingSample::measure(&oracle, viewer, &slate, self.relevance_threshold);
+                (Some(regret), Some(ranking))
+            } else {
+                (None, None)
+            }
         };
-        let topic = choice
-            .and_then(|i| self.world.streams().get(i as usize))
-            .map(|s| s.topic);
-        let outcome = self
-            .world
-            .respond(choice)
-            .map_err(|source| EngineError::InvalidChoice {
-                policy: self.policy.name().to_string(),
-                source,
-            })?;
-        self.metrics.record_step(&outcome, topic, regret);
+        let result = self.world.respond_slate(&slate);
+        let outcome = match result {
+            Ok(o) => o,
+            Err(source) => {
+                self.slate = slate;
+                return Err(EngineError::InvalidChoice {
+                    policy: self.policy.name().to_string(),
+                    source,
+                });
+            }
+        };
+        self.metrics
+            .record_step(&outcome, &slate, self.world.streams(), regret, ranking);
         if let Some(d) = self.decision.as_mut().filter(|d| d.step == step_index) {
+            d.choice = outcome.streamer.unwrap_or(d.choice);
+            d.position = outcome.position;
             d.accepted = outcome.accepted;
             d.reward = outcome.reward;
             d.session_ended = outcome.session_ended;
         }
         if let Some(action) = outcome.streamer {
-            let awaiting = Awaiting {
+            let mut awaiting = Awaiting {
                 action,
                 reward: outcome.reward,
                 accepted: outcome.accepted,
+                slate: [0; MAX_SLATE_SIZE],
+                len: slate.len() as u8,
+                position: outcome.position,
             };
+            awaiting.slate[..slate.len()].copy_from_slice(&slate);
             if outcome.session_ended {
                 self.deliver_end(viewer, awaiting);
             } else {
                 self.awaiting[viewer as usize] = Some(awaiting);
             }
         }
+        self.slate = slate;
         self.flush_session_ends();
         if self.metrics.window_full() {
             self.metrics.close_window(&self.world);
@@ -156,13 +202,7 @@ impl Engine {
     }
 
     fn deliver_end(&mut self, viewer: u32, a: Awaiting) {
-        self.policy.learn(&Transition {
-            viewer,
-            action: a.action,
-            reward: a.reward,
-            accepted: a.accepted,
-            next: Next::SessionEnd,
-        });
+        self.policy.learn(&a.transition(viewer, Next::SessionEnd));
     }
 
     fn flush_session_ends(&mut self) {
@@ -211,6 +251,16 @@ impl Engine {
     pub fn replace_policy(&mut self, policy: Box<dyn Policy>) -> Box<dyn Policy> {
         self.awaiting.fill(None);
         std::mem::replace(&mut self.policy, policy)
+    }
+
+    /// How slates are re-ranked for diversity from now on (`--rerank`, live tuning).
+    pub fn set_rerank(&mut self, rerank: Rerank) {
+        self.spec.rerank = rerank;
+    }
+
+    /// What the policy is asked for at each step.
+    pub fn slate_spec(&self) -> SlateSpec {
+        self.spec
     }
 
     /// Changes the reward weights of the world (live tuning).

@@ -57,7 +57,14 @@ pub struct Decision {
     pub values: Values,
     /// Every live candidate, in the order the policy saw them.
     pub candidates: Vec<Candidate>,
+    /// The slate shown, best first (one stream for a single recommendation).
+    pub slate: Vec<u32>,
+    /// Hidden: the true probability that the viewer chooses each slate position.
+    pub slate_probabilities: Vec<f64>,
+    /// The chosen stream; the slate's first when none was chosen.
     pub choice: u32,
+    /// Slate position of the chosen stream (0-based); None when none was chosen.
+    pub position: Option<u8>,
     pub accepted: bool,
     pub reward: f64,
     pub session_ended: bool,
@@ -117,7 +124,10 @@ impl Decision {
             session_accepted: obs.history.session_accepted,
             values: kind,
             candidates,
+            slate: Vec::new(),
+            slate_probabilities: Vec::new(),
             choice: u32::MAX,
+            position: None,
             accepted: false,
             reward: 0.0,
             session_ended: false,

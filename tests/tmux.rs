@@ -45,6 +45,22 @@ impl Tmux {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+
+    /// Waits until the screen no longer contains `text` (a key sent right after Escape could
+    /// otherwise arrive with it as one Alt-key); panics with the screen after 15 s.
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen();
+            if !s.contains(text) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("`{text}` did not go away; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Drop for Tmux {
@@ -91,6 +107,7 @@ fn dashboard_in_tmux_help_pause_tune_quit() {
     tmux.keys(&["?"]);
     tmux.wait_for("What am I looking at?");
     tmux.keys(&["Escape"]);
+    tmux.wait_gone("What am I looking at?");
     tmux.keys(&["Space"]);
     tmux.wait_for("PAUSED");
 

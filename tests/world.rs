@@ -1,7 +1,7 @@
 //! The simulator's invariants, determinism and edge cases, driven through the engine as a
 //! policy would drive it.
 
-use liveq::agent::{Next, Policy, Transition, make_policy};
+use liveq::agent::{Next, Policy, SlateSpec, Transition, make_policy};
 use liveq::engine::Engine;
 use liveq::scenario::Scenario;
 use liveq::sim::{Observation, OracleView, World};
@@ -152,7 +152,13 @@ impl Policy for Recorder {
     fn name(&self) -> &str {
         "recorder"
     }
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         assert!(
             oracle.is_none(),
             "a non-oracle policy was shown the hidden state"
@@ -163,7 +169,9 @@ impl Policy for Recorder {
             "an offline stream was offered"
         );
         self.0.lock().unwrap().acted += 1;
-        obs.live[obs.live.len() / 2]
+        let start = obs.live.len() / 2;
+        out.clear();
+        out.extend((0..spec.len(obs.live.len())).map(|j| obs.live[(start + j) % obs.live.len()]));
     }
     fn nothing_live(&mut self, obs: &Observation<'_>) {
         assert!(obs.live.is_empty());

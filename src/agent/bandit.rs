@@ -1,7 +1,9 @@
 //! A non-contextual bandit with one arm per streamer slot: UCB1 or ε-greedy on the mean reward
 //! per recommendation, restricted to the streams live now.
 
-use super::{HyperInfo, Mode, Policy, Transition, argmax_by};
+use super::baselines::random_slate;
+use super::slate::{SlateSpec, select};
+use super::{HyperInfo, Mode, Policy, Transition};
 use crate::scenario::BanditParams;
 use crate::sim::{Observation, OracleView, random};
 
@@ -16,6 +18,7 @@ pub struct Bandit {
     reward_m2: f64,
     mode: Mode,
     rng: random::Rng,
+    scratch: Vec<f64>,
 }
 
 impl Bandit {
@@ -30,6 +33,7 @@ impl Bandit {
             reward_m2: 0.0,
             mode: Mode::Train,
             rng,
+            scratch: Vec::new(),
         }
     }
 
@@ -52,39 +56,58 @@ impl Policy for Bandit {
         "bandit"
     }
 
-    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
-        let greedy = |b: &Bandit| argmax_by(obs.live, |i| b.means[i as usize]);
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        _: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
+        let mut scores = std::mem::take(&mut self.scratch);
+        scores.clear();
         if self.mode == Mode::Eval {
-            return greedy(self);
-        }
-        if self.ucb {
+            scores.extend(obs.live.iter().map(|&i| self.means[i as usize]));
+        } else if self.ucb {
             let ln_t = ((self.total + 1) as f64).ln();
             let scale = self.exploration * self.reward_sd();
-            argmax_by(obs.live, |i| match self.counts[i as usize] {
+            scores.extend(obs.live.iter().map(|&i| match self.counts[i as usize] {
                 0 => f64::INFINITY,
                 n => self.means[i as usize] + scale * (2.0 * ln_t / n as f64).sqrt(),
-            })
+            }));
         } else if random::uniform(&mut self.rng) < self.exploration {
-            obs.live[random::below(&mut self.rng, obs.live.len())]
+            random_slate(&mut self.rng, obs.live, spec.size, out);
+            self.scratch = scores;
+            return;
         } else {
-            argmax_by(obs.live, |i| match self.counts[i as usize] {
+            scores.extend(obs.live.iter().map(|&i| match self.counts[i as usize] {
                 0 => f64::INFINITY,
                 _ => self.means[i as usize],
-            })
+            }));
         }
+        select(obs, &scores, spec, out);
+        self.scratch = scores;
     }
 
     fn learn(&mut self, t: &Transition<'_>) {
         if self.mode == Mode::Eval {
             return;
         }
-        let i = t.action as usize;
-        self.counts[i] += 1;
-        self.means[i] += (t.reward - self.means[i]) / self.counts[i] as f64;
-        self.total += 1;
-        let delta = t.reward - self.reward_mean;
-        self.reward_mean += delta / self.total as f64;
-        self.reward_m2 += delta * (t.reward - self.reward_mean);
+        // Every stream shown is one pull of its arm: the chosen one earned the reward, the
+        // others nothing (a slate of one is one pull).
+        for (pos, &i) in t.slate.iter().enumerate() {
+            let reward = if t.position == Some(pos) {
+                t.reward
+            } else {
+                0.0
+            };
+            let i = i as usize;
+            self.counts[i] += 1;
+            self.means[i] += (reward - self.means[i]) / self.counts[i] as f64;
+            self.total += 1;
+            let delta = reward - self.reward_mean;
+            self.reward_mean += delta / self.total as f64;
+            self.reward_m2 += delta * (reward - self.reward_mean);
+        }
     }
 
     fn set_mode(&mut self, mode: Mode) {

@@ -1,16 +1,34 @@
 //! The simplest baselines: `random` among live streams and `popular` (most current viewers).
 
-use super::{Policy, argmax_by};
+use super::Policy;
+use super::slate::{SlateSpec, select};
 use crate::sim::{Observation, OracleView, random};
+
+/// `k` distinct streams of `live` drawn uniformly at random, in draw order (a partial
+/// Fisher–Yates shuffle); the first draw is `below(len)`, as for a single choice.
+pub fn random_slate(rng: &mut random::Rng, live: &[u32], k: usize, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend_from_slice(live);
+    let k = k.min(live.len());
+    for j in 0..k {
+        let r = j + random::below(rng, live.len() - j);
+        out.swap(j, r);
+    }
+    out.truncate(k);
+}
 
 /// Uniformly random among the live streams.
 pub struct RandomPolicy {
     rng: random::Rng,
+    scores: Vec<f64>,
 }
 
 impl RandomPolicy {
     pub fn new(rng: random::Rng) -> Self {
-        RandomPolicy { rng }
+        RandomPolicy {
+            rng,
+            scores: Vec::new(),
+        }
     }
 }
 
@@ -18,19 +36,37 @@ impl Policy for RandomPolicy {
     fn name(&self) -> &str {
         "random"
     }
-    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
-        obs.live[random::below(&mut self.rng, obs.live.len())]
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        _: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
+        if spec.rerank == super::Rerank::None {
+            return random_slate(&mut self.rng, obs.live, spec.size, out);
+        }
+        // Re-ranking needs scores: uniform ones.
+        let rng = &mut self.rng;
+        self.scores.clear();
+        self.scores
+            .extend(obs.live.iter().map(|_| random::uniform(rng)));
+        select(obs, &self.scores, spec, out);
     }
 }
 
 /// The live stream with the most viewers right now; ties broken at random.
 pub struct Popular {
     rng: random::Rng,
+    scores: Vec<f64>,
 }
 
 impl Popular {
     pub fn new(rng: random::Rng) -> Self {
-        Popular { rng }
+        Popular {
+            rng,
+            scores: Vec::new(),
+        }
     }
 }
 
@@ -38,12 +74,22 @@ impl Policy for Popular {
     fn name(&self) -> &str {
         "popular"
     }
-    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        _: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         // A tiny random jitter below 1 viewer breaks ties without favouring low ids.
         let rng = &mut self.rng;
-        argmax_by(obs.live, |i| {
-            obs.streams[i as usize].viewers as f64 + 0.5 * random::uniform(rng)
-        })
+        self.scores.clear();
+        self.scores.extend(
+            obs.live
+                .iter()
+                .map(|&i| obs.streams[i as usize].viewers as f64 + 0.5 * random::uniform(rng)),
+        );
+        select(obs, &self.scores, spec, out);
     }
 
     fn scores(&self, obs: &Observation<'_>, out: &mut Vec<f64>) -> Option<&'static str> {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::dqn::{ActionLayout, DqnLearner, Hyper, ResolvedDevice};
+use super::slate::{SlateSpec, select};
 use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView};
@@ -15,11 +16,10 @@ use crate::sim::{Observation, OracleView};
 /// forward pass of the acting network), for the dashboard's "Q of chosen actions".
 const CHOSEN_Q_EVERY: u64 = 16;
 
-/// A choice waiting for its consequences.
+/// A choice waiting for its consequences (the transition names the action learned from).
 struct Pending {
     state: Vec<f32>,
     mask: Vec<bool>,
-    action: u32,
 }
 
 pub struct DqnPolicy {
@@ -33,6 +33,7 @@ pub struct DqnPolicy {
     next_state: Vec<f32>,
     next_mask: Vec<bool>,
     q: Vec<f32>,
+    scores: Vec<f64>,
     acts: u64,
     chosen_q_sum: f64,
     chosen_q_max: f64,
@@ -82,6 +83,7 @@ impl DqnPolicy {
             next_state: vec![0.0; encoder.dim()],
             next_mask: vec![false; actions],
             q: vec![0.0; actions],
+            scores: Vec::new(),
             acts: 0,
             chosen_q_sum: 0.0,
             chosen_q_max: f64::NEG_INFINITY,
@@ -110,7 +112,6 @@ impl DqnPolicy {
         self.pool.pop().unwrap_or_else(|| Pending {
             state: vec![0.0; self.state.len()],
             mask: vec![false; self.mask.len()],
-            action: 0,
         })
     }
 
@@ -232,16 +233,44 @@ impl Policy for DqnPolicy {
         "dqn"
     }
 
-    fn act(&mut self, obs: &Observation<'_>, _: Option<&OracleView<'_>>) -> u32 {
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        _: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
         self.sync_topics(obs);
         self.encoder.encode(obs, &mut self.state);
         StateEncoder::mask(obs, &mut self.mask);
         let explore = self.mode == Mode::Train;
-        let action = self
-            .learner
-            .act(&self.state, &self.mask, explore)
-            .map(|a| a as u32)
-            .unwrap_or(obs.live[0]);
+        out.clear();
+        if spec.is_single() {
+            let action = self
+                .learner
+                .act(&self.state, &self.mask, explore)
+                .map(|a| a as u32)
+                .unwrap_or(obs.live[0]);
+            out.push(action);
+        } else {
+            // Item-wise values: the slate is the top K by Q (or their re-ranking), and ε-greedy
+            // explores position by position.
+            if self
+                .learner
+                .q_values(&self.state, &self.mask, &mut self.q)
+                .is_err()
+            {
+                self.q.fill(0.0);
+            }
+            self.scores.clear();
+            self.scores
+                .extend(obs.live.iter().map(|&i| self.q[i as usize] as f64));
+            select(obs, &self.scores, spec, out);
+            if explore {
+                self.learner.explore_slate(&self.mask, out);
+            }
+        }
+        let action = out[0];
         self.acts += 1;
         if self.acts.is_multiple_of(CHOSEN_Q_EVERY)
             && self
@@ -260,12 +289,10 @@ impl Policy for DqnPolicy {
             let mut p = self.take_pending();
             p.state.copy_from_slice(&self.state);
             p.mask.copy_from_slice(&self.mask);
-            p.action = action;
             if let Some(old) = self.pending.insert(obs.viewer, p) {
                 self.pool.push(old);
             }
         }
-        action
     }
 
     fn learn(&mut self, t: &Transition<'_>) {
@@ -288,7 +315,7 @@ impl Policy for DqnPolicy {
             t.viewer as u64,
             &p.state,
             &p.mask,
-            p.action as usize,
+            t.action as usize,
             t.reward as f32,
             &self.next_state,
             &self.next_mask,

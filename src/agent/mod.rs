@@ -12,6 +12,7 @@ pub mod dqn;
 mod dqn_policy;
 mod encoder;
 mod oracle;
+pub mod slate;
 
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView, random};
@@ -21,6 +22,7 @@ pub use baselines::{Popular, RandomPolicy};
 pub use dqn_policy::DqnPolicy;
 pub use encoder::StateEncoder;
 pub use oracle::{MyopicOracle, QualityOracle};
+pub use slate::{Rerank, SlateSpec};
 
 /// What came after a recommendation, for the same viewer.
 #[derive(Debug, Clone, Copy)]
@@ -31,11 +33,16 @@ pub enum Next<'a> {
     SessionEnd,
 }
 
-/// One choice and its consequences, handed to the policy that made it.
+/// One slate and its consequences, handed to the policy that made it.
 #[derive(Debug, Clone, Copy)]
 pub struct Transition<'a> {
     pub viewer: u32,
+    /// The chosen stream; the slate's first when the viewer chose none (`accepted` false).
     pub action: u32,
+    /// The slate as shown, best first (one stream for a single recommendation).
+    pub slate: &'a [u32],
+    /// Position of the chosen stream in `slate`; None when none was chosen.
+    pub position: Option<usize>,
     pub reward: f64,
     pub accepted: bool,
     pub next: Next<'a>,
@@ -59,8 +66,22 @@ pub trait Policy: Send {
         false
     }
 
-    /// Chooses one of `obs.live` (never empty when this is called).
-    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32;
+    /// Ranks `spec.size` distinct streams of `obs.live` (all of them when fewer are live) into
+    /// `out`, best first. `obs.live` is never empty when this is called.
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        oracle: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    );
+
+    /// Chooses one of `obs.live`: the first of a slate of one.
+    fn act(&mut self, obs: &Observation<'_>, oracle: Option<&OracleView<'_>>) -> u32 {
+        let mut out = Vec::with_capacity(1);
+        self.rank(obs, oracle, &SlateSpec::SINGLE, &mut out);
+        out[0]
+    }
 
     /// Told that nothing is live for this viewer: there is nothing to recommend and the
     /// session ends. The previous transition of the viewer, if any, ends with it.
@@ -222,24 +243,10 @@ pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn
             scenario.num_streamers(),
             rng,
         )),
-        "myopic-oracle" => Box::new(MyopicOracle),
-        "quality-oracle" => Box::new(QualityOracle),
+        "myopic-oracle" => Box::new(MyopicOracle::default()),
+        "quality-oracle" => Box::new(QualityOracle::default()),
         _ => return None,
     })
-}
-
-/// Index of the best score among `candidates` (ties go to the first).
-pub fn argmax_by(candidates: &[u32], mut score: impl FnMut(u32) -> f64) -> u32 {
-    let mut best = candidates[0];
-    let mut best_score = f64::NEG_INFINITY;
-    for &c in candidates {
-        let s = score(c);
-        if s > best_score {
-            best = c;
-            best_score = s;
-        }
-    }
-    best
 }
 
 /// How to build the learner: the device it trains on and an optional checkpoint to start from.

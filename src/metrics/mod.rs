@@ -1,13 +1,17 @@
 //! What a run is measured by: reward per step and per session, acceptance, watch time,
 //! engagement, session length, return rate and churn, daily active viewers, myopic regret, and
-//! diversity (catalogue coverage, topic entropy, exposure Gini). Kept as windowed series (for
-//! charts and CSV) and run totals (for summaries and JSON). Plain data; no terminal code.
+//! diversity (catalogue coverage, topic entropy, exposure Gini, intra-list diversity), and the
+//! ranking quality of slates (precision, recall, NDCG, MRR, hit rate, click-through, position
+//! of the chosen stream). Kept as windowed series (for charts and CSV) and run totals (for
+//! summaries and JSON). Plain data; no terminal code.
 
+pub mod ranking;
 pub mod stats;
 
 use serde::Serialize;
 
-use crate::sim::{Outcome, SessionEnd, World};
+use crate::sim::{Outcome, SessionEnd, StreamPublic, World};
+use ranking::RankingSample;
 use stats::{gini, normalized_entropy, ratio};
 
 /// Sums over a span of steps (a window, or the whole run).
@@ -29,9 +33,41 @@ struct Accum {
     churned: u64,
     regret: f64,
     regret_samples: u64,
+    /// Steps that showed a slate, and the sum of their intra-list diversity.
+    slates: u64,
+    diversity_sum: f64,
+    /// Sum over accepted steps of the chosen stream's position (from 1).
+    position_sum: u64,
+    ranking_samples: u64,
+    precision_sum: f64,
+    recall_sum: f64,
+    recall_samples: u64,
+    ndcg_sum: f64,
+    mrr_sum: f64,
+    hits: u64,
 }
 
 impl Accum {
+    fn add_slate(&mut self, o: &Outcome, diversity: f64) {
+        self.slates += 1;
+        self.diversity_sum += diversity;
+        if let Some(p) = o.position {
+            self.position_sum += p as u64 + 1;
+        }
+    }
+
+    fn add_ranking(&mut self, r: &RankingSample) {
+        self.ranking_samples += 1;
+        self.precision_sum += r.precision;
+        if let Some(recall) = r.recall {
+            self.recall_sum += recall;
+            self.recall_samples += 1;
+        }
+        self.ndcg_sum += r.ndcg;
+        self.mrr_sum += r.mrr;
+        self.hits += r.hit as u64;
+    }
+
     fn add_step(&mut self, o: &Outcome) {
         self.steps += 1;
         self.reward += o.reward;
@@ -72,6 +108,21 @@ impl Accum {
             return_rate: ratio((self.sessions - self.churned) as f64, sessions),
             churned: self.churned,
             myopic_regret_per_step: ratio(self.regret, self.regret_samples as f64),
+            ranking: self.ranking(),
+        }
+    }
+
+    fn ranking(&self) -> RankingRates {
+        let samples = self.ranking_samples as f64;
+        RankingRates {
+            precision_at_k: ratio(self.precision_sum, samples),
+            recall_at_k: ratio(self.recall_sum, self.recall_samples as f64),
+            ndcg_at_k: ratio(self.ndcg_sum, samples),
+            mrr: ratio(self.mrr_sum, samples),
+            hit_rate: ratio(self.hits as f64, samples),
+            click_through: ratio(self.accepted as f64, self.slates as f64),
+            mean_chosen_position: ratio(self.position_sum as f64, self.accepted as f64),
+            intra_list_diversity: ratio(self.diversity_sum, self.slates as f64),
         }
     }
 }
@@ -98,8 +149,29 @@ pub struct Rates {
     /// Share of ended sessions after which the viewer will come back.
     pub return_rate: f64,
     pub churned: u64,
-    /// Best expected immediate reward minus that of the chosen stream (sampled steps).
+    /// Best expected immediate reward minus that of the slate shown (sampled steps).
     pub myopic_regret_per_step: f64,
+    #[serde(flatten)]
+    pub ranking: RankingRates,
+}
+
+/// How well slates were ranked over a span (see [`ranking`]; K is the slate size, 1 for a
+/// single recommendation). The first five are sampled on the regret steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RankingRates {
+    pub precision_at_k: f64,
+    /// Over the samples where some live stream was relevant.
+    pub recall_at_k: f64,
+    pub ndcg_at_k: f64,
+    pub mrr: f64,
+    /// Share of slates holding a relevant stream.
+    pub hit_rate: f64,
+    /// Share of slates from which a stream was chosen.
+    pub click_through: f64,
+    /// Mean position (from 1) of the chosen stream; 0 when none was chosen.
+    pub mean_chosen_position: f64,
+    /// Mean intra-list diversity of the slates (0 for slates of one).
+    pub intra_list_diversity: f64,
 }
 
 /// Diversity of what was recommended in a span.
@@ -196,22 +268,40 @@ impl Metrics {
         }
     }
 
-    /// Records one step. `topic` is the recommended stream's topic; `regret` is given on the
-    /// steps where it was measured.
-    pub fn record_step(&mut self, o: &Outcome, topic: Option<u16>, regret: Option<f64>) {
+    /// Records one step: its outcome and the slate shown (empty when nothing was live), with
+    /// the streams' public features; `regret` and `ranking` are given on the steps where they
+    /// were measured. Every stream shown counts as an exposure.
+    pub fn record_step(
+        &mut self,
+        o: &Outcome,
+        slate: &[u32],
+        streams: &[StreamPublic],
+        regret: Option<f64>,
+        ranking: Option<RankingSample>,
+    ) {
         self.window.add_step(o);
         self.total.add_step(o);
-        if let (Some(i), Some(t)) = (o.streamer, topic) {
+        if !slate.is_empty() {
+            let diversity = ranking::intra_list_diversity(streams, slate);
+            self.window.add_slate(o, diversity);
+            self.total.add_slate(o, diversity);
+        }
+        for &i in slate {
+            let t = streams[i as usize].topic as usize;
             self.window_exposure.per_streamer[i as usize] += 1;
-            self.window_exposure.per_topic[t as usize] += 1;
+            self.window_exposure.per_topic[t] += 1;
             self.total_exposure.per_streamer[i as usize] += 1;
-            self.total_exposure.per_topic[t as usize] += 1;
+            self.total_exposure.per_topic[t] += 1;
         }
         if let Some(r) = regret {
             for a in [&mut self.window, &mut self.total] {
                 a.regret += r;
                 a.regret_samples += 1;
             }
+        }
+        if let Some(r) = ranking {
+            self.window.add_ranking(&r);
+            self.total.add_ranking(&r);
         }
     }
 

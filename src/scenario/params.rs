@@ -250,6 +250,27 @@ pub struct ResponseParams {
     pub quality_neutral: f64,
     /// Session minutes refilled per watched minute, times (quality - quality_neutral).
     pub quality_refill: f64,
+    /// Streams shown per recommendation (a feed's slate), 1–20. The viewer picks at most one
+    /// (see `docs/model.md`, "Slates"); 1 is a single recommendation.
+    pub slate_size: usize,
+    /// Examination probability of each slate position, top first (one value per position).
+    /// Empty: `position_decay` to the power of the position (0-based).
+    pub examine: Vec<f64>,
+    /// Examination of position p (0-based) is `position_decay`^p when `examine` is empty.
+    pub position_decay: f64,
+}
+
+/// The most streams one slate may show.
+pub const MAX_SLATE_SIZE: usize = 20;
+
+impl ResponseParams {
+    /// Examination probability of slate position `pos` (0-based).
+    pub fn examination(&self, pos: usize) -> f64 {
+        match self.examine.get(pos) {
+            Some(&e) => e,
+            None => self.position_decay.powi(pos as i32),
+        }
+    }
 }
 
 impl Default for ResponseParams {
@@ -270,6 +291,9 @@ impl Default for ResponseParams {
             follow_probability: 0.05,
             quality_neutral: 0.4,
             quality_refill: 1.0,
+            slate_size: 1,
+            examine: Vec::new(),
+            position_decay: 1.0,
         }
     }
 }
@@ -304,8 +328,12 @@ impl Default for RewardWeights {
 pub struct MetricParams {
     /// Steps per window of the windowed series (charts, CSV rows).
     pub window_steps: usize,
-    /// Myopic regret is measured on every n-th step (it scans every live stream).
+    /// Myopic regret and the ranking metrics are measured on every n-th step (they scan every
+    /// live stream).
     pub regret_every: usize,
+    /// A stream is relevant to a viewer (for precision, recall, MRR and hit rate) when the viewer
+    /// would accept it shown alone with at least this probability.
+    pub relevance_threshold: f64,
 }
 
 impl Default for MetricParams {
@@ -313,6 +341,7 @@ impl Default for MetricParams {
         MetricParams {
             window_steps: 5_000,
             regret_every: 8,
+            relevance_threshold: 0.5,
         }
     }
 }

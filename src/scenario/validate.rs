@@ -219,6 +219,33 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     c.probability("response.follow_probability", r.follow_probability);
     c.probability("response.quality_neutral", r.quality_neutral);
     c.range("response.quality_refill", r.quality_refill, 0.0, 100.0);
+    c.count(
+        "response.slate_size",
+        r.slate_size,
+        super::params::MAX_SLATE_SIZE,
+    );
+    c.positive("response.position_decay", r.position_decay, 1.0);
+    if !r.examine.is_empty() {
+        if r.examine.len() != r.slate_size {
+            c.fail(
+                "response.examine",
+                format!(
+                    "must have one value per slate position ({}, the slate_size), got {}",
+                    r.slate_size,
+                    r.examine.len()
+                ),
+            );
+        } else if r
+            .examine
+            .iter()
+            .any(|e| !e.is_finite() || *e <= 0.0 || *e > 1.0)
+        {
+            c.fail(
+                "response.examine",
+                "examination probabilities must be greater than 0 and at most 1".into(),
+            );
+        }
+    }
 
     let w = &raw.reward;
     for (key, value) in [
@@ -234,6 +261,7 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     let m = &raw.metrics;
     c.count("metrics.window_steps", m.window_steps, 10_000_000);
     c.count("metrics.regret_every", m.regret_every, 1_000_000);
+    c.probability("metrics.relevance_threshold", m.relevance_threshold);
 
     let b = &raw.bandit;
     match b.kind.as_str() {

@@ -49,6 +49,132 @@ impl<'a> OracleView<'a> {
             .fold(0.0, f64::max)
     }
 
+    /// Expected immediate reward of showing `slate` (in order) to `v` now, under the true
+    /// position-biased choice model; for a slate of one, exactly [`OracleView::expected_reward`].
+    pub fn slate_value(&self, v: u32, slate: &[u32]) -> f64 {
+        let p = &self.world.p;
+        if let [i] = slate
+            && p.response.examination(0) == 1.0
+        {
+            return self.expected_reward(v, *i);
+        }
+        let mut pairs = [response::Pair::default(); crate::scenario::MAX_SLATE_SIZE];
+        let mut probs = [0.0; crate::scenario::MAX_SLATE_SIZE];
+        let n = slate.len().min(pairs.len());
+        for (x, &i) in pairs.iter_mut().zip(&slate[..n]) {
+            *x = self.world.pair(v, i);
+        }
+        response::slate_choice(&p.response, &pairs[..n], &mut probs[..n]);
+        pairs[..n]
+            .iter()
+            .zip(&probs[..n])
+            .map(|(x, pr)| pr * response::expected_reward_if_accepted(&p.response, &p.reward, x))
+            .sum()
+    }
+
+    /// The live streams.
+    pub fn live(&self) -> &'a [u32] {
+        self.world.live()
+    }
+
+    /// The true probability that `v` chooses each stream of `slate` (same order), into `out`.
+    pub fn slate_probabilities(&self, v: u32, slate: &[u32], out: &mut Vec<f64>) {
+        let pairs: Vec<response::Pair> = slate.iter().map(|&i| self.world.pair(v, i)).collect();
+        out.clear();
+        out.resize(slate.len(), 0.0);
+        response::slate_choice(&self.world.p.response, &pairs, out);
+    }
+
+    /// The slate of `size` streams (every live stream when fewer are live) with the
+    /// highest expected immediate reward for `v`, into `out`. Exact: with attractions wᵢ,
+    /// rewards Rᵢ and examinations eₚ the value is Σ eₚwᵢRᵢ / (1 + Σ eₚwᵢ); Dinkelbach's method
+    /// maximises Σ eₚ·wᵢ(Rᵢ − v) for the current value v, which by the rearrangement inequality
+    /// puts the K largest wᵢ(Rᵢ − v) on the positions by decreasing examination, and repeats
+    /// with the new slate's value until the slate no longer changes. A slate of one is the
+    /// argmax of [`OracleView::expected_reward`] (ties to the first live stream).
+    pub fn best_slate(&self, v: u32, size: usize, out: &mut Vec<u32>) {
+        out.clear();
+        let w = self.world;
+        let live = w.live();
+        let k = size.min(live.len());
+        if k == 0 {
+            return;
+        }
+        if k == 1 && w.p.response.examination(0) == 1.0 {
+            let mut best = live[0];
+            let mut best_r = f64::NEG_INFINITY;
+            for &i in live {
+                let r = self.expected_reward(v, i);
+                if r > best_r {
+                    best = i;
+                    best_r = r;
+                }
+            }
+            out.push(best);
+            return;
+        }
+        let rp = &w.p.response;
+        // Attraction without examination, and reward if chosen, per live stream.
+        let (attraction, reward): (Vec<f64>, Vec<f64>) = live
+            .iter()
+            .map(|&i| {
+                let x = w.pair(v, i);
+                let z = (response::utility(rp, &x) - rp.outside_option) / rp.temperature;
+                (
+                    z.min(700.0).exp(),
+                    response::expected_reward_if_accepted(rp, &w.p.reward, &x),
+                )
+            })
+            .unzip();
+        // Positions by decreasing examination.
+        let mut positions: Vec<usize> = (0..k).collect();
+        positions.sort_by(|&a, &b| {
+            rp.examination(b)
+                .total_cmp(&rp.examination(a))
+                .then(a.cmp(&b))
+        });
+        let mut order: Vec<usize> = (0..live.len()).collect();
+        let mut assign = |value: f64| {
+            let gain = |j: usize| attraction[j] * (reward[j] - value);
+            order.sort_by(|&a, &b| gain(b).total_cmp(&gain(a)).then(a.cmp(&b)));
+            let mut slate = vec![0u32; k];
+            for (rank, &pos) in positions.iter().enumerate() {
+                slate[pos] = live[order[rank]];
+            }
+            slate
+        };
+        let mut slate = assign(0.0);
+        let mut value = self.slate_value(v, &slate);
+        // Each round's value is at least the last one's; stop when it stops rising.
+        for _ in 0..64 {
+            let next = assign(value);
+            if next == slate {
+                break;
+            }
+            let next_value = self.slate_value(v, &next);
+            if next_value <= value {
+                break;
+            }
+            slate = next;
+            value = next_value;
+        }
+        out.extend_from_slice(&slate);
+    }
+
+    /// The expected immediate reward of the best slate for `v` (0 when nothing is live).
+    pub fn best_slate_value(&self, v: u32) -> f64 {
+        if self.world.p.response.slate_size == 1 && self.world.p.response.examination(0) == 1.0 {
+            return self.best_expected_reward(v);
+        }
+        let mut slate = Vec::with_capacity(self.world.p.response.slate_size);
+        self.best_slate(v, self.world.p.response.slate_size, &mut slate);
+        if slate.is_empty() {
+            0.0
+        } else {
+            self.slate_value(v, &slate)
+        }
+    }
+
     pub fn streamer(&self, i: u32) -> &'a StreamerHidden {
         &self.world.hidden[i as usize]
     }

@@ -44,6 +44,13 @@ impl Default for StreamPublic {
 }
 
 impl StreamPublic {
+    /// How alike two streams are by what is public about them, in [0, 1]: 1 when they share
+    /// their topic, 0 otherwise. Diversity re-ranking and the intra-list diversity metric both
+    /// use it.
+    pub fn similarity(&self, other: &StreamPublic) -> f64 {
+        (self.topic == other.topic) as u8 as f64
+    }
+
     /// Whether the stream was live at some moment since `since` (minutes).
     pub fn live_since_time(&self, since: f64) -> bool {
         self.live || self.ended_at >= since

@@ -12,11 +12,17 @@
 //! comments  ~ Poisson(comments_per_hour · (0.2 + 0.5·quality + appeal) · watch/60)
 //! gift      ~ Bernoulli(gift_probability · quality · match); follow likewise.
 //! reward    = Σ weight · (watch minutes, likes, comments, gifts, follows); 0 when rejected.
+//!
+//! A slate (a feed of K streams) is answered by a multinomial logit with position bias: the
+//! stream at position p (0-based) has attraction eₚ·exp((utilityᵢ − outside_option)/temperature),
+//! where eₚ is the position's examination probability, and the no-click option has attraction 1:
+//! P(choose i) = aᵢ / (1 + Σⱼ aⱼ), P(none) = 1 / (1 + Σⱼ aⱼ). With one stream examined for sure
+//! this is exactly P(accept) above.
 
 use crate::scenario::{ResponseParams, RewardWeights};
 
 /// What the response depends on, for one viewer and one candidate stream at one moment.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Pair {
     /// Interest in the stream's topics relative to the viewer's strongest interest, in [0, 1].
     pub matching: f64,
@@ -47,6 +53,33 @@ pub fn utility(p: &ResponseParams, x: &Pair) -> f64 {
 pub fn accept_probability(p: &ResponseParams, x: &Pair) -> f64 {
     let z = (utility(p, x) - p.outside_option) / p.temperature;
     1.0 / (1.0 + (-z).exp())
+}
+
+/// Choice probabilities of a slate whose streams have the response inputs `pairs` (in slate
+/// order): `out[j]` = P(the viewer chooses the stream at position j); returns P(no choice).
+/// Computed in the log domain, so extreme utilities or temperatures cannot overflow.
+pub fn slate_choice(p: &ResponseParams, pairs: &[Pair], out: &mut [f64]) -> f64 {
+    debug_assert_eq!(pairs.len(), out.len());
+    if let [x] = pairs
+        && p.examination(0) == 1.0
+    {
+        // The single recommendation, computed exactly as `accept_probability`.
+        out[0] = accept_probability(p, x);
+        return 1.0 - out[0];
+    }
+    let mut top = 0.0f64; // the no-click option's log-attraction
+    for (pos, (x, o)) in pairs.iter().zip(out.iter_mut()).enumerate() {
+        *o = p.examination(pos).ln() + (utility(p, x) - p.outside_option) / p.temperature;
+        top = top.max(*o);
+    }
+    let none = (-top).exp();
+    let mut total = none;
+    for o in out.iter_mut() {
+        *o = (*o - top).exp();
+        total += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= total);
+    none / total
 }
 
 /// Mean of the (untruncated) watch time in minutes.
@@ -173,6 +206,51 @@ mod tests {
             },
         );
         assert!((cut - m * (1.0 - (-1.0f64).exp())).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_two_position_slate_matches_hand_computed_probabilities() {
+        // Utilities: interest 4·m + quality 1.5·q + appeal 1.5·a (no social, no fatigue);
+        // outside option 3, temperature 1; examination 1 and 0.5.
+        let p = ResponseParams {
+            slate_size: 2,
+            examine: vec![1.0, 0.5],
+            ..ResponseParams::default()
+        };
+        let a = pair(); // utility 4 + 0.75 + 0.75 = 5.5
+        let b = Pair {
+            matching: 0.5,
+            ..pair()
+        }; // utility 2 + 1.5 = 3.5
+        let (wa, wb) = ((5.5f64 - 3.0).exp(), 0.5 * (3.5f64 - 3.0).exp());
+        let mut out = [0.0; 2];
+        let none = slate_choice(&p, &[a, b], &mut out);
+        let total = 1.0 + wa + wb;
+        assert!((out[0] - wa / total).abs() < 1e-12);
+        assert!((out[1] - wb / total).abs() < 1e-12);
+        assert!((none - 1.0 / total).abs() < 1e-12);
+        // Swapping positions moves the examination with them.
+        let none2 = slate_choice(&p, &[b, a], &mut out);
+        let (wb2, wa2) = ((3.5f64 - 3.0).exp(), 0.5 * (5.5f64 - 3.0).exp());
+        assert!((out[1] - wa2 / (1.0 + wa2 + wb2)).abs() < 1e-12);
+        assert!(none2 > none, "the better stream lower down is seen less");
+    }
+
+    #[test]
+    fn a_slate_of_one_is_the_single_recommendation() {
+        let p = ResponseParams::default();
+        let mut out = [0.0];
+        let none = slate_choice(&p, &[pair()], &mut out);
+        assert_eq!(out[0], accept_probability(&p, &pair()));
+        assert_eq!(none, 1.0 - out[0]);
+        // Extreme utilities stay finite.
+        let hot = ResponseParams {
+            temperature: 1e-6,
+            examine: vec![0.9],
+            ..ResponseParams::default()
+        };
+        let none = slate_choice(&hot, &[pair()], &mut out);
+        assert!(out[0].is_finite() && none.is_finite() && (out[0] + none - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::observation::{
 };
 use super::random::{self, Rng};
 use super::response::{self, Engagement, Pair};
-use crate::scenario::{RawScenario, Scenario};
+use crate::scenario::{MAX_SLATE_SIZE, RawScenario, Scenario};
 
 /// What kind of streamer a slot holds (hidden from policies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -115,8 +115,10 @@ pub struct SessionEnd {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outcome {
     pub viewer: u32,
-    /// The recommended stream; None when nothing was live.
+    /// The chosen stream; the slate's first when none was chosen; None when nothing was live.
     pub streamer: Option<u32>,
+    /// Slate position of the chosen stream (0-based); None when none was chosen.
+    pub position: Option<u8>,
     pub accepted: bool,
     pub engagement: Engagement,
     pub reward: f64,
@@ -135,6 +137,12 @@ pub enum StepError {
     Offline(u32),
     #[error("no recommendation was made although {0} streams are live")]
     Declined(usize),
+    #[error(
+        "the slate shows {got} streams; it must show {want} (the slate size, or every live stream when fewer are live)"
+    )]
+    SlateSize { got: usize, want: usize },
+    #[error("streamer {0} appears twice in the slate")]
+    Repeated(u32),
 }
 
 /// Parts of a viewer's row in `World::topic_state`.
@@ -693,10 +701,21 @@ impl World {
     }
 
     /// Applies the policy's choice for the pending viewer. `None` is only allowed when nothing
-    /// is live: the viewer is told so and leaves.
+    /// is live: the viewer is told so and leaves. A slate of one; see [`World::respond_slate`].
     pub fn respond(&mut self, choice: Option<u32>) -> Result<Outcome, StepError> {
+        match choice {
+            Some(i) => self.respond_slate(&[i]),
+            None => self.respond_slate(&[]),
+        }
+    }
+
+    /// Shows the pending viewer `slate` (best first): distinct live streams, as many as the
+    /// scenario's `slate_size` or, when fewer are live, all of them; empty only when nothing is
+    /// live (the viewer is told so and leaves). The viewer chooses at most one stream by the
+    /// position-biased logit of [`response::slate_choice`] and watches it, or scrolls past.
+    pub fn respond_slate(&mut self, slate: &[u32]) -> Result<Outcome, StepError> {
         let v = self.pending.ok_or(StepError::NoPendingDecision)?;
-        let Some(i) = choice else {
+        if slate.is_empty() {
             if !self.live.is_empty() {
                 return Err(StepError::Declined(self.live.len()));
             }
@@ -706,25 +725,59 @@ impl World {
             return Ok(Outcome {
                 viewer: v,
                 streamer: None,
+                position: None,
                 accepted: false,
                 engagement: Engagement::default(),
                 reward: 0.0,
                 session_ended: true,
             });
-        };
-        let stream = self
-            .streams
-            .get(i as usize)
-            .ok_or(StepError::UnknownStreamer(i))?;
-        if !stream.live {
-            return Err(StepError::Offline(i));
         }
+        let want = self.p.response.slate_size.min(self.live.len());
+        if slate.len() != want {
+            return Err(StepError::SlateSize {
+                got: slate.len(),
+                want,
+            });
+        }
+        let mut pairs = [Pair::default(); MAX_SLATE_SIZE];
+        for (pos, &i) in slate.iter().enumerate() {
+            let stream = self
+                .streams
+                .get(i as usize)
+                .ok_or(StepError::UnknownStreamer(i))?;
+            if !stream.live {
+                return Err(StepError::Offline(i));
+            }
+            if slate[..pos].contains(&i) {
+                return Err(StepError::Repeated(i));
+            }
+            pairs[pos] = self.pair(v, i);
+        }
+        let pairs = &pairs[..slate.len()];
+        let mut probs = [0.0; MAX_SLATE_SIZE];
+        let probs = &mut probs[..slate.len()];
+        response::slate_choice(&self.p.response, pairs, probs);
         self.pending = None;
-        self.streams[i as usize].recommended += 1;
-        let x = self.pair(v, i);
-        let accepted = random::uniform(&mut self.rng_resp)
-            < response::accept_probability(&self.p.response, &x);
-        self.log_impression(v, i, accepted);
+        let draw = random::uniform(&mut self.rng_resp);
+        let mut position = None;
+        let mut cumulative = 0.0;
+        for (pos, &pr) in probs.iter().enumerate() {
+            cumulative += pr;
+            if draw < cumulative {
+                position = Some(pos);
+                break;
+            }
+        }
+        for (pos, &i) in slate.iter().enumerate() {
+            self.streams[i as usize].recommended += 1;
+            self.log_impression(v, i, position == Some(pos));
+        }
+        let accepted = position.is_some();
+        // The chosen stream, or the slate's first when the viewer scrolled past.
+        let (i, x) = match position {
+            Some(pos) => (slate[pos], pairs[pos]),
+            None => (slate[0], pairs[0]),
+        };
         let rp = &self.p.response;
         let mut e = Engagement::default();
         let mut session_ended = false;
@@ -785,6 +838,7 @@ impl World {
         Ok(Outcome {
             viewer: v,
             streamer: Some(i),
+            position: position.map(|p| p as u8),
             accepted,
             engagement: e,
             reward,

@@ -711,11 +711,13 @@ mod tests {
             fn name(&self) -> &str {
                 "boom"
             }
-            fn act(
+            fn rank(
                 &mut self,
                 _: &crate::sim::Observation<'_>,
                 _: Option<&crate::sim::OracleView<'_>>,
-            ) -> u32 {
+                _: &crate::agent::SlateSpec,
+                _: &mut Vec<u32>,
+            ) {
                 panic!("boom at act")
             }
         }

@@ -226,6 +226,34 @@ impl DqnLearner {
         masked_argmax(&q, mask)
     }
 
+    /// ε-greedy exploration of a slate: each position, with probability ε, shows a uniformly
+    /// random valid action that the slate does not already hold (when there is one).
+    pub fn explore_slate(&mut self, mask: &[bool], slate: &mut [u32]) {
+        let eps = self.epsilon();
+        for pos in 0..slate.len() {
+            if self.rng.random::<f64>() >= eps {
+                continue;
+            }
+            let free = mask
+                .iter()
+                .enumerate()
+                .filter(|&(i, &m)| m && !slate.contains(&(i as u32)))
+                .count();
+            if free == 0 {
+                return;
+            }
+            let k = self.rng.random_range(0..free);
+            if let Some((i, _)) = mask
+                .iter()
+                .enumerate()
+                .filter(|&(i, &m)| m && !slate.contains(&(i as u32)))
+                .nth(k)
+            {
+                slate[pos] = i as u32;
+            }
+        }
+    }
+
     /// Q-values of `state` from the acting copy; invalid actions get `-inf`.
     pub fn q_values(&self, state: &[f32], mask: &[bool], out: &mut [f32]) -> Result<(), DqnError> {
         self.check_len("state", state.len(), self.input_dim())?;
