@@ -89,7 +89,7 @@ impl Engine {
             relevance_threshold: p.metrics.relevance_threshold,
             spec: SlateSpec {
                 size: p.response.slate_size,
-                rerank: Rerank::None,
+                rerank: p.feed.rerank,
             },
             slate: Vec::with_capacity(p.response.slate_size),
             awaiting: vec![None; world.num_viewers()],

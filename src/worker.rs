@@ -112,6 +112,9 @@ pub struct RunReport {
     pub scenario: String,
     pub policy: String,
     pub seed: u64,
+    /// Streams per slate, and the diversity re-ranking of the slates (`none`, `mmr:W`, `dpp:W`).
+    pub slate_size: usize,
+    pub rerank: String,
     pub train: PhaseReport,
     pub eval: Option<PhaseReport>,
     /// The learner's figures at the end of training (None for policies that do not learn values).
@@ -377,6 +380,8 @@ fn run_plan(
         scenario: plan.scenario.name().to_string(),
         policy: plan.policy.clone(),
         seed: plan.seed,
+        slate_size: plan.scenario.params.response.slate_size,
+        rerank: plan.scenario.params.feed.rerank.to_string(),
         train,
         eval,
         learner,

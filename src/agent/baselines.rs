@@ -43,7 +43,7 @@ impl Policy for RandomPolicy {
         spec: &SlateSpec,
         out: &mut Vec<u32>,
     ) {
-        if spec.rerank == super::Rerank::None {
+        if spec.rerank.is_off() {
             return random_slate(&mut self.rng, obs.live, spec.size, out);
         }
         // Re-ranking needs scores: uniform ones.

@@ -27,7 +27,7 @@ impl Policy for MyopicOracle {
         out: &mut Vec<u32>,
     ) {
         let oracle = oracle.expect("oracle policies get the hidden state");
-        if spec.rerank == super::Rerank::None {
+        if spec.rerank.is_off() {
             return oracle.best_slate(obs.viewer, spec.size, out);
         }
         self.scores.clear();

@@ -6,88 +6,12 @@
 //! similarity is [`StreamPublic::similarity`] (shared public topic). The diversity weight of both
 //! re-rankers is in [0, 1): 0 is the plain top K.
 
-use std::fmt;
-use std::str::FromStr;
-
+pub use crate::scenario::{MAX_DIVERSITY_WEIGHT, Rerank};
 use crate::sim::{Observation, StreamPublic};
-
-/// How a slate is re-ranked for diversity.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Rerank {
-    /// The policy's own order.
-    #[default]
-    None,
-    /// MMR: each next stream maximises (1 − λ)·relevance − λ·(max similarity to those chosen).
-    Mmr(f64),
-    /// DPP with kernel Lᵢⱼ = qᵢ·Sᵢⱼ·qⱼ, qᵢ = exp(relevanceᵢ·(1 − θ)/θ), S the similarity with
-    /// [`DPP_SAME_TOPIC`] off the diagonal; greedy MAP: each next stream maximises log det L.
-    Dpp(f64),
-}
 
 /// Off-diagonal entry of the DPP's similarity matrix for two streams of one topic (below 1, so
 /// that the matrix stays positive definite and a second stream of a topic stays possible).
 pub const DPP_SAME_TOPIC: f64 = 0.9;
-
-/// Largest diversity weight accepted (1 would ignore relevance entirely).
-pub const MAX_DIVERSITY_WEIGHT: f64 = 0.99;
-
-impl Rerank {
-    /// The diversity weight (λ or θ); 0 for none.
-    pub fn weight(&self) -> f64 {
-        match *self {
-            Rerank::None => 0.0,
-            Rerank::Mmr(w) | Rerank::Dpp(w) => w,
-        }
-    }
-
-    /// The same method with another weight (kept within range; 0 turns it off).
-    pub fn with_weight(&self, w: f64) -> Rerank {
-        let w = w.clamp(0.0, MAX_DIVERSITY_WEIGHT);
-        match self {
-            Rerank::None => Rerank::None,
-            Rerank::Mmr(_) => Rerank::Mmr(w),
-            Rerank::Dpp(_) => Rerank::Dpp(w),
-        }
-    }
-
-    fn active(&self) -> bool {
-        self.weight() > 0.0
-    }
-}
-
-impl fmt::Display for Rerank {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Rerank::None => write!(f, "none"),
-            Rerank::Mmr(w) => write!(f, "mmr:{w}"),
-            Rerank::Dpp(w) => write!(f, "dpp:{w}"),
-        }
-    }
-}
-
-impl FromStr for Rerank {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Rerank, String> {
-        if s == "none" {
-            return Ok(Rerank::None);
-        }
-        let usage = || {
-            format!(
-                "`{s}` is not a re-ranking: use mmr:W or dpp:W with a diversity weight W in [0, {MAX_DIVERSITY_WEIGHT}] (e.g. mmr:0.3), or none"
-            )
-        };
-        let (method, weight) = s.split_once(':').ok_or_else(usage)?;
-        let w: f64 = weight.trim().parse().map_err(|_| usage())?;
-        if !w.is_finite() || !(0.0..=MAX_DIVERSITY_WEIGHT).contains(&w) {
-            return Err(usage());
-        }
-        match method.trim() {
-            "mmr" => Ok(Rerank::Mmr(w)),
-            "dpp" => Ok(Rerank::Dpp(w)),
-            _ => Err(usage()),
-        }
-    }
-}
 
 /// What a policy is asked for: how many streams, and how to re-rank them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,7 +30,7 @@ impl SlateSpec {
 
     /// Whether this asks for exactly the best single stream by score.
     pub fn is_single(&self) -> bool {
-        self.size == 1 && !self.rerank.active()
+        self.size == 1 && self.rerank.is_off()
     }
 
     /// Streams a slate holds when `live` streams are live.
@@ -126,7 +50,7 @@ pub fn select(obs: &Observation<'_>, scores: &[f64], spec: &SlateSpec, out: &mut
         return;
     }
     match spec.rerank {
-        r if !r.active() => top_k(obs.live, scores, k, out),
+        r if r.is_off() => top_k(obs.live, scores, k, out),
         Rerank::Mmr(lambda) => mmr(obs, scores, k, lambda, out),
         Rerank::Dpp(theta) => dpp(obs, scores, k, theta, out),
         Rerank::None => unreachable!("inactive"),
@@ -313,17 +237,6 @@ mod tests {
                 ..StreamPublic::default()
             })
             .collect()
-    }
-
-    #[test]
-    fn parses_and_prints_rerankings() {
-        assert_eq!("mmr:0.3".parse::<Rerank>(), Ok(Rerank::Mmr(0.3)));
-        assert_eq!("dpp:0.5".parse::<Rerank>(), Ok(Rerank::Dpp(0.5)));
-        assert_eq!("none".parse::<Rerank>(), Ok(Rerank::None));
-        for bad in ["mmr", "mmr:x", "mmr:1.5", "dpp:-0.1", "knn:0.2", "mmr:NaN"] {
-            assert!(bad.parse::<Rerank>().is_err(), "{bad}");
-        }
-        assert_eq!(Rerank::Mmr(0.3).to_string(), "mmr:0.3");
     }
 
     #[test]

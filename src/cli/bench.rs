@@ -11,7 +11,7 @@ use crate::bench::{self, BenchPlan, plot, table};
 use crate::scenario::{BUNDLED, Scenario};
 
 pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
-    let scenarios: Vec<Scenario> = if args.scenario.is_empty() {
+    let mut scenarios: Vec<Scenario> = if args.scenario.is_empty() {
         BUNDLED
             .iter()
             .map(|b| load_scenario(Some(b.name)))
@@ -22,6 +22,9 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             .map(|s| load_scenario(Some(s)))
             .collect::<Result<_, _>>()?
     };
+    if let Some(r) = args.rerank {
+        scenarios.iter_mut().for_each(|s| s.params.feed.rerank = r);
+    }
     let known: Vec<&str> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
     let policies: Vec<String> = if args.policies.is_empty() {
         known.iter().map(|s| s.to_string()).collect()

@@ -38,6 +38,10 @@ pub struct DashboardArgs {
     /// Where the learner trains: auto, cpu, wgpu, vulkan, flex (auto = liveq's CPU kernels without a real GPU; with one, whichever of the two a short probe finds faster for the network).
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,
+    /// Re-rank every slate for diversity: mmr:W or dpp:W, or none (default: the scenario's
+    /// `[feed] rerank`); W is tunable live in the tuning view.
+    #[arg(long = "rerank", id = "dashboard_rerank", value_name = "METHOD:W")]
+    pub rerank: Option<crate::scenario::Rerank>,
     /// Dashboard: plain ASCII (no Braille, no box drawing); automatic when the locale is not UTF-8.
     #[arg(long)]
     pub ascii: bool,
@@ -103,6 +107,10 @@ pub struct RunArgs {
     /// stopped or killed run loses at most N steps.
     #[arg(long, value_name = "N", requires = "save")]
     pub checkpoint_every: Option<u64>,
+    /// Re-rank every slate for diversity: mmr:W or dpp:W, W the diversity weight in [0, 0.99]
+    /// (0 = the policy's own order), or none (default: the scenario's `[feed] rerank`)
+    #[arg(long, value_name = "METHOD:W")]
+    pub rerank: Option<crate::scenario::Rerank>,
     /// Start the learner from the checkpoint at PATH.
     #[arg(long, value_name = "PATH")]
     pub load: Option<PathBuf>,
@@ -135,6 +143,10 @@ pub struct BenchArgs {
     /// Runs at the same time (default: the number of cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Re-rank every slate for diversity: mmr:W or dpp:W, or none (default: each scenario's
+    /// `[feed] rerank`)
+    #[arg(long, value_name = "METHOD:W")]
+    pub rerank: Option<crate::scenario::Rerank>,
     /// Write runs and table as JSON to PATH (`-` for stdout).
     #[arg(long, value_name = "PATH")]
     pub json: Option<String>,
@@ -257,7 +269,10 @@ pub fn list_policies() {
 
 /// `liveq` with no subcommand: the dashboard.
 pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
-    let scenario = load_scenario(args.scenario.as_deref())?;
+    let mut scenario = load_scenario(args.scenario.as_deref())?;
+    if let Some(r) = args.rerank {
+        scenario.params.feed.rerank = r;
+    }
     if !crate::agent::POLICIES
         .iter()
         .any(|(n, _)| *n == args.policy)

@@ -22,7 +22,7 @@ fn phase_json(p: &PhaseReport) -> Value {
     .expect("plain data serialises")
 }
 
-/// The run as one JSON object: scenario, policy, seed, the learner's figures (`device`,
+/// The run as one JSON object: scenario, policy, seed, slate size and re-ranking, the learner's figures (`device`,
 /// `device_reason`,
 /// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`; zero or null for a policy
 /// that does not learn values), the training phase's metrics at the top level, and `eval` with
@@ -32,6 +32,8 @@ pub fn to_json(r: &RunReport) -> Value {
     obj.insert("scenario".into(), r.scenario.clone().into());
     obj.insert("policy".into(), r.policy.clone().into());
     obj.insert("seed".into(), r.seed.into());
+    obj.insert("slate_size".into(), r.slate_size.into());
+    obj.insert("rerank".into(), r.rerank.clone().into());
     obj.insert("device".into(), r.device.clone().into());
     obj.insert("device_reason".into(), r.device_reason.clone().into());
     obj.insert("ended_early".into(), r.ended_early.clone().into());

@@ -16,7 +16,10 @@ use crate::worker::{Command, Phase, RunPlan, RunReport, Update, Worker};
 
 /// Runs the plan described by the arguments and returns the report.
 pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
-    let scenario = load_scenario(args.scenario.as_deref())?;
+    let mut scenario = load_scenario(args.scenario.as_deref())?;
+    if let Some(r) = args.rerank {
+        scenario.params.feed.rerank = r;
+    }
     let seed = args.seed.unwrap_or_else(|| scenario.seed());
     guard::bounded("--steps", args.steps, 1, guard::MAX_STEPS)?;
     guard::bounded("--eval-steps", args.eval_steps, 0, guard::MAX_STEPS)?;

@@ -5,6 +5,7 @@
 //! This module knows nothing of the simulator's internals, the agents or the terminal.
 
 pub mod agent;
+pub mod feed;
 mod locate;
 pub mod params;
 mod validate;
@@ -18,6 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 pub const MAX_PROBLEMS: usize = 50;
 
 pub use agent::DqnConfig;
+pub use feed::{FeedParams, MAX_DIVERSITY_WEIGHT, Rerank};
 pub use params::*;
 pub use validate::{MAX_STREAMERS, MAX_TOPICS, MAX_VIEWERS, Problem};
 
@@ -56,6 +58,10 @@ pub const BUNDLED: &[Bundled] = &[
     Bundled {
         name: "taste_drift",
         text: include_str!("../../scenarios/taste_drift.toml"),
+    },
+    Bundled {
+        name: "feed",
+        text: include_str!("../../scenarios/feed.toml"),
     },
 ];
 

@@ -22,6 +22,8 @@ pub struct RawScenario {
     pub bench: BenchParams,
     /// `[agent]`: the DQN learner's hyperparameters.
     pub agent: super::agent::DqnConfig,
+    /// `[feed]`: diversity re-ranking of every policy's slates.
+    pub feed: super::feed::FeedParams,
 }
 
 /// `[scenario]`: name, one-line description and the default seed.

@@ -13,9 +13,9 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError, TrySen
 
 use super::Command;
 use super::snapshot::{Event, EventKind, LiveStream, Snapshot, Speed, StatsPoint, merge};
-use crate::agent::{HyperInfo, Policy};
+use crate::agent::{HyperInfo, Policy, SlateSpec};
 use crate::engine::Engine;
-use crate::scenario::{RewardWeights, Scenario};
+use crate::scenario::{MAX_DIVERSITY_WEIGHT, Rerank, RewardWeights, Scenario};
 
 /// How often a snapshot is offered while running.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_millis(50);
@@ -115,6 +115,37 @@ pub fn reward_hypers(w: &RewardWeights) -> Vec<HyperInfo> {
         h("gift", w.gift, 50.0, 1.0, "reward per gift"),
         h("follow", w.follow, 30.0, 0.5, "reward per follow"),
     ]
+}
+
+/// The diversity re-ranking's weight as a tunable parameter, `feed.rerank` (slates of more than
+/// one stream only): MMR's λ or the DPP's θ, whichever the run uses (MMR when it used none);
+/// 0 turns re-ranking off.
+pub fn rerank_hyper(spec: &SlateSpec) -> Option<HyperInfo> {
+    (spec.size > 1).then(|| HyperInfo {
+        name: "feed.rerank".into(),
+        value: spec.rerank.weight(),
+        min: 0.0,
+        max: MAX_DIVERSITY_WEIGHT,
+        step: 0.05,
+        log: false,
+        help: match spec.rerank {
+            Rerank::Dpp(_) => "DPP diversity weight θ (0 = the policy's own order)".into(),
+            _ => "MMR diversity weight λ (0 = the policy's own order)".into(),
+        },
+    })
+}
+
+/// The re-ranking `engine` uses with its weight set to `value`.
+fn reranked(spec: &SlateSpec, value: f64) -> Result<Rerank, String> {
+    if !value.is_finite() || !(0.0..=MAX_DIVERSITY_WEIGHT).contains(&value) {
+        return Err(format!(
+            "feed.rerank must be in [0, {MAX_DIVERSITY_WEIGHT}], got {value}"
+        ));
+    }
+    Ok(match spec.rerank {
+        Rerank::None => Rerank::Mmr(value),
+        r => r.with_weight(value),
+    })
 }
 
 fn set_reward(w: &mut RewardWeights, name: &str, value: f64) -> Result<(), String> {
@@ -263,6 +294,7 @@ impl Live {
         let reward = world.params().reward.clone();
         let mut hypers = policy.hypers();
         hypers.extend(reward_hypers(&reward));
+        hypers.extend(rerank_hyper(&engine.slate_spec()));
         let rows =
             engine.metrics().rows()[self.rows_sent.min(engine.metrics().rows().len())..].to_vec();
         self.rows_sent = engine.metrics().rows().len();
@@ -366,6 +398,8 @@ impl Live {
                 let result = if name.starts_with("reward.") {
                     let mut w = engine.world().params().reward.clone();
                     set_reward(&mut w, &name, value).map(|()| engine.set_reward_weights(w))
+                } else if name == "feed.rerank" {
+                    reranked(&engine.slate_spec(), value).map(|r| engine.set_rerank(r))
                 } else {
                     engine.policy_mut().set_hyper(&name, value)
                 };
