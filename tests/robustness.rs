@@ -161,8 +161,9 @@ fn mutated_scenarios_never_panic_the_parser_or_the_world() {
                             if world.next_decision().is_none() {
                                 break;
                             }
-                            let live = world.live().first().copied();
-                            world.respond(live).expect("a live choice");
+                            let live = world.live().to_vec();
+                            let k = s.params.response.slate_size.min(live.len());
+                            world.respond_slate(&live[..k]).expect("a live slate");
                         }
                     }));
                     assert!(

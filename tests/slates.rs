@@ -5,7 +5,7 @@
 mod common;
 
 use common::json;
-use liveq::agent::{Policy, SlateSpec, make_policy};
+use liveq::agent::{SlateSpec, make_policy};
 use liveq::engine::Engine;
 use liveq::scenario::Scenario;
 use liveq::sim::{OracleView, StepError, World};
@@ -34,7 +34,13 @@ fn same_results(recorded: &serde_json::Value, now: &serde_json::Value, path: &st
 fn a_slate_of_one_reproduces_recorded_single_recommendation_runs() {
     // Recorded with: liveq run --scenario default --policy P --steps 20000 --eval-steps 5000
     //   --seed 3 --json tests/fixtures/recorded/default-P.json
-    for policy in ["random", "popular", "bandit", "myopic-oracle", "quality-oracle"] {
+    for policy in [
+        "random",
+        "popular",
+        "bandit",
+        "myopic-oracle",
+        "quality-oracle",
+    ] {
         let path = format!(
             "{}/tests/fixtures/recorded/default-{policy}.json",
             env!("CARGO_MANIFEST_DIR")
@@ -172,7 +178,13 @@ fn every_policy_fills_the_feed_with_distinct_live_streams() {
     let scenario = Scenario::load("feed").unwrap();
     let k = scenario.params.response.slate_size;
     assert!(k >= 6);
-    for name in ["random", "popular", "bandit", "myopic-oracle", "quality-oracle"] {
+    for name in [
+        "random",
+        "popular",
+        "bandit",
+        "myopic-oracle",
+        "quality-oracle",
+    ] {
         let policy = make_policy(name, &scenario, 2).unwrap();
         let mut engine = Engine::new(&scenario, 2, policy);
         // The engine refuses (with an error) any slate the world would not accept.
@@ -180,7 +192,10 @@ fn every_policy_fills_the_feed_with_distinct_live_streams() {
         engine.world().check_invariants().unwrap();
         let t = engine.metrics().totals(engine.world());
         let r = &t.rates.ranking;
-        assert!(r.click_through > 0.0 && r.mean_chosen_position >= 1.0, "{name}");
+        assert!(
+            r.click_through > 0.0 && r.mean_chosen_position >= 1.0,
+            "{name}"
+        );
         assert!(
             r.mean_chosen_position <= k as f64 && r.intra_list_diversity > 0.0,
             "{name}"

@@ -33,6 +33,13 @@ pub const METRICS: &[Metric] = &[
     ("myopic_regret_per_step", "myopic regret", |t| {
         t.rates.myopic_regret_per_step
     }),
+    ("ndcg_at_k", "NDCG@K", |t| t.rates.ranking.ndcg_at_k),
+    ("precision_at_k", "precision@K", |t| {
+        t.rates.ranking.precision_at_k
+    }),
+    ("intra_list_diversity", "intra-list diversity", |t| {
+        t.rates.ranking.intra_list_diversity
+    }),
 ];
 
 /// Mean and 95% CI half-width of one metric.

@@ -25,6 +25,12 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     if let Some(r) = args.rerank {
         scenarios.iter_mut().for_each(|s| s.params.feed.rerank = r);
     }
+    if args.rerank_sweep {
+        scenarios = scenarios
+            .iter()
+            .flat_map(bench::diversity::variants)
+            .collect();
+    }
     let known: Vec<&str> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
     let policies: Vec<String> = if args.policies.is_empty() {
         known.iter().map(|s| s.to_string()).collect()
@@ -131,7 +137,27 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         write_to(path, "JSON", &text)?;
     }
     if let Some(dir) = &args.plot {
-        let written = plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?;
+        let mut written = if args.rerank_sweep {
+            // The scenarios as they are; the re-ranked variants are in the diversity image.
+            let plain =
+                |name: &str| bench::diversity::split(name).1 == crate::scenario::Rerank::None;
+            let runs: Vec<_> = runs
+                .iter()
+                .filter(|r| plain(&r.scenario))
+                .cloned()
+                .collect();
+            let rows: Vec<_> = rows
+                .iter()
+                .filter(|r| plain(&r.scenario))
+                .cloned()
+                .collect();
+            plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?
+        } else {
+            plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?
+        };
+        if args.rerank_sweep {
+            written.extend(bench::diversity::write(dir, &rows).map_err(CliError::Run)?);
+        }
         if !args.quiet {
             eprintln!("wrote {} images into {}", written.len(), dir.display());
         }

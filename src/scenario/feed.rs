@@ -55,7 +55,6 @@ impl Rerank {
             Rerank::Dpp(_) => Rerank::Dpp(w),
         }
     }
-
 }
 
 impl fmt::Display for Rerank {
@@ -92,7 +91,6 @@ impl FromStr for Rerank {
     }
 }
 
-
 impl TryFrom<String> for Rerank {
     type Error = String;
     fn try_from(s: String) -> Result<Rerank, String> {
@@ -123,7 +121,8 @@ mod tests {
 
     #[test]
     fn a_scenario_names_its_reranking_and_a_bad_one_is_refused_with_its_line() {
-        let s = crate::scenario::Scenario::parse("[feed]\nrerank = \"dpp:0.4\"\n", "t.toml").unwrap();
+        let s =
+            crate::scenario::Scenario::parse("[feed]\nrerank = \"dpp:0.4\"\n", "t.toml").unwrap();
         assert_eq!(s.params.feed.rerank, Rerank::Dpp(0.4));
         let e = crate::scenario::Scenario::parse("[feed]\nrerank = \"mmr:2\"\n", "t.toml")
             .unwrap_err()

@@ -2,7 +2,8 @@
 //! sees it (satisfaction, session time left, interests and fatigue per topic); right, every live
 //! candidate with the policy's value for it (Q-value, the policy's own score, or n/a), its true
 //! acceptance probability and expected reward, match, quality and appeal; the choice is marked,
-//! and the outcome is told below.
+//! and the outcome is told below. A slate of several streams is listed first, by position, with
+//! the true probability that the viewer picks each (position bias included).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -109,12 +110,22 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         _ => "score".to_string(),
     };
     let mut order: Vec<usize> = (0..d.candidates.len()).collect();
-    // Highest value first (the policy's ranking); without values, highest expected reward.
+    let feed = d.slate.len() > 1;
+    let position = |id: u32| d.slate.iter().position(|&s| s == id).filter(|_| feed);
+    // The slate first, by position; then highest value first (the policy's ranking); without
+    // values, highest expected reward.
     order.sort_by(|&a, &b| {
         let (ca, cb) = (&d.candidates[a], &d.candidates[b]);
-        match (ca.value, cb.value) {
+        let (pa, pb) = (position(ca.id), position(cb.id));
+        let by_value = match (ca.value, cb.value) {
             (Some(x), Some(y)) => y.total_cmp(&x),
             _ => cb.expected_reward.total_cmp(&ca.expected_reward),
+        };
+        match (pa, pb) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            _ => by_value,
         }
     });
     let best = d
@@ -123,23 +134,36 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         .max_by(|a, b| a.expected_reward.total_cmp(&b.expected_reward))
         .map(|c| c.id);
     let wide = area.width >= 80;
-    let mut header = vec!["", "Streamer", "Topic", value_title.as_str()];
+    let mut header = vec![
+        if feed { "pos" } else { "" },
+        "Streamer",
+        "Topic",
+        value_title.as_str(),
+    ];
+    // In a feed, the probability of being picked from the slate; otherwise of being accepted.
     if wide {
-        header.extend(["P(take)", "E[rew]", "match", "quality", "appeal", "viewers"]);
+        let p = if feed { "P(pick)" } else { "P(take)" };
+        header.extend([p, "E[rew]", "match", "quality", "appeal", "viewers"]);
     } else {
-        header.extend(["take", "E[r]", "qual", "appl"]);
+        header.extend([if feed { "pick" } else { "take" }, "E[r]", "qual", "appl"]);
     }
     let rows: Vec<Row<'_>> = order
         .iter()
         .skip(app.inspector_offset)
         .map(|&i| {
             let c = &d.candidates[i];
-            let chosen = c.id == d.choice;
+            let pos = position(c.id);
+            let chosen = c.id == d.choice && (!feed || d.position.is_some());
             let mark = match (chosen, Some(c.id) == best) {
                 (true, true) => t.sym("▶★", ">*"),
                 (true, false) => t.sym("▶ ", "> "),
                 (false, true) => t.sym(" ★", " *"),
                 _ => "  ",
+            };
+            // In a feed: the chosen mark, then the slate position.
+            let mark = match pos {
+                Some(p) => format!("{}{:>2}", if chosen { t.sym("▶", ">") } else { " " }, p + 1),
+                None => mark.to_string(),
             };
             let num = |x: f64| Cell::from(Line::from(fmt::value(x)).right_aligned());
             // Shares in [0, 1] as `.39` where space is short.
@@ -165,7 +189,11 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
                     Line::from(c.value.map(fmt::value).unwrap_or_else(|| "n/a".into()))
                         .right_aligned(),
                 ),
-                share(c.accept_probability),
+                match (feed, pos) {
+                    (true, Some(p)) => share(d.slate_probabilities.get(p).copied().unwrap_or(0.0)),
+                    (true, None) => Cell::from(Line::from("·").right_aligned()),
+                    _ => share(c.accept_probability),
+                },
                 num(c.expected_reward),
             ];
             if wide {
@@ -180,9 +208,10 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
             if chosen { row.style(t.selected()) } else { row }
         })
         .collect();
+    let mark_width = if feed { 3 } else { 2 };
     let widths: Vec<Constraint> = if wide {
         vec![
-            Constraint::Length(2),
+            Constraint::Length(mark_width),
             Constraint::Length(14),
             Constraint::Length(10),
             Constraint::Length(6),
@@ -195,7 +224,7 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         ]
     } else {
         vec![
-            Constraint::Length(2),
+            Constraint::Length(mark_width),
             Constraint::Length(11),
             Constraint::Length(7),
             Constraint::Length(5),
@@ -213,7 +242,16 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
     let title = Line::from(vec![
         Span::styled(format!(" Step {} · ", fmt::count(d.step + 1)), t.title()),
         Span::styled(
-            format!("{} live · {} ", d.candidates.len(), values),
+            if feed {
+                format!(
+                    "{} live · slate of {} · {} ",
+                    d.candidates.len(),
+                    d.slate.len(),
+                    values
+                )
+            } else {
+                format!("{} live · {} ", d.candidates.len(), values)
+            },
             t.label(),
         ),
         Span::styled(if app.frozen { "FROZEN " } else { "" }, t.warn()),

@@ -1,5 +1,6 @@
 //! The overview: reward per step per metric window against the `popular` and `myopic-oracle`
-//! reference levels, diversity of what is recommended, the learner's panels (Q of chosen
+//! reference levels, diversity of what is recommended, ranking quality of the slates (NDCG@K,
+//! precision@K against the oracle's ranking), the learner's panels (Q of chosen
 //! actions, TD loss, ε; or a clear "no learner" note), and the event log.
 
 use ratatui::Frame;
@@ -26,10 +27,13 @@ pub fn render(f: &mut Frame, area: Rect, app: &App) {
         Constraint::Length(log_height),
     ])
     .areas(area);
-    let [reward, diversity] =
+    let [reward, side] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(top);
+    let [diversity, ranking] =
+        Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(side);
     render_reward(f, reward, app);
     render_diversity(f, diversity, app);
+    render_ranking(f, ranking, app);
     render_learner(f, learner, app);
     log::render(f, events, app);
 }
@@ -122,6 +126,42 @@ fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
         area,
         app,
         Line::styled(" Diversity (0..1) ", t.title()),
+        series,
+        Some([0.0, 1.0]),
+        true,
+        &waiting,
+    );
+}
+
+/// NDCG@K and precision@K of the slates against the oracle's ranking (K = the slate size).
+fn render_ranking(f: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let pick = |g: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
+        app.rows.iter().map(|r| (r.step as f64, g(r))).collect()
+    };
+    let series = vec![
+        Series {
+            name: "NDCG@K".into(),
+            data: pick(|r| r.rates.ranking.ndcg_at_k),
+            style: t.series(0),
+            letter: 'n',
+        },
+        Series {
+            name: "precision@K".into(),
+            data: pick(|r| r.rates.ranking.precision_at_k),
+            style: t.series(1),
+            letter: 'p',
+        },
+    ];
+    let waiting = format!(
+        "after the first window ({} steps)",
+        fmt::count(app.snap.window_steps)
+    );
+    chart::render(
+        f,
+        area,
+        app,
+        Line::styled(" Ranking quality (0..1) ", t.title()),
         series,
         Some([0.0, 1.0]),
         true,
