@@ -462,3 +462,43 @@ fn picker_takes_a_typed_path_and_a_policy() {
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.overlay, None);
 }
+
+/// A feed: 20,000 steps of bandit on `feed` (slates of six).
+fn feed_app() -> App {
+    let plan = LivePlan {
+        scenario: Scenario::load("feed").unwrap(),
+        policy: "bandit".into(),
+        seed: 5,
+        speed: Speed::Limited(10_000),
+        paused: true,
+    };
+    let snaps =
+        scripted(plan, factory(Default::default()), 20_000, 2_500, &[]).expect("a scripted run");
+    app_from(snaps, COLOR)
+}
+
+#[test]
+fn the_inspector_shows_a_feed_slate_by_position_and_the_tuning_view_its_reranking() {
+    let mut app = feed_app();
+    app.view = View::Inspector;
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("slate of 6"), "{screen}");
+    assert!(screen.contains("pick"), "{screen}");
+    assert!(screen.contains("position"), "{screen}");
+    // Positions 1 to 6 head the list, in order, one per line.
+    let lines: Vec<&str> = screen.lines().collect();
+    let line_of = |p: usize| {
+        lines
+            .iter()
+            .position(|l| l.contains(&format!("││  {p} ")) || l.contains(&format!("││▶ {p} ")))
+            .unwrap_or_else(|| panic!("position {p} not listed:\n{screen}"))
+    };
+    let first = line_of(1);
+    for p in 2..=6 {
+        assert_eq!(line_of(p), first + p - 1, "{screen}");
+    }
+    insta::assert_snapshot!("inspector_feed_100x30", screen);
+    app.view = View::Tuning;
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("feed.rerank"), "{screen}");
+}

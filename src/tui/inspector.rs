@@ -268,7 +268,40 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
 fn render_outcome(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
     let t = &app.theme;
     let mut lines = Vec::new();
-    if let Some(c) = d.chosen() {
+    let feed = d.slate.len() > 1;
+    if feed {
+        let shown = Span::styled(
+            format!("{} showed a slate of {}", app.snap.policy, d.slate.len()),
+            t.label(),
+        );
+        let what = match (d.position, d.chosen()) {
+            (Some(p), Some(c)) => vec![
+                shown,
+                Span::styled(t.sym(" → ", " -> "), t.dim()),
+                Span::styled("picked ", t.label()),
+                Span::styled(streamer_name(c.id), t.value()),
+                Span::styled(
+                    format!(
+                        " ({}) at position {} (P(pick) {:.2}), reward {}",
+                        topic(app, c.topic),
+                        p + 1,
+                        d.slate_probabilities
+                            .get(p as usize)
+                            .copied()
+                            .unwrap_or(0.0),
+                        fmt::value(d.reward)
+                    ),
+                    t.good(),
+                ),
+            ],
+            _ => vec![
+                shown,
+                Span::styled(t.sym(" → ", " -> "), t.dim()),
+                Span::styled("scrolled past it, reward 0", t.bad()),
+            ],
+        };
+        lines.push(Line::from(what));
+    } else if let Some(c) = d.chosen() {
         lines.push(Line::from(vec![
             Span::styled(format!("{} chose ", app.snap.policy), t.label()),
             Span::styled(streamer_name(c.id), t.value()),
@@ -306,7 +339,11 @@ fn render_outcome(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
                 format!(" E[reward] {}", fmt::value(b.expected_reward)),
                 t.text(),
             ),
-            Span::styled(format!(", regret {}", fmt::value(gap)), t.dim()),
+            if feed {
+                Span::raw("")
+            } else {
+                Span::styled(format!(", regret {}", fmt::value(gap)), t.dim())
+            },
         ]));
     }
     f.render_widget(
