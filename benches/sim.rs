@@ -1,33 +1,90 @@
 //! Simulator throughput: steps per second of the random policy, world alone and a full headless
 //! run (engine + metrics), on the default scenario and on a 100,000-viewer, 1,000-streamer one;
-//! plus the peak memory of the large one. Run with `cargo bench --bench sim`.
+//! the default world showing slates of six (a feed) against single recommendations; the time to
+//! choose a slate of ten among 200 live streams (top K, MMR, DPP); plus the peak memory of the
+//! large one. Run with `cargo bench --bench sim`.
 
 use std::time::Instant;
 
 use liveq::agent::make_policy;
+use liveq::agent::slate::{SlateSpec, random_slate, select};
 use liveq::engine::Engine;
+use liveq::scenario::Rerank;
 use liveq::scenario::Scenario;
+use liveq::sim::{Observation, SimTime, StreamPublic, ViewerHistory};
 use liveq::sim::{World, random};
 
-/// Steps/s of the world alone: next decision, observation, random live choice, response.
+/// Steps/s of the world alone: next decision, observation, a random slate of live streams (one
+/// for single recommendations), response.
 fn world_only(scenario: &Scenario, steps: u64) -> f64 {
     let mut world = World::new(scenario, 1);
     let mut rng = random::stream(1, 99);
+    let k = scenario.params.response.slate_size;
+    let mut slate = Vec::with_capacity(64);
+    let mut step = |world: &mut World| {
+        world.next_decision();
+        random_slate(&mut rng, world.observe().live, k, &mut slate);
+        world.respond_slate(&slate).unwrap();
+    };
     // Warm up past the first simulated hours.
     for _ in 0..steps / 10 {
-        world.next_decision();
-        let live = world.observe().live;
-        let c = (!live.is_empty()).then(|| live[random::below(&mut rng, live.len())]);
-        world.respond(c).unwrap();
+        step(&mut world);
     }
     let t = Instant::now();
     for _ in 0..steps {
-        world.next_decision();
-        let live = world.observe().live;
-        let c = (!live.is_empty()).then(|| live[random::below(&mut rng, live.len())]);
-        world.respond(c).unwrap();
+        step(&mut world);
     }
     steps as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Mean microseconds to choose a slate of 10 among 200 live streams from their scores.
+fn slate_choice_us(rerank: Rerank) -> f64 {
+    let streams: Vec<StreamPublic> = (0..200)
+        .map(|i| StreamPublic {
+            live: true,
+            topic: (i % 8) as u16,
+            ..StreamPublic::default()
+        })
+        .collect();
+    let live: Vec<u32> = (0..200).collect();
+    let history = ViewerHistory {
+        recent_hours: &[],
+        recent_at: 0.0,
+        engagement: &[],
+        shown: &[],
+        accepted: &[],
+        shown_at: 0.0,
+        week_hours: &[],
+        session_steps: 0,
+        session_accepted: 0,
+        session_watches: &[],
+        session_minutes: 0.0,
+        sessions: 1,
+        days_since_last_visit: 0.0,
+        last_topic: None,
+        last_watch_at: 0.0,
+    };
+    let obs = Observation {
+        viewer: 0,
+        time: SimTime(0.0),
+        history,
+        live: &live,
+        streams: &streams,
+        num_topics: 8,
+    };
+    let mut rng = random::stream(3, 4);
+    let scores: Vec<Vec<f64>> = (0..64)
+        .map(|_| (0..200).map(|_| random::uniform(&mut rng)).collect())
+        .collect();
+    let spec = SlateSpec { size: 10, rerank };
+    let mut out = Vec::with_capacity(10);
+    let n = 20_000;
+    let t = Instant::now();
+    for i in 0..n {
+        select(&obs, &scores[i % scores.len()], &spec, &mut out);
+        std::hint::black_box(&out);
+    }
+    t.elapsed().as_secs_f64() * 1e6 / n as f64
 }
 
 /// Steps/s of a full run through the engine (regret sampling and metrics included).
@@ -65,6 +122,11 @@ fn main() {
     let rss = peak_rss_mb();
     let default_world = best_of(3, || world_only(&default, steps));
     let default_engine = best_of(3, || engine_run(&default, steps));
+    let mut feed = default.clone();
+    feed.params.response.slate_size = 6;
+    feed.params.response.position_decay = 0.8;
+    let feed_world = best_of(3, || world_only(&feed, steps));
+    let feed_engine = best_of(3, || engine_run(&feed, steps));
 
     println!("simulator throughput, random policy, best of 3 runs of {steps} steps, one thread");
     println!(
@@ -84,6 +146,26 @@ fn main() {
         huge_world / default_world,
         huge_engine / default_engine
     );
+    println!(
+        "{:<44} {:>14.0} {:>14.0}",
+        "default with slates of 6 (position decay 0.8)", feed_world, feed_engine
+    );
+    println!(
+        "slates of 6 / single: world {:.2}, run {:.2}",
+        feed_world / default_world,
+        feed_engine / default_engine
+    );
+    println!("choosing a slate of 10 among 200 live streams from their scores:");
+    for (name, r) in [
+        ("top 10", Rerank::None),
+        ("MMR λ = 0.3", Rerank::Mmr(0.3)),
+        ("DPP θ = 0.5", Rerank::Dpp(0.5)),
+    ] {
+        let fastest = (0..3)
+            .map(|_| slate_choice_us(r))
+            .fold(f64::INFINITY, f64::min);
+        println!("  {name:<14} {fastest:>8.2} µs");
+    }
     match rss {
         Some(mb) => println!("peak memory with the huge world: {mb:.0} MB"),
         None => println!("peak memory: /proc/self/status not available"),

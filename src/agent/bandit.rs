@@ -1,8 +1,7 @@
 //! A non-contextual bandit with one arm per streamer slot: UCB1 or ε-greedy on the mean reward
 //! per recommendation, restricted to the streams live now.
 
-use super::baselines::random_slate;
-use super::slate::{SlateSpec, select};
+use super::slate::{SlateSpec, random_slate, select};
 use super::{HyperInfo, Mode, Policy, Transition};
 use crate::scenario::BanditParams;
 use crate::sim::{Observation, OracleView, random};

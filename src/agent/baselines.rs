@@ -1,21 +1,8 @@
 //! The simplest baselines: `random` among live streams and `popular` (most current viewers).
 
 use super::Policy;
-use super::slate::{SlateSpec, select};
+use super::slate::{SlateSpec, random_slate, select};
 use crate::sim::{Observation, OracleView, random};
-
-/// `k` distinct streams of `live` drawn uniformly at random, in draw order (a partial
-/// Fisher–Yates shuffle); the first draw is `below(len)`, as for a single choice.
-pub fn random_slate(rng: &mut random::Rng, live: &[u32], k: usize, out: &mut Vec<u32>) {
-    out.clear();
-    out.extend_from_slice(live);
-    let k = k.min(live.len());
-    for j in 0..k {
-        let r = j + random::below(rng, live.len() - j);
-        out.swap(j, r);
-    }
-    out.truncate(k);
-}
 
 /// Uniformly random among the live streams.
 pub struct RandomPolicy {

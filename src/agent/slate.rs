@@ -7,7 +7,7 @@
 //! re-rankers is in [0, 1): 0 is the plain top K.
 
 pub use crate::scenario::{MAX_DIVERSITY_WEIGHT, Rerank};
-use crate::sim::{Observation, StreamPublic};
+use crate::sim::{Observation, StreamPublic, random};
 
 /// Off-diagonal entry of the DPP's similarity matrix for two streams of one topic (below 1, so
 /// that the matrix stays positive definite and a second stream of a topic stays possible).
@@ -87,6 +87,29 @@ pub fn top_k(candidates: &[u32], scores: &[f64], k: usize, out: &mut Vec<u32>) {
     out.extend(order.iter().map(|&j| candidates[j]));
 }
 
+/// `k` distinct streams of `live` drawn uniformly at random, in draw order (every ordered
+/// choice equally likely); the first draw is `below(len)`, as for a single choice. Small slates
+/// redraw a stream already taken (expected draws ≈ k), large ones shuffle a copy.
+pub fn random_slate(rng: &mut random::Rng, live: &[u32], k: usize, out: &mut Vec<u32>) {
+    out.clear();
+    let k = k.min(live.len());
+    if 2 * k <= live.len() {
+        while out.len() < k {
+            let i = live[random::below(rng, live.len())];
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        return;
+    }
+    out.extend_from_slice(live);
+    for j in 0..k {
+        let r = j + random::below(rng, live.len() - j);
+        out.swap(j, r);
+    }
+    out.truncate(k);
+}
+
 /// Scores min-max normalised to [0, 1] over the finite ones (all 1 when those are all equal);
 /// +∞ is 1, NaN and −∞ are 0.
 fn relevance(scores: &[f64]) -> Vec<f64> {
@@ -164,13 +187,10 @@ fn dpp(obs: &Observation<'_>, scores: &[f64], k: usize, theta: f64, out: &mut Ve
         let mut best = usize::MAX;
         let mut best_v = f64::NEG_INFINITY;
         for j in 0..n {
-            // Gains that numerical error pushed to or below 0 rank by relevance among
-            // themselves, after every positive gain.
-            let v = if d2[j] > 1e-12 {
-                d2[j].ln()
-            } else {
-                -1e6 + rel[j]
-            };
+            // The gain in log det is ln d2, monotone in d2: compare d2 itself. Gains that
+            // numerical error pushed to or below 0 rank by relevance among themselves, after
+            // every positive gain.
+            let v = if d2[j] > 1e-12 { d2[j] } else { -2.0 + rel[j] };
             if !taken[j] && v > best_v {
                 best = j;
                 best_v = v;
