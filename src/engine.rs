@@ -6,29 +6,28 @@
 use crate::agent::{Mode, Next, Policy, RandomPolicy, Rerank, SlateSpec, Transition};
 use crate::inspect::Decision;
 use crate::metrics::Metrics;
-use crate::metrics::ranking::RankingSample;
+use crate::metrics::ranking::Grader;
 use crate::scenario::MAX_SLATE_SIZE;
 use crate::scenario::Scenario;
 use crate::sim::{OracleView, StepError, World, random};
 
 /// A slate whose consequences are not yet known: kept per viewer until the viewer's next
-/// decision or the end of its session.
+/// decision or the end of its session. The slate itself is in the engine's per-viewer rows.
 #[derive(Debug, Clone, Copy)]
 struct Awaiting {
     action: u32,
     reward: f64,
     accepted: bool,
-    slate: [u32; MAX_SLATE_SIZE],
     len: u8,
     position: Option<u8>,
 }
 
 impl Awaiting {
-    fn transition<'a>(&'a self, viewer: u32, next: Next<'a>) -> Transition<'a> {
+    fn transition<'a>(&self, viewer: u32, slate: &'a [u32], next: Next<'a>) -> Transition<'a> {
         Transition {
             viewer,
             action: self.action,
-            slate: &self.slate[..self.len as usize],
+            slate: &slate[..self.len as usize],
             position: self.position.map(usize::from),
             reward: self.reward,
             accepted: self.accepted,
@@ -58,6 +57,9 @@ pub struct Engine {
     policy: Box<dyn Policy>,
     metrics: Metrics,
     awaiting: Vec<Option<Awaiting>>,
+    /// The awaiting slates: `slate_size` entries per viewer.
+    awaiting_slates: Vec<u32>,
+    grader: Grader,
     ends: Vec<crate::sim::SessionEnd>,
     regret_every: u64,
     relevance_threshold: f64,
@@ -93,6 +95,11 @@ impl Engine {
             },
             slate: Vec::with_capacity(p.response.slate_size),
             awaiting: vec![None; world.num_viewers()],
+            awaiting_slates: vec![
+                0;
+                world.num_viewers() * p.response.slate_size.min(MAX_SLATE_SIZE)
+            ],
+            grader: Grader::default(),
             ends: Vec::with_capacity(16),
             world,
             policy,
@@ -111,8 +118,9 @@ impl Engine {
         let step_index = self.metrics.steps();
         let obs = self.world.observe();
         if let Some(a) = self.awaiting[viewer as usize].take() {
+            let slate = &self.awaiting_slates[self.slate_row(viewer)];
             self.policy
-                .learn(&a.transition(viewer, Next::Decision(&obs)));
+                .learn(&a.transition(viewer, slate, Next::Decision(&obs)));
         }
         let mut slate = std::mem::take(&mut self.slate);
         slate.clear();
@@ -141,9 +149,19 @@ impl Engine {
                 && !slate.is_empty()
                 && slate.iter().all(|&i| obs.is_live(i));
             if sampled {
-                let regret = oracle.best_slate_value(viewer) - oracle.slate_value(viewer, &slate);
-                let ranking =
-                    RankingSample::measure(&oracle, viewer, &slate, self.relevance_threshold);
+                let (ranking, best_single) =
+                    self.grader
+                        .measure(&oracle, viewer, &slate, self.relevance_threshold);
+                // A single recommendation's best is the best single stream: the number
+                // `best_slate_value` computes, without a second scan.
+                let plain =
+                    self.spec.size == 1 && self.world.params().response.examination(0) == 1.0;
+                let best = if plain {
+                    best_single
+                } else {
+                    oracle.best_slate_value(viewer)
+                };
+                let regret = best - oracle.slate_value(viewer, &slate);
                 (Some(regret), Some(ranking))
             } else {
                 (None, None)
@@ -170,15 +188,15 @@ impl Engine {
             d.session_ended = outcome.session_ended;
         }
         if let Some(action) = outcome.streamer {
-            let mut awaiting = Awaiting {
+            let awaiting = Awaiting {
                 action,
                 reward: outcome.reward,
                 accepted: outcome.accepted,
-                slate: [0; MAX_SLATE_SIZE],
                 len: slate.len() as u8,
                 position: outcome.position,
             };
-            awaiting.slate[..slate.len()].copy_from_slice(&slate);
+            let row = self.slate_row(viewer);
+            self.awaiting_slates[row][..slate.len()].copy_from_slice(&slate);
             if outcome.session_ended {
                 self.deliver_end(viewer, awaiting);
             } else {
@@ -201,8 +219,16 @@ impl Engine {
         Ok(())
     }
 
+    /// Where viewer `v`'s awaiting slate is kept in `awaiting_slates`.
+    fn slate_row(&self, v: u32) -> std::ops::Range<usize> {
+        let k = self.awaiting_slates.len() / self.awaiting.len().max(1);
+        v as usize * k..(v as usize + 1) * k
+    }
+
     fn deliver_end(&mut self, viewer: u32, a: Awaiting) {
-        self.policy.learn(&a.transition(viewer, Next::SessionEnd));
+        let slate = &self.awaiting_slates[self.slate_row(viewer)];
+        self.policy
+            .learn(&a.transition(viewer, slate, Next::SessionEnd));
     }
 
     fn flush_session_ends(&mut self) {

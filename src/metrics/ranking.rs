@@ -4,6 +4,7 @@
 //! stream is relevant when the viewer would accept it shown alone with probability at least
 //! `[metrics] relevance_threshold`. Oracle-side like regret, so sampled on the same steps.
 
+use crate::scenario::MAX_SLATE_SIZE;
 use crate::sim::{OracleView, StreamPublic};
 
 /// The ranking metrics of one slate.
@@ -21,33 +22,43 @@ pub struct RankingSample {
     pub hit: bool,
 }
 
-impl RankingSample {
-    /// Measures `slate` (best first) for `viewer` against every live stream.
+/// Measures slates against the oracle, reusing its buffer from one sample to the next.
+#[derive(Debug, Default)]
+pub struct Grader {
+    grades: Vec<f64>,
+}
+
+impl Grader {
+    /// The ranking metrics of `slate` (best first) for `viewer` against every live stream, and
+    /// the best expected immediate reward of a single live stream (at least 0): one scan of the
+    /// live streams serves both.
     pub fn measure(
+        &mut self,
         oracle: &OracleView<'_>,
         viewer: u32,
         slate: &[u32],
         threshold: f64,
-    ) -> RankingSample {
-        let live = oracle.live();
-        let mut grades = Vec::with_capacity(live.len());
+    ) -> (RankingSample, f64) {
+        self.grades.clear();
         let mut relevant_total = 0;
-        for &i in live {
-            grades.push(oracle.expected_reward(viewer, i));
-            relevant_total += (oracle.accept_probability(viewer, i) >= threshold) as usize;
+        for &i in oracle.live() {
+            let (grade, accept) = oracle.grade(viewer, i);
+            self.grades.push(grade);
+            relevant_total += (accept >= threshold) as usize;
         }
-        let shown: Vec<(f64, bool)> = slate
-            .iter()
-            .map(|&i| {
-                (
-                    oracle.expected_reward(viewer, i),
-                    oracle.accept_probability(viewer, i) >= threshold,
-                )
-            })
-            .collect();
-        RankingSample::from_grades(&shown, &mut grades, relevant_total)
+        let best = self.grades.iter().copied().fold(0.0, f64::max);
+        let mut shown = [(0.0, false); MAX_SLATE_SIZE];
+        let n = slate.len().min(MAX_SLATE_SIZE);
+        for (s, &i) in shown.iter_mut().zip(&slate[..n]) {
+            let (grade, accept) = oracle.grade(viewer, i);
+            *s = (grade, accept >= threshold);
+        }
+        let sample = RankingSample::from_grades(&shown[..n], &mut self.grades, relevant_total);
+        (sample, best)
     }
+}
 
+impl RankingSample {
     /// The metrics of a slate given, per slate position, its grade and whether it is relevant;
     /// `all` is the grade of every candidate (reordered here), `relevant_total` how many of them
     /// are relevant.
@@ -58,8 +69,15 @@ impl RankingSample {
             .enumerate()
             .map(|(p, &(g, _))| g.max(0.0) * discount(p))
             .sum();
-        all.sort_by(|a, b| b.total_cmp(a));
-        let ideal: f64 = all
+        // The best grades, in order: the ideal slate of the same length.
+        let desc = |a: &f64, b: &f64| b.total_cmp(a);
+        if shown.len() < all.len() {
+            all.select_nth_unstable_by(shown.len(), desc);
+        }
+        let len = shown.len().min(all.len());
+        let top = &mut all[..len];
+        top.sort_unstable_by(desc);
+        let ideal: f64 = top
             .iter()
             .take(shown.len())
             .enumerate()

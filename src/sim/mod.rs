@@ -36,6 +36,18 @@ impl<'a> OracleView<'a> {
         response::expected_reward(&p.response, &p.reward, &self.world.pair(v, i))
     }
 
+    /// The expected immediate reward of recommending `i` to `v` now and the probability of its
+    /// acceptance, from one evaluation of the response model's inputs.
+    pub fn grade(&self, v: u32, i: u32) -> (f64, f64) {
+        let p = &self.world.p;
+        let x = self.world.pair(v, i);
+        let accept = response::accept_probability(&p.response, &x);
+        (
+            accept * response::expected_reward_if_accepted(&p.response, &p.reward, &x),
+            accept,
+        )
+    }
+
     pub fn accept_probability(&self, v: u32, i: u32) -> f64 {
         response::accept_probability(&self.world.p.response, &self.world.pair(v, i))
     }
@@ -136,7 +148,12 @@ impl<'a> OracleView<'a> {
         let mut order: Vec<usize> = (0..live.len()).collect();
         let mut assign = |value: f64| {
             let gain = |j: usize| attraction[j] * (reward[j] - value);
-            order.sort_by(|&a, &b| gain(b).total_cmp(&gain(a)).then(a.cmp(&b)));
+            let cmp = |a: &usize, b: &usize| gain(*b).total_cmp(&gain(*a)).then(a.cmp(b));
+            // The K largest gains, in order (the rest need no order).
+            if k < order.len() {
+                order.select_nth_unstable_by(k, cmp);
+            }
+            order[..k].sort_unstable_by(cmp);
             let mut slate = vec![0u32; k];
             for (rank, &pos) in positions.iter().enumerate() {
                 slate[pos] = live[order[rank]];
