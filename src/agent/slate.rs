@@ -50,7 +50,8 @@ pub fn select(obs: &Observation<'_>, scores: &[f64], spec: &SlateSpec, out: &mut
         return;
     }
     match spec.rerank {
-        r if r.is_off() => top_k(obs.live, scores, k, out),
+        // Re-ranking starts from the most relevant stream: a slate of one is the top one.
+        r if r.is_off() || k == 1 => top_k(obs.live, scores, k, out),
         Rerank::Mmr(lambda) => mmr(obs, scores, k, lambda, out),
         Rerank::Dpp(theta) => dpp(obs, scores, k, theta, out),
         Rerank::None => unreachable!("inactive"),
@@ -111,22 +112,29 @@ pub fn random_slate(rng: &mut random::Rng, live: &[u32], k: usize, out: &mut Vec
 }
 
 /// Scores min-max normalised to [0, 1] over the finite ones (all 1 when those are all equal);
-/// +∞ is 1, NaN and −∞ are 0.
+/// NaN and −∞ are 0. When some scores are +∞ (e.g. untried arms), those are 1 and the finite
+/// ones are mapped into [0, 0.5], so that re-ranking keeps them above every finite score.
 fn relevance(scores: &[f64]) -> Vec<f64> {
     let finite = || scores.iter().copied().filter(|s| s.is_finite());
     let lo = finite().fold(f64::INFINITY, f64::min);
     let hi = finite().fold(f64::NEG_INFINITY, f64::max);
     let spread = hi - lo; // NaN or ≤ 0 when there are fewer than two distinct finite scores
+    let top = if scores.contains(&f64::INFINITY) {
+        0.5
+    } else {
+        1.0
+    };
     scores
         .iter()
         .map(|&s| {
             if s.is_nan() || s == f64::NEG_INFINITY {
                 0.0
-            } else if s == f64::INFINITY || !(spread > 0.0 && spread.is_finite()) {
-                // Infinite scores (e.g. untried arms) rank first; without a spread, all alike.
+            } else if s == f64::INFINITY {
                 1.0
+            } else if !(spread > 0.0 && spread.is_finite()) {
+                top
             } else {
-                ((s - lo) / spread).clamp(0.0, 1.0)
+                top * ((s - lo) / spread).clamp(0.0, 1.0)
             }
         })
         .collect()
@@ -354,6 +362,21 @@ mod tests {
         };
         select(&obs, &SCORES, &spec, &mut out);
         assert_eq!(out, vec![0, 1, want]);
+    }
+
+    #[test]
+    fn untried_streams_stay_above_tried_ones_and_a_slate_of_one_is_the_top() {
+        let r = relevance(&[1.0, f64::INFINITY, 3.0, f64::NAN]);
+        assert_eq!(r, vec![0.0, 1.0, 0.5, 0.0]);
+        let s = streams(&TOPICS);
+        let live = [0, 1, 2, 3];
+        let obs = obs_with(&s, &live);
+        for rerank in [Rerank::Mmr(0.9), Rerank::Dpp(0.9)] {
+            let mut out = Vec::new();
+            let spec = SlateSpec { size: 1, rerank };
+            select(&obs, &[0.2, 0.1, 0.2, 0.9], &spec, &mut out);
+            assert_eq!(out, vec![3], "{rerank}");
+        }
     }
 
     #[test]

@@ -14,9 +14,13 @@ use crate::scenario::{Rerank, Scenario};
 pub const SWEEP_WEIGHTS: &[f64] = &[0.1, 0.2, 0.3, 0.5, 0.7];
 
 /// `scenario` as it is, then with each re-ranking of the sweep; the variants are named
-/// `<name>+<rerank>` (e.g. `feed+mmr:0.3`).
+/// `<name>+<rerank>` (e.g. `feed+mmr:0.3`). A scenario of single recommendations has no slate
+/// to re-rank: it runs as it is only.
 pub fn variants(scenario: &Scenario) -> Vec<Scenario> {
     let mut out = vec![scenario.clone()];
+    if scenario.params.response.slate_size == 1 {
+        return out;
+    }
     for method in [Rerank::Mmr(0.0), Rerank::Dpp(0.0)] {
         for &w in SWEEP_WEIGHTS {
             let mut s = scenario.clone();
@@ -205,5 +209,6 @@ mod tests {
         assert_eq!(v[1].params.feed.rerank, Rerank::Mmr(SWEEP_WEIGHTS[0]));
         assert_eq!(split(v[1].name()), ("feed", Rerank::Mmr(SWEEP_WEIGHTS[0])));
         assert_eq!(split("a+b"), ("a+b", Rerank::None));
+        assert_eq!(variants(&Scenario::load("niche").unwrap()).len(), 1);
     }
 }

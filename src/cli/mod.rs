@@ -148,7 +148,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "METHOD:W")]
     pub rerank: Option<crate::scenario::Rerank>,
     /// The price of diversity: run every scenario as it is and re-ranked by MMR and by the DPP
-    /// at weights 0.1, 0.2, 0.3, 0.5 and 0.7 (rows `<scenario>+mmr:W`); with --plot, also
+    /// at weights 0.1, 0.2, 0.3, 0.5 and 0.7 (rows `<scenario>+mmr:W`; scenarios of single
+    /// recommendations have nothing to re-rank and run as they are); with --plot, also
     /// `<scenario>-diversity.svg` (reward against intra-list diversity; coverage and exposure
     /// Gini against the weight)
     #[arg(long, conflicts_with = "rerank")]
