@@ -47,23 +47,7 @@ fn slate_choice_us(rerank: Rerank) -> f64 {
         })
         .collect();
     let live: Vec<u32> = (0..200).collect();
-    let history = ViewerHistory {
-        recent_hours: &[],
-        recent_at: 0.0,
-        engagement: &[],
-        shown: &[],
-        accepted: &[],
-        shown_at: 0.0,
-        week_hours: &[],
-        session_steps: 0,
-        session_accepted: 0,
-        session_watches: &[],
-        session_minutes: 0.0,
-        sessions: 1,
-        days_since_last_visit: 0.0,
-        last_topic: None,
-        last_watch_at: 0.0,
-    };
+    let history = ViewerHistory::EMPTY;
     let obs = Observation {
         viewer: 0,
         time: SimTime(0.0),

@@ -92,6 +92,28 @@ pub struct ViewerHistory<'a> {
     pub last_watch_at: f64,
 }
 
+impl ViewerHistory<'static> {
+    /// A viewer nobody has logged anything about (for tests and benchmarks of code that reads
+    /// only the candidates).
+    pub const EMPTY: ViewerHistory<'static> = ViewerHistory {
+        recent_hours: &[],
+        recent_at: 0.0,
+        engagement: &[],
+        shown: &[],
+        accepted: &[],
+        shown_at: 0.0,
+        week_hours: &[],
+        session_steps: 0,
+        session_accepted: 0,
+        session_watches: &[],
+        session_minutes: 0.0,
+        sessions: 1,
+        days_since_last_visit: 0.0,
+        last_topic: None,
+        last_watch_at: 0.0,
+    };
+}
+
 /// Half-life of the recent-watching history, minutes.
 pub const RECENT_HALF_LIFE: f64 = 1440.0;
 

@@ -92,31 +92,26 @@ pub fn render_reward(f: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
+/// One windowed metric: its name, series colour index, chart letter and how to read it.
+type Metric = (
+    &'static str,
+    usize,
+    char,
+    fn(&crate::metrics::WindowRow) -> f64,
+);
+
+/// A chart of metrics in [0, 1] per window.
+fn render_shares(f: &mut Frame, area: Rect, app: &App, title: &str, metrics: &[Metric]) {
     let t = &app.theme;
-    let pick = |g: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
-        app.rows.iter().map(|r| (r.step as f64, g(r))).collect()
-    };
-    let series = vec![
-        Series {
-            name: "coverage".into(),
-            data: pick(|r| r.diversity.coverage),
-            style: t.series(3),
-            letter: 'c',
-        },
-        Series {
-            name: "topic entropy".into(),
-            data: pick(|r| r.diversity.topic_entropy),
-            style: t.series(4),
-            letter: 'e',
-        },
-        Series {
-            name: "exposure Gini".into(),
-            data: pick(|r| r.diversity.exposure_gini),
-            style: t.series(2),
-            letter: 'g',
-        },
-    ];
+    let series = metrics
+        .iter()
+        .map(|&(name, colour, letter, get)| Series {
+            name: name.into(),
+            data: app.rows.iter().map(|r| (r.step as f64, get(r))).collect(),
+            style: t.series(colour),
+            letter,
+        })
+        .collect();
     let waiting = format!(
         "after the first window ({} steps)",
         fmt::count(app.snap.window_steps)
@@ -125,7 +120,7 @@ fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
         f,
         area,
         app,
-        Line::styled(" Diversity (0..1) ", t.title()),
+        Line::styled(format!(" {title} (0..1) "), t.title()),
         series,
         Some([0.0, 1.0]),
         true,
@@ -133,39 +128,31 @@ fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-/// NDCG@K and precision@K of the slates against the oracle's ranking (K = the slate size).
-fn render_ranking(f: &mut Frame, area: Rect, app: &App) {
-    let t = &app.theme;
-    let pick = |g: fn(&crate::metrics::WindowRow) -> f64| -> Vec<(f64, f64)> {
-        app.rows.iter().map(|r| (r.step as f64, g(r))).collect()
-    };
-    let series = vec![
-        Series {
-            name: "NDCG@K".into(),
-            data: pick(|r| r.rates.ranking.ndcg_at_k),
-            style: t.series(0),
-            letter: 'n',
-        },
-        Series {
-            name: "precision@K".into(),
-            data: pick(|r| r.rates.ranking.precision_at_k),
-            style: t.series(1),
-            letter: 'p',
-        },
-    ];
-    let waiting = format!(
-        "after the first window ({} steps)",
-        fmt::count(app.snap.window_steps)
-    );
-    chart::render(
+fn render_diversity(f: &mut Frame, area: Rect, app: &App) {
+    render_shares(
         f,
         area,
         app,
-        Line::styled(" Ranking quality (0..1) ", t.title()),
-        series,
-        Some([0.0, 1.0]),
-        true,
-        &waiting,
+        "Diversity",
+        &[
+            ("coverage", 3, 'c', |r| r.diversity.coverage),
+            ("topic entropy", 4, 'e', |r| r.diversity.topic_entropy),
+            ("exposure Gini", 2, 'g', |r| r.diversity.exposure_gini),
+        ],
+    );
+}
+
+/// NDCG@K and precision@K of the slates against the oracle's ranking (K = the slate size).
+fn render_ranking(f: &mut Frame, area: Rect, app: &App) {
+    render_shares(
+        f,
+        area,
+        app,
+        "Ranking quality",
+        &[
+            ("NDCG@K", 0, 'n', |r| r.rates.ranking.ndcg_at_k),
+            ("precision@K", 1, 'p', |r| r.rates.ranking.precision_at_k),
+        ],
     );
 }
 
