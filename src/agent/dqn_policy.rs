@@ -20,6 +20,8 @@ const CHOSEN_Q_EVERY: u64 = 16;
 struct Pending {
     state: Vec<f32>,
     mask: Vec<bool>,
+    /// `diversity_bonus` × the intra-list diversity of the slate shown, added to its reward.
+    bonus: f32,
 }
 
 pub struct DqnPolicy {
@@ -112,6 +114,7 @@ impl DqnPolicy {
         self.pool.pop().unwrap_or_else(|| Pending {
             state: vec![0.0; self.state.len()],
             mask: vec![false; self.mask.len()],
+            bonus: 0.0,
         })
     }
 
@@ -289,6 +292,12 @@ impl Policy for DqnPolicy {
             let mut p = self.take_pending();
             p.state.copy_from_slice(&self.state);
             p.mask.copy_from_slice(&self.mask);
+            let bonus = self.learner.config().diversity_bonus;
+            p.bonus = if bonus > 0.0 {
+                (bonus * crate::sim::intra_list_diversity(obs.streams, out)) as f32
+            } else {
+                0.0
+            };
             if let Some(old) = self.pending.insert(obs.viewer, p) {
                 self.pool.push(old);
             }
@@ -316,7 +325,11 @@ impl Policy for DqnPolicy {
             &p.state,
             &p.mask,
             t.action as usize,
-            t.reward as f32,
+            if p.bonus > 0.0 {
+                t.reward as f32 + p.bonus
+            } else {
+                t.reward as f32
+            },
             &self.next_state,
             &self.next_mask,
             done,

@@ -5,7 +5,7 @@
 //! `[metrics] relevance_threshold`. Oracle-side like regret, so sampled on the same steps.
 
 use crate::scenario::MAX_SLATE_SIZE;
-use crate::sim::{OracleView, StreamPublic};
+use crate::sim::OracleView;
 
 /// The ranking metrics of one slate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,27 +99,12 @@ impl RankingSample {
     }
 }
 
-/// Intra-list diversity: 1 − the mean similarity ([`StreamPublic::similarity`]) over the
-/// slate's pairs; 0 for a slate of one (there is no pair to differ).
-pub fn intra_list_diversity(streams: &[StreamPublic], slate: &[u32]) -> f64 {
-    let mut pairs = 0usize;
-    let mut similar = 0.0;
-    for (a, &i) in slate.iter().enumerate() {
-        for &j in &slate[a + 1..] {
-            pairs += 1;
-            similar += streams[i as usize].similarity(&streams[j as usize]);
-        }
-    }
-    if pairs == 0 {
-        0.0
-    } else {
-        1.0 - similar / pairs as f64
-    }
-}
+pub use crate::sim::intra_list_diversity;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::StreamPublic;
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12

@@ -94,6 +94,9 @@ pub struct DqnConfig {
     /// The acting copy of the policy (plain-Rust CPU MLP) is refreshed from the trained
     /// network every this many gradient updates (and always after a reset/load/rollback).
     pub policy_sync_period: usize,
+    /// On a feed: added to the reward the learner learns from, times the intra-list diversity
+    /// of the slate it showed (0..1). 0 = none; the world's reward and the metrics are unchanged.
+    pub diversity_bonus: f64,
 }
 
 impl Default for DqnConfig {
@@ -130,6 +133,7 @@ impl Default for DqnConfig {
             gradient_steps: 1,
             adam_eps: 1e-8,
             policy_sync_period: 10,
+            diversity_bonus: 0.0,
         }
     }
 }
@@ -296,6 +300,12 @@ impl DqnConfig {
             bad(
                 "adam_eps",
                 format!("must be in (0, 1) (got {})", self.adam_eps),
+            );
+        }
+        if !finite_in(self.diversity_bonus, 0.0, 1000.0) {
+            bad(
+                "diversity_bonus",
+                format!("must be in [0, 1000] (got {})", self.diversity_bonus),
             );
         }
         if self.policy_sync_period == 0 {

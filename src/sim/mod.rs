@@ -11,7 +11,7 @@ pub mod response;
 mod world;
 
 pub use clock::{DAY, SimTime};
-pub use observation::{Observation, StreamPublic, ViewerHistory};
+pub use observation::{Observation, StreamPublic, ViewerHistory, intra_list_diversity};
 pub use world::{Outcome, SessionEnd, Status, StepError, StreamerHidden, StreamerKind, World};
 
 /// Read-only access to the hidden state, for the oracle policies, regret and the inspector.

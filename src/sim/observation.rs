@@ -57,6 +57,24 @@ impl StreamPublic {
     }
 }
 
+/// Intra-list diversity: 1 − the mean similarity ([`StreamPublic::similarity`]) over the
+/// slate's pairs; 0 for a slate of one (there is no pair to differ).
+pub fn intra_list_diversity(streams: &[StreamPublic], slate: &[u32]) -> f64 {
+    let mut pairs = 0usize;
+    let mut similar = 0.0;
+    for (a, &i) in slate.iter().enumerate() {
+        for &j in &slate[a + 1..] {
+            pairs += 1;
+            similar += streams[i as usize].similarity(&streams[j as usize]);
+        }
+    }
+    if pairs == 0 {
+        0.0
+    } else {
+        1.0 - similar / pairs as f64
+    }
+}
+
 /// A viewer's history as the platform logged it.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewerHistory<'a> {
