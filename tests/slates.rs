@@ -241,3 +241,37 @@ fn reranking_raises_diversity_at_a_price_and_weight_zero_changes_nothing() {
         );
     }
 }
+
+#[test]
+fn the_learner_ranks_a_feed_and_beats_random() {
+    let eval = |policy: &str| {
+        let v = json(&[
+            "run",
+            "--scenario",
+            "tests/fixtures/valid/learnable_feed.toml",
+            "--policy",
+            policy,
+            "--device",
+            "cpu",
+            "--steps",
+            "12000",
+            "--eval-steps",
+            "4000",
+            "--quiet",
+            "--json",
+            "-",
+        ]);
+        assert_eq!(v["slate_size"], 2);
+        let e = &v["eval"];
+        (
+            e["reward_per_step"].as_f64().unwrap(),
+            e["ndcg_at_k"].as_f64().unwrap(),
+            e["mean_chosen_position"].as_f64().unwrap(),
+        )
+    };
+    let (dqn, random) = (eval("dqn"), eval("random"));
+    assert!(dqn.0 > 1.3 * random.0, "reward: dqn {dqn:?} vs random {random:?}");
+    assert!(dqn.1 > random.1 + 0.1, "NDCG: dqn {dqn:?} vs random {random:?}");
+    // What it puts on top is what gets tapped.
+    assert!(dqn.2 < random.2, "position: dqn {dqn:?} vs random {random:?}");
+}
