@@ -270,8 +270,17 @@ fn the_learner_ranks_a_feed_and_beats_random() {
         )
     };
     let (dqn, random) = (eval("dqn"), eval("random"));
-    assert!(dqn.0 > 1.3 * random.0, "reward: dqn {dqn:?} vs random {random:?}");
-    assert!(dqn.1 > random.1 + 0.1, "NDCG: dqn {dqn:?} vs random {random:?}");
+    assert!(
+        dqn.0 > 1.3 * random.0,
+        "reward: dqn {dqn:?} vs random {random:?}"
+    );
+    assert!(
+        dqn.1 > random.1 + 0.1,
+        "NDCG: dqn {dqn:?} vs random {random:?}"
+    );
     // What it puts on top is what gets tapped.
-    assert!(dqn.2 < random.2, "position: dqn {dqn:?} vs random {random:?}");
+    assert!(
+        dqn.2 < random.2,
+        "position: dqn {dqn:?} vs random {random:?}"
+    );
 }
