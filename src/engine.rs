@@ -154,8 +154,7 @@ impl Engine {
                         .measure(&oracle, viewer, &slate, self.relevance_threshold);
                 // A single recommendation's best is the best single stream: the number
                 // `best_slate_value` computes, without a second scan.
-                let plain =
-                    self.spec.size == 1 && self.world.params().response.examination(0) == 1.0;
+                let plain = self.world.params().response.is_single(self.spec.size);
                 let best = if plain {
                     best_single
                 } else {

@@ -266,6 +266,12 @@ pub struct ResponseParams {
 pub const MAX_SLATE_SIZE: usize = 20;
 
 impl ResponseParams {
+    /// Whether a slate of `len` streams is a single recommendation: one stream, looked at for
+    /// sure. The choice model is then exactly P(accept), computed as such.
+    pub fn is_single(&self, len: usize) -> bool {
+        len == 1 && self.examination(0) == 1.0
+    }
+
     /// Examination probability of slate position `pos` (0-based).
     pub fn examination(&self, pos: usize) -> f64 {
         match self.examine.get(pos) {

@@ -66,7 +66,7 @@ impl<'a> OracleView<'a> {
     pub fn slate_value(&self, v: u32, slate: &[u32]) -> f64 {
         let p = &self.world.p;
         if let [i] = slate
-            && p.response.examination(0) == 1.0
+            && p.response.is_single(1)
         {
             return self.expected_reward(v, *i);
         }
@@ -112,7 +112,7 @@ impl<'a> OracleView<'a> {
         if k == 0 {
             return;
         }
-        if k == 1 && w.p.response.examination(0) == 1.0 {
+        if w.p.response.is_single(k) {
             let mut best = live[0];
             let mut best_r = f64::NEG_INFINITY;
             for &i in live {
@@ -180,7 +180,12 @@ impl<'a> OracleView<'a> {
 
     /// The expected immediate reward of the best slate for `v` (0 when nothing is live).
     pub fn best_slate_value(&self, v: u32) -> f64 {
-        if self.world.p.response.slate_size == 1 && self.world.p.response.examination(0) == 1.0 {
+        if self
+            .world
+            .p
+            .response
+            .is_single(self.world.p.response.slate_size)
+        {
             return self.best_expected_reward(v);
         }
         let mut slate = Vec::with_capacity(self.world.p.response.slate_size);

@@ -61,7 +61,7 @@ pub fn accept_probability(p: &ResponseParams, x: &Pair) -> f64 {
 pub fn slate_choice(p: &ResponseParams, pairs: &[Pair], out: &mut [f64]) -> f64 {
     debug_assert_eq!(pairs.len(), out.len());
     if let [x] = pairs
-        && p.examination(0) == 1.0
+        && p.is_single(1)
     {
         // The single recommendation, computed exactly as `accept_probability`.
         out[0] = accept_probability(p, x);
