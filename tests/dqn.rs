@@ -3,29 +3,14 @@
 
 mod common;
 
-use common::{json, liveq};
+use common::{cpu_run, json, liveq};
 
 const TINY: &str = "tests/fixtures/valid/learnable.toml";
 
 #[test]
 fn dqn_learns_a_tiny_world_and_beats_random_by_far() {
     let eval = |policy: &str| {
-        let v = json(&[
-            "run",
-            "--scenario",
-            TINY,
-            "--policy",
-            policy,
-            "--device",
-            "cpu",
-            "--steps",
-            "12000",
-            "--eval-steps",
-            "4000",
-            "--quiet",
-            "--json",
-            "-",
-        ]);
+        let v = cpu_run(TINY, policy, 12_000, 4_000);
         v["eval"]["reward_per_step"].as_f64().unwrap()
     };
     let (dqn, random) = (eval("dqn"), eval("random"));

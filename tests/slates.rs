@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::json;
+use common::{cpu_run, json};
 use liveq::agent::{SlateSpec, make_policy};
 use liveq::engine::Engine;
 use liveq::scenario::Scenario;
@@ -136,7 +136,10 @@ fn the_oracle_slate_is_the_best_by_enumeration() {
                     best >= top - 1e-12 * top.abs().max(1.0),
                     "k={k} {examine}: oracle {best} < best {top}"
                 );
-                assert!((oracle.best_slate_value(v) - best).abs() < 1e-12 || k != 1);
+                if k == 1 {
+                    // The reported best value is the value of the slate returned.
+                    assert!((oracle.best_slate_value(v) - best).abs() < 1e-12);
+                }
                 checked += 1;
             }
             let spec = SlateSpec {
@@ -245,22 +248,12 @@ fn reranking_raises_diversity_at_a_price_and_weight_zero_changes_nothing() {
 #[test]
 fn the_learner_ranks_a_feed_and_beats_random() {
     let eval = |policy: &str| {
-        let v = json(&[
-            "run",
-            "--scenario",
+        let v = cpu_run(
             "tests/fixtures/valid/learnable_feed.toml",
-            "--policy",
             policy,
-            "--device",
-            "cpu",
-            "--steps",
-            "12000",
-            "--eval-steps",
-            "4000",
-            "--quiet",
-            "--json",
-            "-",
-        ]);
+            12_000,
+            4_000,
+        );
         assert_eq!(v["slate_size"], 2);
         let e = &v["eval"];
         (

@@ -275,11 +275,13 @@ impl Policy for DqnPolicy {
         }
         let action = out[0];
         self.acts += 1;
+        // A slate's Q-values are already in `self.q`; a single choice computes them here.
         if self.acts.is_multiple_of(CHOSEN_Q_EVERY)
-            && self
-                .learner
-                .q_values(&self.state, &self.mask, &mut self.q)
-                .is_ok()
+            && (!spec.is_single()
+                || self
+                    .learner
+                    .q_values(&self.state, &self.mask, &mut self.q)
+                    .is_ok())
         {
             let q = self.q[action as usize] as f64;
             if q.is_finite() {

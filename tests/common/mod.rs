@@ -58,3 +58,26 @@ pub fn wait_within(mut child: std::process::Child, limit: std::time::Duration) -
     }
     child.wait_with_output().expect("output")
 }
+
+/// `liveq run` of `policy` on `scenario` on the CPU for `steps` training and `eval_steps`
+/// evaluation steps; the JSON summary.
+#[allow(dead_code)]
+pub fn cpu_run(scenario: &str, policy: &str, steps: u64, eval_steps: u64) -> serde_json::Value {
+    let (steps, eval_steps) = (steps.to_string(), eval_steps.to_string());
+    json(&[
+        "run",
+        "--scenario",
+        scenario,
+        "--policy",
+        policy,
+        "--device",
+        "cpu",
+        "--steps",
+        &steps,
+        "--eval-steps",
+        &eval_steps,
+        "--quiet",
+        "--json",
+        "-",
+    ])
+}
