@@ -111,6 +111,38 @@ fn numbers_at_the_edge_of_their_types_name_their_flag() {
     );
 }
 
+/// A replay buffer too large to fit in a checkpoint is refused before the run when
+/// checkpoints are to hold it (or, on a small machine, already by the memory check).
+#[test]
+fn a_replay_buffer_too_large_for_a_checkpoint_is_refused_up_front() {
+    let d = tempfile::tempdir().unwrap();
+    let scenario = d.path().join("big-buffer.toml");
+    std::fs::write(&scenario, "[agent]\nbuffer_capacity = 10000000\n").unwrap();
+    let save = d.path().join("ck.dqn");
+    let args = [
+        "run",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--policy",
+        "dqn",
+        "--device",
+        "cpu",
+        "--steps",
+        "1000000000",
+        "--save",
+        save.to_str().unwrap(),
+        "--save-replay",
+    ];
+    let out = liveq_within(&args, Duration::from_secs(10));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--save-replay") && err.contains("transitions") || err.contains("memory"),
+        "{err}"
+    );
+    assert!(!save.exists());
+}
+
 #[test]
 fn output_paths_are_checked_before_any_work() {
     let d = tempfile::tempdir().unwrap();

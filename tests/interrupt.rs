@@ -48,7 +48,7 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
         let d = tempfile::tempdir().unwrap();
         let ck = d.path().join("run.dqn");
         let json = d.path().join("run.json");
-        let extra = [
+        let mut extra: Vec<OsString> = vec![
             "--save".into(),
             ck.clone().into(),
             "--checkpoint-every".into(),
@@ -56,6 +56,11 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
             "--json".into(),
             json.clone().into(),
         ];
+        // SIGINT's run keeps its replay buffer in its checkpoints, SIGTERM's does not.
+        let with_replay = name == "INT";
+        if with_replay {
+            extra.push("--save-replay".into());
+        }
         let child = common::spawn(dqn_run("1000000000", &extra), false);
         // The first periodic checkpoint proves the run is training.
         wait_for("a periodic checkpoint", Duration::from_secs(60), || {
@@ -83,6 +88,10 @@ fn a_signal_stops_the_run_and_keeps_its_work() {
             last.env_steps
         );
         assert!(last.env_steps >= periodic.env_steps);
+        match &last.replay {
+            Some(image) => assert!(with_replay && image.transitions > 0, "{image:?}"),
+            None => assert!(!with_replay, "--save-replay wrote no replay buffer"),
+        }
         // And the run continues from it.
         let out = common::wait_within(
             common::spawn(

@@ -1,8 +1,9 @@
 //! Property tests of the inputs users write by hand or scripts produce: seeded random
 //! mutations of valid scenario files (truncation, byte flips, type swaps, extreme numbers,
-//! duplicated or dropped lines, stray sections, deep nesting) and of a valid checkpoint
-//! (truncation, byte flips, rewritten lengths). The parser, the validator and the checkpoint
-//! loader must answer every case with a result or an error naming the file — never a panic.
+//! duplicated or dropped lines, stray sections, deep nesting) and of valid checkpoints, with
+//! and without a replay buffer (truncation, byte flips, rewritten lengths). The parser, the
+//! validator and the checkpoint loader must answer every case with a result or an error
+//! naming the file — never a panic.
 //! A mutated scenario that is still valid must build a world that steps.
 //!
 //! `LIVEQ_FUZZ_CASES` sets the number of cases (default 3,000 per input kind);
@@ -189,14 +190,36 @@ fn mutated_checkpoints_are_refused_without_panicking() {
         buffer_capacity: 16,
         ..DqnConfig::default()
     };
-    let learner = DqnLearner::new(3, 2, cfg.clone(), DeviceChoice::Cpu, 1).unwrap();
+    let mut learner = DqnLearner::new(3, 2, cfg.clone(), DeviceChoice::Cpu, 1).unwrap();
     learner.save_checkpoint(&good).unwrap();
-    let bytes = std::fs::read(&good).unwrap();
+    let plain = std::fs::read(&good).unwrap();
+    // The same learner with experience, saved with its replay buffer.
+    for k in 0..10 {
+        let x = k as f32 * 0.1;
+        learner
+            .observe_only(
+                0,
+                &[x, 1.0, -x],
+                &[true, true],
+                k % 2,
+                x,
+                &[x, 0.5, 0.0],
+                &[true, false],
+                k % 4 == 3,
+            )
+            .unwrap();
+    }
+    learner.save_checkpoint_with_replay(&good).unwrap();
+    let with_replay = std::fs::read(&good).unwrap();
     let bad = d.path().join("bad.dqn");
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed() ^ 0xC0FFEE);
     let mut target = DqnLearner::new(3, 2, cfg, DeviceChoice::Cpu, 2).unwrap();
     for case in 0..cases() / 3 {
-        let mut b = bytes.clone();
+        let mut b = if case % 2 == 0 {
+            plain.clone()
+        } else {
+            with_replay.clone()
+        };
         match rng.random_range(0..3) {
             0 => b.truncate(rng.random_range(0..b.len())),
             1 => {

@@ -43,6 +43,8 @@ pub struct DqnPolicy {
     messages: Vec<String>,
     /// The learner's action groups were set from an observation.
     topics_set: bool,
+    /// Checkpoints hold the replay buffer's transitions too.
+    save_replay: bool,
 }
 
 impl DqnPolicy {
@@ -92,7 +94,31 @@ impl DqnPolicy {
             chosen_q_n: 0,
             messages: vec![format!("learner device: {}", learner_reason)],
             topics_set: false,
+            save_replay: false,
         })
+    }
+
+    /// Make checkpoints hold the replay buffer's transitions too (or not). Refused, saying
+    /// why, when a full buffer would make a checkpoint larger than a checkpoint may be.
+    pub fn set_save_replay(&mut self, on: bool) -> Result<(), String> {
+        if on {
+            let replay = self.learner.replay();
+            let mut full = replay.image();
+            full.transitions = replay.capacity() as u64;
+            if full.bytes() > crate::agent::dqn::CHECKPOINT_MAX_BYTES {
+                return Err(format!(
+                    "--save-replay: a full replay buffer ({} transitions of {} bytes) would \
+                     make checkpoints of {} bytes, more than the {} a checkpoint may hold; \
+                     lower `[agent] buffer_capacity` or save without the buffer",
+                    full.transitions,
+                    full.record_bytes(),
+                    full.bytes(),
+                    crate::agent::dqn::CHECKPOINT_MAX_BYTES
+                ));
+            }
+        }
+        self.save_replay = on;
+        Ok(())
     }
 
     /// Loads weights, optimizer state, hyperparameters and counters from a checkpoint.
@@ -454,8 +480,11 @@ impl Policy for DqnPolicy {
     }
 
     fn save_checkpoint(&self, path: &Path) -> Result<(), String> {
-        self.learner
-            .save_checkpoint(path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        let saved = if self.save_replay {
+            self.learner.save_checkpoint_with_replay(path)
+        } else {
+            self.learner.save_checkpoint(path)
+        };
+        saved.map_err(|e| format!("{}: {e}", path.display()))
     }
 }

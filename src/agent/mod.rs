@@ -257,6 +257,8 @@ pub struct LearnerOptions {
     /// The device asked for, resolved when a learner is built without `device`.
     pub choice: dqn::DeviceChoice,
     pub load: Option<std::path::PathBuf>,
+    /// Checkpoints hold the replay buffer's transitions too.
+    pub save_replay: bool,
     /// Threads the learner's update may use (0: its default, two on `cpu`); 1 when other
     /// runs share the cores.
     pub kernel_threads: usize,
@@ -280,6 +282,7 @@ pub fn build_policy(
                 .learner_mut()
                 .set_kernel_threads(options.kernel_threads);
         }
+        policy.set_save_replay(options.save_replay)?;
         if let Some(path) = &options.load {
             policy.load(path)?;
         }

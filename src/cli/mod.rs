@@ -107,6 +107,10 @@ pub struct RunArgs {
     /// stopped or killed run loses at most N steps.
     #[arg(long, value_name = "N", requires = "save")]
     pub checkpoint_every: Option<u64>,
+    /// With --save: checkpoints hold the replay buffer's transitions too, so that --load
+    /// continues on the same experience (larger files: the buffer's size is checked first).
+    #[arg(long, requires = "save")]
+    pub save_replay: bool,
     /// Re-rank every slate for diversity: mmr:W or dpp:W, W the diversity weight in [0, 0.99]
     /// (0 = the policy's own order), or none (default: the scenario's `[feed] rerank`)
     #[arg(long, value_name = "METHOD:W")]
@@ -215,6 +219,7 @@ pub fn learner_options(
         device: Some(resolved),
         choice,
         load: None,
+        save_replay: false,
         kernel_threads: 0,
     })
 }

@@ -33,6 +33,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
     }
     let mut learner = super::learner_options(&args.device, args.policy == "dqn")?;
     learner.load = args.load.clone();
+    learner.save_replay = args.save_replay;
     if args.policy == "dqn" && args.load.is_none() {
         let a = &scenario.params.agent;
         // No update can come before learning_starts transitions, a full batch and one

@@ -6,10 +6,12 @@
 //! never sees a half-written checkpoint. Loading refuses, with a sentence saying why, a file
 //! that is not a checkpoint, is truncated or corrupt (checksum), holds non-finite weights, or
 //! was written for another network shape ([`DqnError::CheckpointMismatch`]). The replay
-//! buffer and pending n-step steps are not saved.
+//! buffer's transitions are saved when asked ([`DqnLearner::save_checkpoint_with_replay`]) and
+//! restored by a load; pending n-step steps never are.
 //!
 //! Layout (format 2): `LIVEQDQN\x02\n`, u64-LE header length, header JSON, u64-LE payload
-//! length, payload, u32-LE CRC-32. Format 1 files (`LIVEQDQN\x01\n`: four burnpack blobs of
+//! length, payload, then — when the header has a `replay` entry — u64-LE replay length and
+//! the replay image ([`ReplayImage`]), and last a u32-LE CRC-32 of everything after the magic. Format 1 files (`LIVEQDQN\x01\n`: four burnpack blobs of
 //! the one-field-per-head network) still load: [`legacy`] converts them.
 
 use std::io::{Read, Write};
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::config::DqnConfig;
 use super::error::DqnError;
 use super::learner::DqnLearner;
+use super::replay::ReplayImage;
 use super::shape::{NetShape, ParamLayout};
 use super::trainer::TrainerState;
 
@@ -53,6 +56,16 @@ pub struct CheckpointHeader {
     /// Name and shape of each parameter tensor, in payload order (for other readers).
     #[serde(default)]
     pub params: Vec<(String, Vec<usize>)>,
+    /// The replay image following the parameters, when the checkpoint holds one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<ReplayImage>,
+}
+
+/// A checkpoint as read: header, trainer state, and the replay image's bytes if saved.
+pub struct Checkpoint {
+    pub header: CheckpointHeader,
+    pub state: TrainerState,
+    pub replay: Option<Vec<u8>>,
 }
 
 fn bad(path: &Path, why: impl std::fmt::Display) -> DqnError {
@@ -124,6 +137,11 @@ impl<'a> Cursor<'a> {
 /// Read a checkpoint: its header and the trainer state it holds, checked against the shape
 /// the header records (layout, checksum, finite values).
 pub fn read_checkpoint(path: &Path) -> Result<(CheckpointHeader, TrainerState), DqnError> {
+    read_full(path).map(|c| (c.header, c.state))
+}
+
+/// Read a checkpoint with its replay image (when it holds one).
+pub fn read_full(path: &Path) -> Result<Checkpoint, DqnError> {
     let bytes = read_bounded(path)?;
     let mut c = Cursor {
         bytes: &bytes,
@@ -135,8 +153,11 @@ pub fn read_checkpoint(path: &Path) -> Result<(CheckpointHeader, TrainerState), 
     if &magic[..8] != MAGIC_PREFIX || magic[9] != b'\n' {
         return Err(bad(path, "not a liveq DQN checkpoint"));
     }
-    let (header, state) = match magic[8] {
-        1 => legacy::read(path, &mut c.bytes[c.at..].as_ref())?,
+    let (header, state, replay) = match magic[8] {
+        1 => {
+            let (h, s) = legacy::read(path, &mut c.bytes[c.at..].as_ref())?;
+            (h, s, None)
+        }
         2 => read_v2(path, &mut c)?,
         v => {
             return Err(bad(
@@ -167,10 +188,16 @@ pub fn read_checkpoint(path: &Path) -> Result<(CheckpointHeader, TrainerState), 
             ));
         }
     }
-    Ok((header, state))
+    Ok(Checkpoint {
+        header,
+        state,
+        replay,
+    })
 }
 
-fn read_v2(path: &Path, c: &mut Cursor<'_>) -> Result<(CheckpointHeader, TrainerState), DqnError> {
+type V2 = (CheckpointHeader, TrainerState, Option<Vec<u8>>);
+
+fn read_v2(path: &Path, c: &mut Cursor<'_>) -> Result<V2, DqnError> {
     let body_start = c.at;
     let n = c.u64(path)?;
     let header_bytes = c.take(n, path)?;
@@ -203,6 +230,23 @@ fn read_v2(path: &Path, c: &mut Cursor<'_>) -> Result<(CheckpointHeader, Trainer
         ));
     }
     let payload = c.take(n, path)?;
+    let replay = match &header.replay {
+        None => None,
+        Some(image) => {
+            let n = c.u64(path)?;
+            if n != image.bytes() {
+                return Err(bad(
+                    path,
+                    format!(
+                        "its replay section has {n} bytes where {} transitions need {}",
+                        image.transitions,
+                        image.bytes()
+                    ),
+                ));
+            }
+            Some(c.take(n, path)?)
+        }
+    };
     let body_end = c.at;
     let crc = c.take(4, path)?;
     let crc = u32::from_le_bytes(crc.try_into().expect("4 bytes"));
@@ -229,7 +273,7 @@ fn read_v2(path: &Path, c: &mut Cursor<'_>) -> Result<(CheckpointHeader, Trainer
         v: set(),
         t: header.adam_t,
     };
-    Ok((header, state))
+    Ok((header, state, replay.map(<[u8]>::to_vec)))
 }
 
 /// Only the header of a checkpoint (for showing what a file holds).
@@ -237,8 +281,12 @@ pub fn read_checkpoint_header(path: &Path) -> Result<CheckpointHeader, DqnError>
     read_checkpoint(path).map(|(h, _)| h)
 }
 
-/// The bytes of a format-2 checkpoint.
-fn encode(header: &CheckpointHeader, state: &TrainerState) -> Result<Vec<u8>, DqnError> {
+/// The bytes of a format-2 checkpoint (with `replay`, the image the header describes).
+fn encode(
+    header: &CheckpointHeader,
+    state: &TrainerState,
+    replay: Option<&super::replay::ReplayBuffer>,
+) -> Result<Vec<u8>, DqnError> {
     let header = serde_json::to_vec_pretty(header)
         .map_err(|e| DqnError::Checkpoint(format!("encoding the header: {e}")))?;
     let floats: usize = state.online.iter().map(Vec::len).sum();
@@ -254,6 +302,10 @@ fn encode(header: &CheckpointHeader, state: &TrainerState) -> Result<Vec<u8>, Dq
             out.extend_from_slice(&x.to_le_bytes());
         }
     }
+    if let Some(buffer) = replay {
+        out.extend_from_slice(&buffer.image().bytes().to_le_bytes());
+        buffer.write_image(&mut out);
+    }
     let crc = crc32fast::hash(&out[body_start..]);
     out.extend_from_slice(&crc.to_le_bytes());
     Ok(out)
@@ -262,6 +314,17 @@ fn encode(header: &CheckpointHeader, state: &TrainerState) -> Result<Vec<u8>, Dq
 impl DqnLearner {
     /// Save weights, optimizer state, config and counters to `path` (atomically).
     pub fn save_checkpoint(&self, path: impl AsRef<Path>) -> Result<(), DqnError> {
+        self.write_checkpoint(path.as_ref(), false)
+    }
+
+    /// [`DqnLearner::save_checkpoint`], with the replay buffer's transitions too, so that a
+    /// load continues training on the same experience. Refused when the file would exceed
+    /// [`MAX_BYTES`].
+    pub fn save_checkpoint_with_replay(&self, path: impl AsRef<Path>) -> Result<(), DqnError> {
+        self.write_checkpoint(path.as_ref(), true)
+    }
+
+    fn write_checkpoint(&self, path: &Path, with_replay: bool) -> Result<(), DqnError> {
         let (env_steps, updates, epsilon_override) = self.counters();
         let state = self.trainer_state()?;
         let layout = self.layout();
@@ -279,8 +342,25 @@ impl DqnLearner {
                 .into_iter()
                 .zip(layout.param_shapes())
                 .collect(),
+            replay: with_replay.then(|| self.replay().image()),
         };
-        write_atomic(path.as_ref(), &encode(&header, &state)?)
+        if let Some(image) = &header.replay {
+            let params = 16 * state.online.iter().map(Vec::len).sum::<usize>() as u64;
+            let total = image.bytes().saturating_add(params);
+            if total > MAX_BYTES {
+                return Err(bad(
+                    path,
+                    format!(
+                        "with its {} replay transitions the checkpoint would be {total} bytes, \
+                         more than a checkpoint may hold ({MAX_BYTES}); save without the \
+                         replay buffer or make `buffer_capacity` smaller",
+                        image.transitions
+                    ),
+                ));
+            }
+        }
+        let replay = with_replay.then(|| self.replay());
+        write_atomic(path, &encode(&header, &state, replay)?)
     }
 
     /// A new learner on `device` built from a checkpoint: its shape, configuration, weights,
@@ -316,11 +396,16 @@ impl DqnLearner {
     }
 
     /// Load a checkpoint saved by a learner of the same shape; the configuration in the file
-    /// replaces the current one (except the replay-shaping keys). The replay buffer is left
-    /// as it is.
+    /// replaces the current one (except the replay-shaping keys). The replay buffer takes the
+    /// checkpoint's transitions when it holds them (the newest that fit), and is left as it is
+    /// otherwise.
     pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<(), DqnError> {
         let path = path.as_ref();
-        let (header, state) = read_checkpoint(path)?;
+        let Checkpoint {
+            header,
+            state,
+            replay,
+        } = read_full(path)?;
         let shape = self.shape();
         if &header.shape != shape {
             return Err(DqnError::CheckpointMismatch(format!(
@@ -344,6 +429,11 @@ impl DqnLearner {
         config.n_step = self.config().n_step;
         if config.batch_size > config.buffer_capacity {
             config.batch_size = config.buffer_capacity;
+        }
+        if let (Some(image), Some(bytes)) = (&header.replay, &replay) {
+            self.replay_mut()
+                .restore_image(image, bytes)
+                .map_err(|e| bad(path, e))?;
         }
         self.set_config(config);
         self.restore_state(

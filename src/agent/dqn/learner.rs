@@ -539,6 +539,11 @@ impl DqnLearner {
         &self.replay
     }
 
+    /// The replay buffer, to restore (checkpoints).
+    pub(super) fn replay_mut(&mut self) -> &mut ReplayBuffer {
+        &mut self.replay
+    }
+
     /// Parameters and optimizer state (checkpoints).
     pub(super) fn trainer_state(&self) -> Result<TrainerState, DqnError> {
         self.trainer.state()

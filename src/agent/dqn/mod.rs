@@ -35,7 +35,9 @@ mod tests;
 
 pub use self::acting::{ActingNet, CpuPolicy};
 pub use self::bench::{BenchOptions, BenchResult, update_benchmark};
-pub use self::checkpoint::{CheckpointHeader, read_checkpoint_header};
+pub use self::checkpoint::{
+    CheckpointHeader, MAX_BYTES as CHECKPOINT_MAX_BYTES, read_checkpoint_header,
+};
 pub use self::config::DqnConfig;
 pub use self::device::{BackendKind, DeviceChoice, ResolvedDevice};
 pub use self::error::DqnError;

@@ -1,7 +1,9 @@
 //! Experience replay: a flat ring buffer of n-step transitions (no per-transition tensors),
-//! uniform or proportional prioritized sampling (sum tree + min tree).
+//! uniform or proportional prioritized sampling (sum tree + min tree), and its image for
+//! checkpoints ([`ReplayBuffer::write_image`], [`ReplayBuffer::restore_image`]).
 
 use rand::RngExt;
+use serde::{Deserialize, Serialize};
 
 /// Additive bias put on the Q-value of an unavailable action (masked max/argmax).
 pub const MASK_NEG: f32 = -1.0e9;
@@ -138,6 +140,40 @@ pub struct Batch {
     pub weights: Vec<f32>,
     /// Buffer slots of the rows (for priority updates).
     pub indices: Vec<usize>,
+}
+
+/// What a checkpoint records about the replay image that follows its parameters: the
+/// transitions, oldest first, as fixed-size records (state and next state — the dense part
+/// as f32, the compact tail as bytes —, the next mask's bits, the action as u32, the n-step
+/// reward, the immediate reward and the discount as f32, then the priority as f64 when
+/// `priorities`), all little-endian.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplayImage {
+    /// Transitions in the image.
+    pub transitions: u64,
+    /// Entries of a state.
+    pub input_dim: u64,
+    /// Entries of a state stored as f32 (the rest as one byte each).
+    pub dense: u64,
+    /// Actions (bits of a next mask).
+    pub num_actions: u64,
+    /// Whether each record ends with its priority.
+    pub priorities: bool,
+    /// The largest priority seen (new transitions enter with it).
+    pub max_priority: f64,
+}
+
+impl ReplayImage {
+    /// Bytes of one record.
+    pub fn record_bytes(&self) -> u64 {
+        let (d, t) = (self.dense, self.input_dim.saturating_sub(self.dense));
+        2 * (4 * d + t) + self.num_actions.div_ceil(8) + 4 + 3 * 4 + 8 * self.priorities as u64
+    }
+
+    /// Bytes of the whole image (saturating: a corrupt header cannot overflow).
+    pub fn bytes(&self) -> u64 {
+        self.record_bytes().saturating_mul(self.transitions)
+    }
 }
 
 /// Ring buffer of transitions with optional proportional prioritization.
@@ -451,6 +487,163 @@ impl ReplayBuffer {
     pub fn set_alpha(&mut self, alpha: f64) {
         self.alpha = alpha;
     }
+
+    /// The slots in the order their transitions were stored, oldest first.
+    fn chronological(&self) -> impl Iterator<Item = usize> + '_ {
+        let start = if self.len < self.capacity {
+            0
+        } else {
+            self.pos
+        };
+        (0..self.len).map(move |k| (start + k) % self.capacity)
+    }
+
+    /// The description of this buffer's image (see [`ReplayImage`]).
+    pub fn image(&self) -> ReplayImage {
+        ReplayImage {
+            transitions: self.len as u64,
+            input_dim: self.input_dim as u64,
+            dense: self.dense as u64,
+            num_actions: self.num_actions as u64,
+            priorities: self.tree.is_some(),
+            max_priority: self.max_priority,
+        }
+    }
+
+    /// Append this buffer's image (every stored transition, oldest first) to `out`.
+    pub fn write_image(&self, out: &mut Vec<u8>) {
+        let (d, t, mb) = (self.dense, self.input_dim - self.dense, self.mask_bytes);
+        out.reserve(self.image().bytes() as usize);
+        for i in self.chronological() {
+            for x in &self.states[i * d..(i + 1) * d] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            out.extend_from_slice(&self.states_tail[i * t..(i + 1) * t]);
+            for x in &self.next_states[i * d..(i + 1) * d] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            out.extend_from_slice(&self.next_tail[i * t..(i + 1) * t]);
+            out.extend_from_slice(&self.next_masks[i * mb..(i + 1) * mb]);
+            out.extend_from_slice(&self.actions[i].to_le_bytes());
+            for x in [self.rewards[i], self.immediate[i], self.discounts[i]] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            if let Some(tree) = &self.tree {
+                out.extend_from_slice(&tree.get(i).to_le_bytes());
+            }
+        }
+    }
+
+    /// Replace the contents with an image written by [`ReplayBuffer::write_image`] for the
+    /// same state layout. A buffer smaller than the image keeps its newest transitions; saved
+    /// priorities are used when this buffer is prioritized (new ones enter at the largest
+    /// priority otherwise). An Err says, as a sentence, why the image does not fit.
+    pub fn restore_image(&mut self, image: &ReplayImage, bytes: &[u8]) -> Result<(), String> {
+        let want = (self.input_dim, self.dense, self.num_actions);
+        let got = (
+            image.input_dim as usize,
+            image.dense as usize,
+            image.num_actions as usize,
+        );
+        if want != got {
+            return Err(format!(
+                "its replay buffer holds states of {} entries ({} dense) over {} actions, \
+                 this learner's hold {} ({}) over {}",
+                got.0, got.1, got.2, want.0, want.1, want.2
+            ));
+        }
+        if bytes.len() as u64 != image.bytes() {
+            return Err(format!(
+                "its replay section has {} bytes where {} transitions need {}",
+                bytes.len(),
+                image.transitions,
+                image.bytes()
+            ));
+        }
+        let skip = (image.transitions as usize).saturating_sub(self.capacity);
+        if !(image.max_priority.is_finite() && image.max_priority > 0.0) {
+            return Err(format!(
+                "its replay buffer's largest priority is {}",
+                image.max_priority
+            ));
+        }
+        self.clear();
+        let filled = self.fill_from_image(image, bytes, skip);
+        if filled.is_err() {
+            self.clear();
+        }
+        filled
+    }
+
+    /// The records of `bytes` after the first `skip`, appended to a cleared buffer.
+    fn fill_from_image(
+        &mut self,
+        image: &ReplayImage,
+        bytes: &[u8],
+        skip: usize,
+    ) -> Result<(), String> {
+        let (d, t, mb) = (self.dense, self.input_dim - self.dense, self.mask_bytes);
+        let record = image.record_bytes() as usize;
+        let f32s = |b: &[u8]| -> Vec<f32> {
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect()
+        };
+        let mut max_priority: f64 = 1.0;
+        for (k, r) in bytes.chunks_exact(record).enumerate().skip(skip) {
+            let (state, r) = r.split_at(4 * d);
+            let (state_tail, r) = r.split_at(t);
+            let (next, r) = r.split_at(4 * d);
+            let (next_tail, r) = r.split_at(t);
+            let (mask, r) = r.split_at(mb);
+            let (action, r) = r.split_at(4);
+            let (scalars, r) = r.split_at(12);
+            let action = u32::from_le_bytes(action.try_into().expect("4 bytes"));
+            let scalars = f32s(scalars);
+            let (state, next) = (f32s(state), f32s(next));
+            if action as usize >= self.num_actions
+                || !scalars
+                    .iter()
+                    .chain(&state)
+                    .chain(&next)
+                    .all(|x| x.is_finite())
+            {
+                return Err(format!(
+                    "its replay transition {k} holds an action out of range or a \
+                     non-finite value"
+                ));
+            }
+            // A cleared buffer fills in order: slot i is the next one grown.
+            let i = self.pos;
+            self.states.extend_from_slice(&state);
+            self.next_states.extend_from_slice(&next);
+            self.states_tail.extend_from_slice(state_tail);
+            self.next_tail.extend_from_slice(next_tail);
+            self.next_masks.extend_from_slice(mask);
+            self.actions.push(action);
+            self.rewards.push(scalars[0]);
+            self.immediate.push(scalars[1]);
+            self.discounts.push(scalars[2]);
+            if let Some(tree) = &mut self.tree {
+                let p = if image.priorities {
+                    f64::from_le_bytes(r.try_into().expect("8 bytes"))
+                } else {
+                    image.max_priority
+                };
+                if !(p.is_finite() && p >= 0.0) {
+                    return Err(format!("its replay transition {k} has priority {p}"));
+                }
+                tree.set(i, p);
+                max_priority = max_priority.max(p);
+            }
+            self.pos = (self.pos + 1) % self.capacity;
+            self.len += 1;
+        }
+        if self.tree.is_some() {
+            self.max_priority = max_priority.max(image.max_priority);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -558,5 +751,97 @@ mod tests {
         rb.push(&[0.0], 0, 1.0, 1.0, 0.9, &[0.0], &[false, false]);
         rb.sample_into(1, 1.0, &mut rng, &mut b);
         assert_eq!(b.discounts[0], 0.0);
+    }
+
+    fn filled(capacity: usize, pushes: usize, prioritized: bool) -> ReplayBuffer {
+        let mut rb = ReplayBuffer::new(4, 11, capacity, prioritized, 0.6).with_compact_tail(2);
+        for k in 0..pushes {
+            let x = k as f32;
+            let mut mask = [false; 11];
+            mask[k % 11] = true;
+            mask[(k * 7) % 11] = k % 5 != 0;
+            rb.push(
+                &[x, -x, 0.01 * x, 1.5],
+                k % 11,
+                x * 0.5,
+                x * 0.25,
+                0.9,
+                &[x + 1.0, 2.0, 0.3, 0.0],
+                &mask,
+            );
+        }
+        if prioritized {
+            let idx: Vec<usize> = (0..rb.len()).collect();
+            let td: Vec<f32> = idx.iter().map(|&i| 0.1 + i as f32).collect();
+            rb.update_priorities(&idx, &td);
+        }
+        rb
+    }
+
+    /// Every stored transition as one comparable row, oldest first.
+    fn rows(rb: &ReplayBuffer) -> Vec<String> {
+        let mut bytes = Vec::new();
+        rb.write_image(&mut bytes);
+        let n = rb.image().record_bytes() as usize;
+        bytes.chunks_exact(n).map(|r| format!("{r:?}")).collect()
+    }
+
+    /// A buffer written to an image and restored holds the same transitions in the same
+    /// order (the ring's wrap included), with their priorities; a smaller buffer keeps the
+    /// newest; another state layout or a short image is refused and leaves the buffer empty.
+    #[test]
+    fn replay_image_round_trips() {
+        for prioritized in [false, true] {
+            for pushes in [0, 5, 13, 29] {
+                let rb = filled(13, pushes, prioritized);
+                let mut bytes = Vec::new();
+                rb.write_image(&mut bytes);
+                let image = rb.image();
+                assert_eq!(bytes.len() as u64, image.bytes());
+                let mut back = ReplayBuffer::new(4, 11, 13, prioritized, 0.6).with_compact_tail(2);
+                back.restore_image(&image, &bytes).unwrap();
+                assert_eq!(rows(&back), rows(&rb), "{pushes} pushes");
+                for k in 0..back.len() {
+                    let (i, j) = (
+                        rb.chronological().nth(k).unwrap(),
+                        back.chronological().nth(k).unwrap(),
+                    );
+                    assert_eq!(back.probability(j), rb.probability(i));
+                }
+                // Sampling reads the restored rows back.
+                if pushes > 0 {
+                    let mut b = Batch::default();
+                    back.sample_into(8, 0.4, &mut Xoshiro256PlusPlus::seed_from_u64(2), &mut b);
+                    assert!(b.actions.iter().all(|&a| (0..11).contains(&a)));
+                }
+                // A smaller buffer keeps the newest transitions.
+                let mut small = ReplayBuffer::new(4, 11, 4, prioritized, 0.6).with_compact_tail(2);
+                small.restore_image(&image, &bytes).unwrap();
+                let all = rows(&rb);
+                assert_eq!(rows(&small), all[all.len().saturating_sub(4)..].to_vec());
+                // A uniform image into a prioritized buffer: every transition at the top priority.
+                if !prioritized && pushes > 0 {
+                    let mut p = ReplayBuffer::new(4, 11, 13, true, 0.6).with_compact_tail(2);
+                    p.restore_image(&image, &bytes).unwrap();
+                    assert!((p.probability(0) - 1.0 / p.len() as f64).abs() < 1e-12);
+                }
+            }
+        }
+        let rb = filled(13, 7, true);
+        let mut bytes = Vec::new();
+        rb.write_image(&mut bytes);
+        let mut other = filled(13, 3, true);
+        let mut wide = ReplayBuffer::new(5, 11, 13, true, 0.6);
+        let e = wide.restore_image(&rb.image(), &bytes).unwrap_err();
+        assert!(e.contains("states of 4 entries"), "{e}");
+        let e = other.restore_image(&rb.image(), &bytes[1..]).unwrap_err();
+        assert!(e.contains("bytes where 7 transitions need"), "{e}");
+        // A record whose action is out of range: refused, the buffer left empty.
+        let record = rb.image().record_bytes() as usize;
+        let action_at = 2 * (4 * 2 + 2) + 2; // after both states and the mask's two bytes
+        bytes[3 * record + action_at] = 200;
+        let e = other.restore_image(&rb.image(), &bytes).unwrap_err();
+        assert!(e.contains("transition 3"), "{e}");
+        assert!(other.is_empty());
     }
 }

@@ -179,6 +179,7 @@ pub(super) fn read(
             epsilon_override: header.epsilon_override,
             adam_t: header.adam_t,
             params,
+            replay: None,
         },
         TrainerState {
             online,

@@ -208,3 +208,48 @@ fn a_header_promising_a_huge_network_is_refused_unallocated() {
     let e = read_checkpoint(&path).unwrap_err().to_string();
     assert!(e.contains("impossible network"), "{e}");
 }
+
+/// A checkpoint saved with its replay buffer restores the same transitions into a fresh
+/// learner (the same batches sample from it, so training continues on the same experience);
+/// one saved without it leaves the buffer as it was; a damaged replay section is refused.
+#[test]
+fn checkpoints_carry_the_replay_buffer_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (with, without) = (dir.path().join("with.dqn"), dir.path().join("without.dqn"));
+    for prioritized in [false, true] {
+        let o = BenchOptions {
+            prioritized,
+            ..small_opts()
+        };
+        let mut l = filled_learner(&o, 300, 8).unwrap();
+        for _ in 0..3 {
+            l.update().unwrap();
+        }
+        l.save_checkpoint_with_replay(&with).unwrap();
+        l.save_checkpoint(&without).unwrap();
+        let header = read_checkpoint_header(&with).unwrap();
+        assert_eq!(header.replay.as_ref().unwrap().transitions, 300);
+        assert!(read_checkpoint_header(&without).unwrap().replay.is_none());
+        let fresh = || DqnLearner::new(8, 5, l.config().clone(), DeviceChoice::Cpu, 99).unwrap();
+        let mut back = fresh();
+        assert!(back.replay().is_empty());
+        back.load_checkpoint(&with).unwrap();
+        assert_eq!(back.replay().len(), 300);
+        let (a, b) = (sample(&l, 4), sample(&back, 4));
+        assert_eq!((&a.indices, &a.weights), (&b.indices, &b.weights));
+        assert_eq!((&a.states, &a.next_states), (&b.states, &b.next_states));
+        assert_eq!((&a.actions, &a.rewards), (&b.actions, &b.rewards));
+        assert_eq!(a.next_mask_bias, b.next_mask_bias);
+        let mut plain = fresh();
+        plain.load_checkpoint(&without).unwrap();
+        assert!(plain.replay().is_empty());
+    }
+    // Damage inside the replay section: the checksum refuses it.
+    let mut bytes = std::fs::read(&with).unwrap();
+    let at = bytes.len() - 100;
+    bytes[at] ^= 0x10;
+    let bad = dir.path().join("bad.dqn");
+    std::fs::write(&bad, &bytes).unwrap();
+    let e = read_checkpoint(&bad).unwrap_err().to_string();
+    assert!(e.contains("checksum"), "{e}");
+}
