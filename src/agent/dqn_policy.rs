@@ -65,6 +65,7 @@ impl DqnPolicy {
         let layout = ActionLayout {
             groups: scenario.topics().len(),
             features: encoder.features_per_slot(),
+            slate: 0,
         };
         let learner = DqnLearner::with_layout(
             encoder.dim(),

@@ -18,23 +18,34 @@ use super::trainer::{
     Inspection, Readback, TargetUpdate, TdSpec, Trainer, TrainerState, UpdateOutcome, UpdateSpec,
 };
 
-/// Double-DQN (or plain max) bootstrap target `r + discount · Q_target(s', a*)` where
-/// `a* = argmax_a (Q_online(s', a) + mask_bias)` — invalid next actions carry a large
-/// negative `mask_bias` and are never chosen. A row whose discount is 0 (terminal or no valid
-/// next action) gets just `r`. All inputs are non-autodiff tensors; shapes `[B, A]`/`[B, 1]`.
+/// How a target bootstraps from the next state.
+pub enum NextValue {
+    /// `max_a (Q_target(s', a) + mask_bias)`.
+    Max,
+    /// Double DQN: `Q_target(s', a*)` with `a* = argmax_a (Q_online(s', a) + mask_bias)`.
+    Double(Tensor<2>),
+    /// SlateQ: `Σ_a W[a] · Q_target(s', a)`, `W` `[B, A]` the next slate's choice weights.
+    Slate(Tensor<2>),
+}
+
+/// Bootstrap target `r + discount · v(s')` with `v` as [`NextValue`] says — invalid next
+/// actions carry a large negative `mask_bias` and are never chosen. A row whose discount is 0
+/// (terminal or no valid next action) gets just `r`. All inputs are non-autodiff tensors;
+/// shapes `[B, A]`/`[B, 1]`.
 pub fn masked_td_target(
-    q_next_online: Option<Tensor<2>>,
+    next: NextValue,
     q_next_target: Tensor<2>,
     mask_bias: Tensor<2>,
     rewards: Tensor<2>,
     discounts: Tensor<2>,
 ) -> Tensor<2> {
-    let v = match q_next_online {
-        Some(qo) => {
+    let v = match next {
+        NextValue::Double(qo) => {
             let a_star = (qo + mask_bias).argmax(1);
             q_next_target.gather(1, a_star)
         }
-        None => (q_next_target + mask_bias).max_dim(1),
+        NextValue::Max => (q_next_target + mask_bias).max_dim(1),
+        NextValue::Slate(w) => (q_next_target * w).sum_dim(1),
     };
     // Rows with discount 0 must not see the -1e9 of an all-invalid row: zero `v` there.
     let keep = discounts.clone().greater_elem(0.0);
@@ -171,6 +182,8 @@ struct BatchTensors {
     immediate: Tensor<2>,
     discounts: Tensor<2>,
     weights: Tensor<2>,
+    /// `[B, A]` choice weights of each row's next slate (batches with next slates).
+    next_slate: Option<Tensor<2>>,
 }
 
 impl BatchTensors {
@@ -186,6 +199,15 @@ impl BatchTensors {
             immediate: col(&b.immediate),
             discounts: col(&b.discounts),
             weights: col(&b.weights),
+            next_slate: (b.slate > 0).then(|| {
+                let mut w = vec![0.0f32; n * a];
+                for (row, entries) in b.next_slate.chunks_exact(b.slate).enumerate() {
+                    for &(act, weight) in entries {
+                        w[row * a + act as usize] += weight;
+                    }
+                }
+                Tensor::from_data(TensorData::new(w, [n, a]), dev)
+            }),
         }
     }
 }
@@ -235,13 +257,17 @@ impl BurnTrainer {
         let q_next_target = self
             .target
             .forward(&self.layout, bt.next_states.clone(), map);
-        let q_next_online = double_dqn.then(|| {
-            self.online
-                .valid()
-                .forward(&self.layout, bt.next_states.clone(), map)
-        });
+        let next = match &bt.next_slate {
+            Some(w) => NextValue::Slate(w.clone()),
+            None if double_dqn => NextValue::Double(self.online.valid().forward(
+                &self.layout,
+                bt.next_states.clone(),
+                map,
+            )),
+            None => NextValue::Max,
+        };
         masked_td_target(
-            q_next_online,
+            next,
             q_next_target,
             bt.mask_bias.clone(),
             bt.rewards.clone(),

@@ -382,6 +382,7 @@ impl DqnLearner {
         let layout = super::learner::ActionLayout {
             groups: shape.groups(),
             features: shape.action_features(),
+            slate: header.replay.as_ref().map_or(0, |r| r.slate as usize),
         };
         let mut l = DqnLearner::with_layout(
             shape.input_dim,

@@ -279,6 +279,7 @@ pub fn measure(
         discounts: vec![0.9; n],
         weights: vec![1.0; n],
         indices: (0..n).collect(),
+        ..Batch::default()
     };
     let spec = UpdateSpec {
         td: TdSpec {

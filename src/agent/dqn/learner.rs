@@ -57,6 +57,9 @@ pub struct ActionLayout {
     pub groups: usize,
     /// Features per action at the end of each state vector (0 = none).
     pub features: usize,
+    /// Entries of the next slate stored with each transition, whose bootstrap value is then
+    /// `Σ weight · Q_target(s', action)` over them (SlateQ); 0 = the greedy next action's.
+    pub slate: usize,
 }
 
 /// Deep Q-Network learner on plain f32 state vectors and boolean action masks.
@@ -302,6 +305,29 @@ impl DqnLearner {
         self.train_if_due()
     }
 
+    /// [`DqnLearner::observe`] for a learner whose targets average over the next slate
+    /// ([`ActionLayout::slate`]): `next_slate` holds the (action, weight) pairs of the slate
+    /// shown in `next_state` — each action's chance of being chosen from it — and the target
+    /// bootstraps from `Σ weight · Q_target(next_state, action)`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn observe_slate(
+        &mut self,
+        key: u64,
+        state: &[f32],
+        mask: &[bool],
+        action: usize,
+        reward: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+        next_slate: &[(u32, f32)],
+        done: bool,
+    ) -> Result<usize, DqnError> {
+        self.store(
+            key, state, mask, action, reward, next_state, next_mask, next_slate, done,
+        )?;
+        self.train_if_due()
+    }
+
     /// Store one step of episode `key` without training.
     #[allow(clippy::too_many_arguments)]
     pub fn observe_only(
@@ -313,6 +339,32 @@ impl DqnLearner {
         reward: f32,
         next_state: &[f32],
         next_mask: &[bool],
+        done: bool,
+    ) -> Result<(), DqnError> {
+        self.store(
+            key,
+            state,
+            mask,
+            action,
+            reward,
+            next_state,
+            next_mask,
+            &[],
+            done,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn store(
+        &mut self,
+        key: u64,
+        state: &[f32],
+        mask: &[bool],
+        action: usize,
+        reward: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+        next_slate: &[(u32, f32)],
         done: bool,
     ) -> Result<(), DqnError> {
         self.check_len("state", state.len(), self.input_dim())?;
@@ -335,10 +387,11 @@ impl DqnLearner {
             reward,
             next_state,
             next_mask,
+            next_slate,
             done,
             gamma,
             |t| {
-                replay.push(
+                replay.push_with_slate(
                     t.state,
                     t.action,
                     t.reward,
@@ -346,6 +399,7 @@ impl DqnLearner {
                     t.discount,
                     t.next_state,
                     t.next_mask,
+                    t.next_slate,
                 )
             },
         );

@@ -27,6 +27,8 @@ pub struct NStepTransition<'a> {
     pub next_state: &'a [f32],
     /// Valid actions in `next_state`.
     pub next_mask: &'a [bool],
+    /// The slate shown in `next_state`, as (action, weight) pairs (empty: none given).
+    pub next_slate: &'a [(u32, f32)],
 }
 
 /// n-step return accumulator for many interleaved episodes, keyed by a `u64` episode key
@@ -88,6 +90,7 @@ impl NStep {
         reward: f32,
         next_state: &[f32],
         next_mask: &[bool],
+        next_slate: &[(u32, f32)],
         done: bool,
         gamma: f64,
         mut emit: impl FnMut(NStepTransition<'_>),
@@ -101,6 +104,7 @@ impl NStep {
                 discount: if done { 0.0 } else { gamma as f32 },
                 next_state,
                 next_mask,
+                next_slate,
             });
             return;
         }
@@ -127,6 +131,7 @@ impl NStep {
                     discount: 0.0,
                     next_state,
                     next_mask,
+                    next_slate,
                 });
                 q.pop_front();
             }
@@ -147,6 +152,7 @@ impl NStep {
                 discount: g as f32,
                 next_state,
                 next_mask,
+                next_slate,
             });
             q.pop_front();
         }
@@ -177,6 +183,7 @@ mod tests {
             r,
             &[s + 1.0],
             &[true, true],
+            &[],
             done,
             gamma,
             |t| {

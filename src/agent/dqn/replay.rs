@@ -140,6 +140,11 @@ pub struct Batch {
     pub weights: Vec<f32>,
     /// Buffer slots of the rows (for priority updates).
     pub indices: Vec<usize>,
+    /// Entries of each row's next slate (0: the bootstrap value is the greedy one).
+    pub slate: usize,
+    /// `size * slate` (action, weight) pairs: the bootstrap value is `Σ weight · Q_target(s',
+    /// action)` over a row's entries (unused entries have weight 0 and action 0).
+    pub next_slate: Vec<(u32, f32)>,
 }
 
 /// What a checkpoint records about the replay image that follows its parameters: the
@@ -161,13 +166,21 @@ pub struct ReplayImage {
     pub priorities: bool,
     /// The largest priority seen (new transitions enter with it).
     pub max_priority: f64,
+    /// Next-slate (action u32, weight f32) pairs per record, before the priority.
+    #[serde(default)]
+    pub slate: u64,
 }
 
 impl ReplayImage {
     /// Bytes of one record.
     pub fn record_bytes(&self) -> u64 {
         let (d, t) = (self.dense, self.input_dim.saturating_sub(self.dense));
-        2 * (4 * d + t) + self.num_actions.div_ceil(8) + 4 + 3 * 4 + 8 * self.priorities as u64
+        2 * (4 * d + t)
+            + self.num_actions.div_ceil(8)
+            + 4
+            + 3 * 4
+            + 8 * self.slate
+            + 8 * self.priorities as u64
     }
 
     /// Bytes of the whole image (saturating: a corrupt header cannot overflow).
@@ -199,6 +212,9 @@ pub struct ReplayBuffer {
     tree: Option<SumTree>,
     alpha: f64,
     max_priority: f64,
+    /// Entries of a stored next slate per transition (0: none stored).
+    slate: usize,
+    next_slate: Vec<(u32, f32)>,
 }
 
 impl ReplayBuffer {
@@ -232,7 +248,22 @@ impl ReplayBuffer {
             tree: prioritized.then(|| SumTree::new(capacity)),
             alpha,
             max_priority: 1.0,
+            slate: 0,
+            next_slate: Vec::new(),
         }
+    }
+
+    /// The same (empty) buffer storing, with each transition, the next slate's `width`
+    /// (action, weight) pairs that its bootstrap value averages Q over (SlateQ targets).
+    pub fn with_next_slates(mut self, width: usize) -> Self {
+        assert!(self.is_empty());
+        self.slate = width;
+        self
+    }
+
+    /// Entries of the next slate stored per transition (0: none).
+    pub fn slate_width(&self) -> usize {
+        self.slate
     }
 
     /// The same (empty) buffer storing the last `tail` entries of each state in one byte
@@ -247,11 +278,13 @@ impl ReplayBuffer {
 
     /// Bytes one stored transition takes: the state and next state (`dense` entries as f32,
     /// the other `tail` entries as one byte), the next mask's bits, the action and three
-    /// scalars, and its share of the priority trees when `prioritized`.
+    /// scalars, its next slate's `slate` (action, weight) pairs, and its share of the priority
+    /// trees when `prioritized`.
     pub fn bytes_per_transition(
         dense: usize,
         tail: usize,
         num_actions: usize,
+        slate: usize,
         capacity: usize,
         prioritized: bool,
     ) -> u64 {
@@ -263,7 +296,7 @@ impl ReplayBuffer {
         } else {
             0
         };
-        states + num_actions.div_ceil(8) as u64 + 4 + 3 * 4 + trees
+        states + num_actions.div_ceil(8) as u64 + 4 + 3 * 4 + 8 * slate as u64 + trees
     }
 
     /// Stored transitions.
@@ -299,6 +332,7 @@ impl ReplayBuffer {
         self.rewards.clear();
         self.immediate.clear();
         self.discounts.clear();
+        self.next_slate.clear();
         if let Some(t) = &mut self.tree {
             t.clear();
         }
@@ -318,6 +352,32 @@ impl ReplayBuffer {
         discount: f32,
         next_state: &[f32],
         next_mask: &[bool],
+    ) {
+        self.push_with_slate(
+            state,
+            action,
+            reward,
+            immediate,
+            discount,
+            next_state,
+            next_mask,
+            &[],
+        );
+    }
+
+    /// [`ReplayBuffer::push`] with the next slate's (action, weight) pairs, stored when the
+    /// buffer keeps next slates (at most its width; missing entries weigh 0).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_with_slate(
+        &mut self,
+        state: &[f32],
+        action: usize,
+        reward: f32,
+        immediate: f32,
+        discount: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+        next_slate: &[(u32, f32)],
     ) {
         debug_assert_eq!(state.len(), self.input_dim);
         debug_assert_eq!(next_state.len(), self.input_dim);
@@ -345,6 +405,8 @@ impl ReplayBuffer {
             self.rewards.push(reward);
             self.immediate.push(immediate);
             self.discounts.push(discount);
+            self.next_slate
+                .resize(self.next_slate.len() + self.slate, (0, 0.0));
         } else {
             self.states[i * d..(i + 1) * d].copy_from_slice(&state[..d]);
             self.next_states[i * d..(i + 1) * d].copy_from_slice(&next_state[..d]);
@@ -363,6 +425,15 @@ impl ReplayBuffer {
             self.rewards[i] = reward;
             self.immediate[i] = immediate;
             self.discounts[i] = discount;
+        }
+        if self.slate > 0 {
+            let row = &mut self.next_slate[i * self.slate..(i + 1) * self.slate];
+            row.fill((0, 0.0));
+            for (e, &(a, w)) in row.iter_mut().zip(next_slate) {
+                if (a as usize) < self.num_actions && w.is_finite() {
+                    *e = (a, w);
+                }
+            }
         }
         if let Some(t) = &mut self.tree {
             t.set(i, self.max_priority);
@@ -441,7 +512,11 @@ impl ReplayBuffer {
         out.discounts.clear();
         out.next_mask_bias.clear();
         out.next_mask_bias.resize(batch_size * a, 0.0);
+        out.slate = self.slate;
+        out.next_slate.clear();
         for (row, &i) in out.indices.iter().enumerate() {
+            out.next_slate
+                .extend_from_slice(&self.next_slate[i * self.slate..(i + 1) * self.slate]);
             out.states
                 .extend_from_slice(&self.states[i * d..(i + 1) * d]);
             out.states.extend(
@@ -507,6 +582,7 @@ impl ReplayBuffer {
             num_actions: self.num_actions as u64,
             priorities: self.tree.is_some(),
             max_priority: self.max_priority,
+            slate: self.slate as u64,
         }
     }
 
@@ -528,6 +604,10 @@ impl ReplayBuffer {
             for x in [self.rewards[i], self.immediate[i], self.discounts[i]] {
                 out.extend_from_slice(&x.to_le_bytes());
             }
+            for &(a, w) in &self.next_slate[i * self.slate..(i + 1) * self.slate] {
+                out.extend_from_slice(&a.to_le_bytes());
+                out.extend_from_slice(&w.to_le_bytes());
+            }
             if let Some(tree) = &self.tree {
                 out.extend_from_slice(&tree.get(i).to_le_bytes());
             }
@@ -539,17 +619,18 @@ impl ReplayBuffer {
     /// priorities are used when this buffer is prioritized (new ones enter at the largest
     /// priority otherwise). An Err says, as a sentence, why the image does not fit.
     pub fn restore_image(&mut self, image: &ReplayImage, bytes: &[u8]) -> Result<(), String> {
-        let want = (self.input_dim, self.dense, self.num_actions);
+        let want = (self.input_dim, self.dense, self.num_actions, self.slate);
         let got = (
             image.input_dim as usize,
             image.dense as usize,
             image.num_actions as usize,
+            image.slate as usize,
         );
         if want != got {
             return Err(format!(
-                "its replay buffer holds states of {} entries ({} dense) over {} actions, \
-                 this learner's hold {} ({}) over {}",
-                got.0, got.1, got.2, want.0, want.1, want.2
+                "its replay buffer holds states of {} entries ({} dense) over {} actions with \
+                 next slates of {}, this learner's hold {} ({}) over {} with {}",
+                got.0, got.1, got.2, got.3, want.0, want.1, want.2, want.3
             ));
         }
         if bytes.len() as u64 != image.bytes() {
@@ -598,6 +679,7 @@ impl ReplayBuffer {
             let (mask, r) = r.split_at(mb);
             let (action, r) = r.split_at(4);
             let (scalars, r) = r.split_at(12);
+            let (slate, r) = r.split_at(8 * self.slate);
             let action = u32::from_le_bytes(action.try_into().expect("4 bytes"));
             let scalars = f32s(scalars);
             let (state, next) = (f32s(state), f32s(next));
@@ -624,6 +706,16 @@ impl ReplayBuffer {
             self.rewards.push(scalars[0]);
             self.immediate.push(scalars[1]);
             self.discounts.push(scalars[2]);
+            for e in slate.chunks_exact(8) {
+                let a = u32::from_le_bytes(e[..4].try_into().expect("4 bytes"));
+                let w = f32::from_le_bytes(e[4..].try_into().expect("4 bytes"));
+                if a as usize >= self.num_actions || !w.is_finite() {
+                    return Err(format!(
+                        "its replay transition {k} has a next-slate entry out of range"
+                    ));
+                }
+                self.next_slate.push((a, w));
+            }
             if let Some(tree) = &mut self.tree {
                 let p = if image.priorities {
                     f64::from_le_bytes(r.try_into().expect("8 bytes"))

@@ -233,7 +233,8 @@ fn masked_argmax_row(q: &[f32], bias: &[f32]) -> usize {
 }
 
 /// Bootstrap values `v_i = Q_target(s'_i, a*_i)` (0 when the discount is 0) for rows
-/// `r0..r0+rows` and the targets `y_i = r_i + discount_i · v_i`.
+/// `r0..r0+rows` and the targets `y_i = r_i + discount_i · v_i`. A batch with next slates
+/// bootstraps from `v_i = Σ_k w_ik · Q_target(s'_i, a_ik)` over row i's slate instead.
 pub fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut Vec<f32>) {
     let Ctx {
         layout,
@@ -252,7 +253,26 @@ pub fn targets_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half, y: &mut 
     let bias = &batch.next_mask_bias[r0 * a..(r0 + rows) * a];
     let target = cx.target_net.params;
     y.clear();
-    if cx.spec.double_dqn {
+    if batch.slate > 0 {
+        forward_hidden(layout, target, xn, rows, &mut h.next);
+        let net = &cx.target_net;
+        let k = batch.slate;
+        for i in 0..rows {
+            let disc = batch.discounts[r0 + i];
+            let hrow = &h.next[last][i * d..(i + 1) * d];
+            let x = &xn[i * din..(i + 1) * din];
+            let v: f32 = if disc > 0.0 {
+                batch.next_slate[(r0 + i) * k..(r0 + i + 1) * k]
+                    .iter()
+                    .filter(|&&(_, w)| w != 0.0)
+                    .map(|&(act, w)| w * net.q(hrow, x, act as usize))
+                    .sum()
+            } else {
+                0.0
+            };
+            y.push(batch.rewards[r0 + i] + disc * v);
+        }
+    } else if cx.spec.double_dqn {
         forward_hidden(layout, online, xn, rows, &mut h.next);
         cx.online_net.q_all(&h.next[last], xn, rows, &mut h.head);
         // argmax of Q = argmax of the advantages (V and mean(A) are constant per row).

@@ -52,7 +52,7 @@ impl DqnLearner {
     ) -> Result<Self, DqnError> {
         let layout = ActionLayout {
             groups,
-            features: 0,
+            ..ActionLayout::default()
         };
         Self::with_layout(input_dim, num_actions, layout, config, resolved, seed)
     }
@@ -99,6 +99,7 @@ impl DqnLearner {
         let ActionLayout {
             groups,
             features: action_features,
+            slate,
         } = layout;
         config.validate().map_err(config_err)?;
         if num_actions.saturating_mul(action_features) >= input_dim {
@@ -133,6 +134,7 @@ impl DqnLearner {
             input_dim - tail,
             tail,
             num_actions,
+            slate,
             config.buffer_capacity,
             config.prioritized,
         );
@@ -166,7 +168,8 @@ impl DqnLearner {
             config.prioritized,
             config.priority_alpha,
         )
-        .with_compact_tail(num_actions * action_features);
+        .with_compact_tail(num_actions * action_features)
+        .with_next_slates(slate);
         Ok(Self {
             layout: param_layout,
             groups_available: groups,

@@ -82,6 +82,7 @@ impl DqnLearner {
         let layout = ActionLayout {
             groups: self.groups_available,
             features: self.layout.shape.action_features(),
+            slate: self.replay.slate_width(),
         };
         let mut fresh = Self::with_layout(
             self.input_dim(),

@@ -44,6 +44,7 @@ fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
         discounts: vec![0.0; rows],
         weights: vec![1.0; rows],
         indices: (0..rows).collect(),
+        ..Batch::default()
     };
     for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
         let mut gaps = Vec::new();
@@ -137,6 +138,7 @@ fn per_action_features_carry_what_was_learnt_to_actions_never_taken() {
             let layout = ActionLayout {
                 groups: 0,
                 features,
+                slate: 0,
             };
             let resolved = device.resolve().unwrap();
             let mut l = DqnLearner::with_layout(dim, A, layout, cfg, resolved, 11).unwrap();
@@ -203,6 +205,7 @@ fn noisy_return_batch(rows: usize, dim: usize, seed: u64) -> Batch {
         discounts: vec![0.0; rows],
         weights: vec![1.0; rows],
         indices: (0..rows).collect(),
+        ..Batch::default()
     }
 }
 

@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::bench::{BenchOptions, filled_learner};
-use super::burn_trainer::masked_td_target;
+use super::burn_trainer::{NextValue, masked_td_target};
 use super::replay::{Batch, MASK_NEG};
 use super::*;
 
@@ -71,7 +71,7 @@ fn masked_target_never_uses_invalid_actions() {
     let r = t2(vec![1.0, 2.0], 2, 1);
     let disc = t2(vec![0.5, 0.0], 2, 1);
     let y: Vec<f32> = masked_td_target(
-        Some(q_online.clone()),
+        NextValue::Double(q_online.clone()),
         q_target.clone(),
         bias.clone(),
         r.clone(),
@@ -82,12 +82,26 @@ fn masked_target_never_uses_invalid_actions() {
     .unwrap();
     // Double DQN: argmax online over {0, 2} = 2, evaluated by target: 7 -> 1 + 0.5 * 7.
     assert_eq!(y, vec![4.5, 2.0]);
-    let y: Vec<f32> = masked_td_target(None, q_target, bias, r, disc)
+    let y: Vec<f32> = masked_td_target(
+        NextValue::Max,
+        q_target.clone(),
+        bias.clone(),
+        r.clone(),
+        disc.clone(),
+    )
+    .into_data()
+    .try_to_vec()
+    .unwrap();
+    // Plain max over valid target values {5, 7} = 7.
+    assert_eq!(y, vec![4.5, 2.0]);
+    // SlateQ: the next slate shows actions 0 and 2, chosen with 1/2 and 1/4: 1 + 0.5 · (2.5 +
+    // 1.75); the terminal row still gets just its reward.
+    let w = t2(vec![0.5, 0.0, 0.25, 0.25, 0.0, 0.0], 2, 3);
+    let y: Vec<f32> = masked_td_target(NextValue::Slate(w), q_target, bias, r, disc)
         .into_data()
         .try_to_vec()
         .unwrap();
-    // Plain max over valid target values {5, 7} = 7.
-    assert_eq!(y, vec![4.5, 2.0]);
+    assert_eq!(y, vec![3.125, 2.0]);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The CPU kernels against burn's autodiff on Flex, on a grid generated from [`Head`]: every
-//! subset of the heads × Double DQN / plain max × hard / soft target updates × a batch split
-//! over two threads / not. Targets, TD errors, reward errors, gradients, the weights after
+//! subset of the heads × Double DQN / plain max / SlateQ's next-slate average × hard / soft
+//! target updates × a batch split over two threads / not. Targets, TD errors, reward errors, gradients, the weights after
 //! updates (with active clipping and non-uniform importance weights) and the acting copy's Q.
 //! Then a finite-difference check of the CPU backward, one head at a time.
 
@@ -19,8 +19,9 @@ const GROUPS: usize = 3;
 
 /// A batch of `rows` random transitions over states of `dim` (the last `A·FEATURES` entries
 /// are per-action features when the network has them), some next actions invalid, some rows
-/// terminal, non-uniform importance weights.
-fn random_batch(rows: usize, dim: usize, seed: u64) -> Batch {
+/// terminal, non-uniform importance weights; with `slate` entries per row, next slates of
+/// distinct valid actions with choice weights summing to less than one.
+fn random_batch(rows: usize, dim: usize, seed: u64, slate: usize) -> Batch {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut v = |n: usize, lo: f32, hi: f32| -> Vec<f32> {
         (0..n)
@@ -32,7 +33,7 @@ fn random_batch(rows: usize, dim: usize, seed: u64) -> Batch {
     let rewards = v(rows, -1.0, 2.0);
     let immediate = v(rows, -0.5, 1.0);
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5A5A);
-    let next_mask_bias = (0..rows * A)
+    let next_mask_bias: Vec<f32> = (0..rows * A)
         .map(|i| {
             if i % A != 0 && rng.random::<f32>() < 0.3 {
                 super::MASK_NEG
@@ -41,11 +42,25 @@ fn random_batch(rows: usize, dim: usize, seed: u64) -> Batch {
             }
         })
         .collect();
+    let mut next_slate = Vec::with_capacity(rows * slate);
+    for row in 0..rows {
+        let valid: Vec<u32> = (0..A as u32)
+            .filter(|&a| next_mask_bias[row * A + a as usize] == 0.0)
+            .collect();
+        for k in 0..slate {
+            next_slate.push(match valid.get(k) {
+                Some(&a) => (a, 0.05 + rng.random::<f32>() / (slate as f32 + 1.0)),
+                None => (0, 0.0),
+            });
+        }
+    }
     Batch {
         size: rows,
         states,
         next_states,
         next_mask_bias,
+        slate,
+        next_slate,
         actions: (0..rows).map(|_| rng.random_range(0..A as i64)).collect(),
         rewards,
         immediate,
@@ -99,8 +114,10 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
         let layout = ActionLayout {
             groups: GROUPS,
             features: if features { FEATURES } else { 0 },
+            slate: 0,
         };
-        for double_dqn in [true, false] {
+        // Double DQN, plain max, and SlateQ's average over the next slate.
+        for (double_dqn, slate) in [(true, 0), (false, 0), (false, 3)] {
             for period in [3, 0] {
                 for batch in [32, 8] {
                     let cfg = DqnConfig {
@@ -119,7 +136,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
                         ..DqnConfig::default()
                     };
                     let what = format!(
-                        "heads {heads:?}, double {double_dqn}, period {period}, batch {batch}"
+                        "heads {heads:?}, double {double_dqn}, slate {slate}, period {period}, batch {batch}"
                     );
                     let flex = DeviceChoice::Flex.resolve().unwrap();
                     let cpu = DeviceChoice::Cpu.resolve().unwrap();
@@ -133,7 +150,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
                     assert_eq!(burn.online_params().unwrap(), own.online_params().unwrap());
                     let mut last = Batch::default();
                     for k in 0..6 {
-                        let b = random_batch(batch, dim, k);
+                        let b = random_batch(batch, dim, k, slate);
                         let (i1, i2) = (burn.inspect(&b).unwrap(), own.inspect(&b).unwrap());
                         close(&i1.targets, &i2.targets, 1e-4, &format!("targets, {what}"));
                         close(
@@ -204,7 +221,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
             }
         }
     }
-    assert_eq!(cases, 16 * 8);
+    assert_eq!(cases, 16 * 12);
 }
 
 fn cfg_reward(heads: &[Head]) -> bool {
@@ -258,7 +275,7 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
         let online = layout.init(&mut rng);
         let target = layout.init(&mut rng);
         let zeros = layout.zeros();
-        let b = random_batch(16, dim, 4);
+        let b = random_batch(16, dim, 4, 0);
         // A wide Huber threshold keeps the loss smooth (quadratic) around the weights.
         // Plain max: the bootstrap depends on the (fixed) target network alone.
         let td = TdSpec {
