@@ -247,13 +247,10 @@ fn reranking_raises_diversity_at_a_price_and_weight_zero_changes_nothing() {
 
 #[test]
 fn the_learner_ranks_a_feed_and_beats_random() {
-    let eval = |policy: &str| {
-        let v = cpu_run(
-            "tests/fixtures/valid/learnable_feed.toml",
-            policy,
-            12_000,
-            4_000,
-        );
+    let fixture = "tests/fixtures/valid/learnable_feed.toml";
+    let d = tempfile::tempdir().unwrap();
+    let eval = |scenario: &str, policy: &str| {
+        let v = cpu_run(scenario, policy, 12_000, 4_000);
         assert_eq!(v["slate_size"], 2);
         let e = &v["eval"];
         (
@@ -262,18 +259,33 @@ fn the_learner_ranks_a_feed_and_beats_random() {
             e["mean_chosen_position"].as_f64().unwrap(),
         )
     };
-    let (dqn, random) = (eval("dqn"), eval("random"));
-    assert!(
-        dqn.0 > 1.3 * random.0,
-        "reward: dqn {dqn:?} vs random {random:?}"
-    );
-    assert!(
-        dqn.1 > random.1 + 0.1,
-        "NDCG: dqn {dqn:?} vs random {random:?}"
-    );
-    // What it puts on top is what gets tapped.
-    assert!(
-        dqn.2 < random.2,
-        "position: dqn {dqn:?} vs random {random:?}"
-    );
+    let random = eval(fixture, "random");
+    // Item-wise Q, and SlateQ (a fitted click model) with each builder and target.
+    let base = std::fs::read_to_string(fixture).unwrap();
+    let variants = [
+        ("itemwise", ""),
+        ("slateq", "slate_value = \"slateq\"\n"),
+        (
+            "slateq greedy sarsa",
+            "slate_value = \"slateq\"\nslate_builder = \"greedy\"\nslate_target = \"sarsa\"\n",
+        ),
+    ];
+    for (name, keys) in variants {
+        let path = d.path().join(format!("{}.toml", name.replace(' ', "-")));
+        std::fs::write(&path, format!("{base}{keys}")).unwrap();
+        let dqn = eval(path.to_str().unwrap(), "dqn");
+        assert!(
+            dqn.0 > 1.3 * random.0,
+            "{name}: reward: dqn {dqn:?} vs random {random:?}"
+        );
+        assert!(
+            dqn.1 > random.1 + 0.1,
+            "{name}: NDCG: dqn {dqn:?} vs random {random:?}"
+        );
+        // What it puts on top is what gets tapped.
+        assert!(
+            dqn.2 < random.2,
+            "{name}: position: dqn {dqn:?} vs random {random:?}"
+        );
+    }
 }

@@ -1,15 +1,21 @@
 //! The DQN recommender as a [`Policy`]: encodes observations with the [`StateEncoder`], masks
 //! offline streams, keeps each viewer's last (state, mask, action) until that viewer's next
 //! decision or the end of its session, and hands the completed transition to the learner
-//! (`dqn`), keyed by viewer so that n-step returns follow one viewer's session.
+//! (`dqn`), keyed by viewer so that n-step returns follow one viewer's session. On a feed with
+//! `slate_value = "slateq"` it fits a click model to every slate's outcome, learns only from
+//! taps, and completes a tap's transition at the viewer's next decision with the choice
+//! weights of the slate shown there ([`super::slateq`]).
 
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::click::ClickModel;
 use super::dqn::{ActionLayout, DqnLearner, Hyper, ResolvedDevice};
 use super::slate::{SlateSpec, select};
+use super::slateq::{Deferred, SlateQ};
 use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
 use crate::scenario::Scenario;
+use crate::scenario::{SlateTarget, SlateValue};
 use crate::sim::{Observation, OracleView};
 
 /// Q of the chosen action is measured on every n-th greedy or exploring choice (one extra
@@ -22,6 +28,8 @@ struct Pending {
     mask: Vec<bool>,
     /// `diversity_bonus` × the intra-list diversity of the slate shown, added to its reward.
     bonus: f32,
+    /// SlateQ: the click model's features of each stream shown, in slate order.
+    click: Vec<f32>,
 }
 
 pub struct DqnPolicy {
@@ -45,6 +53,9 @@ pub struct DqnPolicy {
     topics_set: bool,
     /// Checkpoints hold the replay buffer's transitions too.
     save_replay: bool,
+    /// SlateQ's click model and slate building (feeds with `slate_value = "slateq"`).
+    slateq: Option<SlateQ>,
+    next_weights: Vec<(u32, f32)>,
 }
 
 impl DqnPolicy {
@@ -62,10 +73,22 @@ impl DqnPolicy {
         if scenario.params.agent.engagement_features {
             encoder = encoder.with_engagement_features(actions);
         }
+        let agent = &scenario.params.agent;
+        let slate_size = scenario.params.response.slate_size;
+        let slateq = (slate_size > 1 && agent.slate_value == SlateValue::Slateq).then(|| {
+            let click = ClickModel::new(
+                scenario.topics().len(),
+                actions,
+                scenario.params.streamers.stream_hours * 60.0,
+                slate_size,
+                agent.click_lr,
+            );
+            SlateQ::new(click, agent.slate_builder, agent.slate_target)
+        });
         let layout = ActionLayout {
             groups: scenario.topics().len(),
             features: encoder.features_per_slot(),
-            slate: 0,
+            slate: if slateq.is_some() { slate_size } else { 0 },
         };
         let learner = DqnLearner::with_layout(
             encoder.dim(),
@@ -96,6 +119,8 @@ impl DqnPolicy {
             messages: vec![format!("learner device: {}", learner_reason)],
             topics_set: false,
             save_replay: false,
+            slateq,
+            next_weights: Vec::new(),
         })
     }
 
@@ -142,7 +167,38 @@ impl DqnPolicy {
             state: vec![0.0; self.state.len()],
             mask: vec![false; self.mask.len()],
             bonus: 0.0,
+            click: Vec::new(),
         })
+    }
+
+    /// SlateQ: hands the learner the tapped transition waiting for `viewer`'s next slate, with
+    /// the click model's choice weights of `slate` (shown in the transition's next state).
+    fn complete_deferred(&mut self, viewer: u32, slate: &[u32]) {
+        let Some(sq) = &mut self.slateq else { return };
+        let Some(d) = sq.deferred.take() else { return };
+        if d.viewer != viewer {
+            debug_assert!(
+                false,
+                "a deferred transition outlived its viewer's next decision"
+            );
+            return;
+        }
+        sq.weights(slate, &mut self.next_weights);
+        let result = self.learner.observe_slate(
+            d.viewer as u64,
+            &d.state,
+            &d.mask,
+            d.action,
+            d.reward,
+            &d.next_state,
+            &d.next_mask,
+            &self.next_weights,
+            false,
+        );
+        if let Err(e) = result {
+            self.messages.push(e.to_string());
+        }
+        self.collect_events();
     }
 
     /// Keep the learner's action groups (each slot's topic) in step with the world: a new
@@ -292,12 +348,27 @@ impl Policy for DqnPolicy {
             {
                 self.q.fill(0.0);
             }
-            self.scores.clear();
-            self.scores
-                .extend(obs.live.iter().map(|&i| self.q[i as usize] as f64));
-            select(obs, &self.scores, spec, out);
+            match &mut self.slateq {
+                Some(sq) => sq.build(obs, &self.q, spec, out),
+                None => {
+                    self.scores.clear();
+                    self.scores
+                        .extend(obs.live.iter().map(|&i| self.q[i as usize] as f64));
+                    select(obs, &self.scores, spec, out);
+                }
+            }
+            let sarsa = self
+                .slateq
+                .as_ref()
+                .is_some_and(|sq| sq.target == SlateTarget::Sarsa);
+            if !sarsa {
+                self.complete_deferred(obs.viewer, out);
+            }
             if explore {
                 self.learner.explore_slate(&self.mask, out);
+            }
+            if sarsa {
+                self.complete_deferred(obs.viewer, out);
             }
         }
         let action = out[0];
@@ -327,6 +398,12 @@ impl Policy for DqnPolicy {
             } else {
                 0.0
             };
+            p.click.clear();
+            if let Some(sq) = &self.slateq {
+                for &i in out.iter() {
+                    p.click.extend_from_slice(sq.click.features(i));
+                }
+            }
             if let Some(old) = self.pending.insert(obs.viewer, p) {
                 self.pool.push(old);
             }
@@ -337,6 +414,60 @@ impl Policy for DqnPolicy {
         let Some(p) = self.pending.remove(&t.viewer) else {
             return;
         };
+        let reward = if p.bonus > 0.0 {
+            t.reward as f32 + p.bonus
+        } else {
+            t.reward as f32
+        };
+        if let Some(sq) = &mut self.slateq {
+            // SlateQ: every slate teaches the click model; Q learns from taps alone.
+            sq.click.fit(t.slate, &p.click, t.position);
+            if !t.accepted {
+                if matches!(t.next, Next::SessionEnd) {
+                    // No tap ends no n-step window: the session's pending steps go.
+                    self.learner.drop_episode(t.viewer as u64);
+                }
+                self.pool.push(p);
+                return;
+            }
+            if let Next::Decision(obs) = t.next
+                && !obs.live.is_empty()
+            {
+                // The target needs the slate of the viewer's next decision: `rank` completes it.
+                self.encoder.encode(obs, &mut self.next_state);
+                StateEncoder::mask(obs, &mut self.next_mask);
+                sq.deferred = Some(Deferred {
+                    viewer: t.viewer,
+                    state: p.state,
+                    mask: p.mask,
+                    action: t.action as usize,
+                    reward,
+                    next_state: self.next_state.clone(),
+                    next_mask: self.next_mask.clone(),
+                });
+                return;
+            }
+            // The session ended (or nothing is live): a terminal transition.
+            self.next_state.fill(0.0);
+            self.next_mask.fill(false);
+            let result = self.learner.observe_slate(
+                t.viewer as u64,
+                &p.state,
+                &p.mask,
+                t.action as usize,
+                reward,
+                &self.next_state,
+                &self.next_mask,
+                &[],
+                true,
+            );
+            self.pool.push(p);
+            if let Err(e) = result {
+                self.messages.push(e.to_string());
+            }
+            self.collect_events();
+            return;
+        }
         let done = match t.next {
             Next::Decision(obs) => {
                 self.encoder.encode(obs, &mut self.next_state);
@@ -354,11 +485,7 @@ impl Policy for DqnPolicy {
             &p.state,
             &p.mask,
             t.action as usize,
-            if p.bonus > 0.0 {
-                t.reward as f32 + p.bonus
-            } else {
-                t.reward as f32
-            },
+            reward,
             &self.next_state,
             &self.next_mask,
             done,
@@ -373,6 +500,9 @@ impl Policy for DqnPolicy {
     fn set_mode(&mut self, mode: Mode) {
         self.mode = mode;
         if mode == Mode::Eval {
+            if let Some(sq) = &mut self.slateq {
+                sq.deferred = None;
+            }
             let pending: Vec<_> = self.pending.drain().collect();
             for (viewer, p) in pending {
                 self.learner.drop_episode(viewer as u64);
@@ -410,6 +540,7 @@ impl Policy for DqnPolicy {
             max_q,
             updates: s.updates,
             replay_len: s.replay_len as u64,
+            click_log_loss: self.slateq.as_ref().and_then(|sq| sq.click.log_loss()),
         })
     }
 

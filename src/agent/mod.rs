@@ -8,11 +8,13 @@
 
 mod bandit;
 mod baselines;
+mod click;
 pub mod dqn;
 mod dqn_policy;
 mod encoder;
 mod oracle;
 pub mod slate;
+mod slateq;
 
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView, random};
@@ -165,6 +167,8 @@ pub struct AgentStats {
     pub updates: u64,
     /// Transitions in the replay buffer.
     pub replay_len: u64,
+    /// SlateQ: the click model's log-loss on the slates it fitted (moving average).
+    pub click_log_loss: Option<f64>,
 }
 
 /// One tunable hyperparameter: its current value, range and step for the dashboard's ←/→.

@@ -24,8 +24,8 @@ fn phase_json(p: &PhaseReport) -> Value {
 
 /// The run as one JSON object: scenario, policy, seed, slate size and re-ranking, the learner's figures (`device`,
 /// `device_reason`,
-/// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`; zero or null for a policy
-/// that does not learn values), the training phase's metrics at the top level, and `eval` with
+/// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`, `click_log_loss`; zero or
+/// null for a policy that does not learn values or fit clicks), the training phase's metrics at the top level, and `eval` with
 /// the same metrics for the evaluation phase when there was one.
 pub fn to_json(r: &RunReport) -> Value {
     let mut obj = Map::new();
@@ -47,6 +47,10 @@ pub fn to_json(r: &RunReport) -> Value {
     obj.insert("td_loss".into(), l.and_then(|l| l.td_loss).into());
     obj.insert("mean_q".into(), l.and_then(|l| l.mean_q).into());
     obj.insert("epsilon".into(), l.and_then(|l| l.epsilon).into());
+    obj.insert(
+        "click_log_loss".into(),
+        l.and_then(|l| l.click_log_loss).into(),
+    );
     if let Value::Object(train) = phase_json(&r.train) {
         obj.extend(train);
     }
@@ -154,6 +158,9 @@ pub fn to_text(r: &RunReport) -> String {
             opt(l.mean_q),
             opt(l.epsilon)
         ));
+        if let Some(c) = l.click_log_loss {
+            s.push_str(&format!("  click model   log-loss {c:.4}\n"));
+        }
     }
     if let Some(e) = &r.eval {
         s.push_str(&phase_text("eval ", e));

@@ -16,6 +16,39 @@ pub const MAX_N_STEP: usize = 64;
 /// Most env steps between training rounds (beyond, a run of any sensible length never trains).
 pub const MAX_TRAIN_FREQ: usize = 100_000;
 
+/// How the learner values a slate of several streams (`[agent] slate_value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlateValue {
+    /// Item-wise Q-values, the slate the top K by Q.
+    #[default]
+    Itemwise,
+    /// SlateQ: Q conditional on a tap, the slate valued through a fitted click model.
+    Slateq,
+}
+
+/// How SlateQ builds a slate (`[agent] slate_builder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlateBuilder {
+    /// The K streams of highest attraction × Q, in that order.
+    #[default]
+    TopK,
+    /// Position by position, the stream that raises the slate's value most.
+    Greedy,
+}
+
+/// Which next slate SlateQ's target averages over (`[agent] slate_target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlateTarget {
+    /// The greedy next slate.
+    #[default]
+    QLearning,
+    /// The next slate as shown (exploration included).
+    Sarsa,
+}
+
 /// DQN hyper-parameters. Unknown keys are rejected when deserializing; missing keys take the
 /// [`Default`] value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +130,19 @@ pub struct DqnConfig {
     /// On a feed: added to the reward the learner learns from, times the intra-list diversity
     /// of the slate it showed (0..1). 0 = none; the world's reward and the metrics are unchanged.
     pub diversity_bonus: f64,
+    /// On a feed: how the learner values a slate — `itemwise` (the top K by Q, every slate's
+    /// outcome teaching the first stream shown when nothing is tapped) or `slateq` (Q learnt
+    /// from taps only, the slate valued as Σ P(i | s, slate)·Q(s, i) with P from a click model
+    /// fitted to the logged impressions).
+    pub slate_value: SlateValue,
+    /// With `slateq`: the slate is the top K by P·Q (`top-k`) or built position by position to
+    /// maximise the slate's value (`greedy`).
+    pub slate_builder: SlateBuilder,
+    /// With `slateq`: the target averages Q over the greedy next slate (`q-learning`) or over
+    /// the next slate as shown, exploration included (`sarsa`).
+    pub slate_target: SlateTarget,
+    /// With `slateq`: the click model's learning rate.
+    pub click_lr: f64,
 }
 
 impl Default for DqnConfig {
@@ -134,6 +180,10 @@ impl Default for DqnConfig {
             adam_eps: 1e-8,
             policy_sync_period: 10,
             diversity_bonus: 0.0,
+            slate_value: SlateValue::Itemwise,
+            slate_builder: SlateBuilder::TopK,
+            slate_target: SlateTarget::QLearning,
+            click_lr: 0.05,
         }
     }
 }
@@ -310,6 +360,12 @@ impl DqnConfig {
         }
         if self.policy_sync_period == 0 {
             bad("policy_sync_period", "must be >= 1".into());
+        }
+        if !(self.click_lr.is_finite() && self.click_lr > 0.0 && self.click_lr <= 1.0) {
+            bad(
+                "click_lr",
+                format!("must be in (0, 1] (got {})", self.click_lr),
+            );
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
     }

@@ -286,6 +286,64 @@ fn solves_tiny_contextual_problem() {
     assert!(got > rnd + 0.5 * (opt - rnd));
 }
 
+/// SlateQ's target on a two-step toy whose right answer is known. In s0, tapping stream 0
+/// pays 1 and ends; tapping stream 1 pays nothing and leads to s1, where the slate shown is
+/// {2, 3}, tapped with chances 0.6 and 0.2 (nothing: 0.2); stream 2 then pays 5, stream 3
+/// pays 1. Q(s0, 1) is therefore γ·(0.6·5 + 0.2·1) = 2.88 with γ = 0.9 — worth more than
+/// stream 0, though far less than the 4.5 a max over s1's streams would claim — so the right
+/// slate in s0 puts stream 1 first.
+#[test]
+fn slateq_target_averages_over_the_next_slate() {
+    for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
+        let cfg = DqnConfig {
+            hidden: vec![16],
+            lr: 5e-3,
+            gamma: 0.9,
+            batch_size: 32,
+            buffer_capacity: 4000,
+            learning_starts: 100,
+            train_freq: 1,
+            target_update_period: 50,
+            topic_head: false,
+            ..DqnConfig::default()
+        };
+        let layout = ActionLayout {
+            slate: 2,
+            ..ActionLayout::default()
+        };
+        let resolved = device.resolve().unwrap();
+        let mut l = DqnLearner::with_layout(2, 4, layout, cfg, resolved, 3).unwrap();
+        let (s0, s1) = ([1.0f32, 0.0], [0.0f32, 1.0]);
+        let (m0, m1) = ([true, true, false, false], [false, false, true, true]);
+        let next = [(2u32, 0.6f32), (3, 0.2)];
+        let none = [false; 4];
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
+        for i in 0..3000u64 {
+            match rng.random_range(0..4) {
+                0 => l.observe_slate(i, &s0, &m0, 0, 1.0, &s1, &none, &[], true),
+                1 => l.observe_slate(i, &s0, &m0, 1, 0.0, &s1, &m1, &next, false),
+                2 => l.observe_slate(i, &s1, &m1, 2, 5.0, &s0, &none, &[], true),
+                _ => l.observe_slate(i, &s1, &m1, 3, 1.0, &s0, &none, &[], true),
+            }
+            .unwrap();
+        }
+        l.sync_policy().unwrap();
+        let (mut q0, mut q1) = (vec![0.0; 4], vec![0.0; 4]);
+        l.q_values(&s0, &m0, &mut q0).unwrap();
+        l.q_values(&s1, &m1, &mut q1).unwrap();
+        let what = format!("{device:?}: Q(s0) {q0:?}, Q(s1) {q1:?}");
+        assert!(
+            (q1[2] - 5.0).abs() < 0.25 && (q1[3] - 1.0).abs() < 0.25,
+            "{what}"
+        );
+        assert!((q0[0] - 1.0).abs() < 0.25, "{what}");
+        assert!((q0[1] - 2.88).abs() < 0.3, "{what}");
+        let mut top = Vec::new();
+        l.top_k(&s0, &m0, 1, &mut top).unwrap();
+        assert_eq!(top, vec![1], "{what}");
+    }
+}
+
 /// A `cpu` learner kept on one thread (as the benchmark's parallel runs are) computes the same
 /// updates as one that splits each batch over two.
 #[test]
