@@ -142,6 +142,8 @@ impl Engine {
                 d.choice = slate.first().copied().unwrap_or(u32::MAX);
                 d.slate = slate.clone();
                 oracle.slate_probabilities(viewer, &slate, &mut d.slate_probabilities);
+                let response = &self.world.params().response;
+                d.examination = (0..slate.len()).map(|p| response.examination(p)).collect();
                 self.decision = Some(d);
                 self.inspect_next = false;
             }

@@ -61,6 +61,8 @@ pub struct Decision {
     pub slate: Vec<u32>,
     /// Hidden: the true probability that the viewer chooses each slate position.
     pub slate_probabilities: Vec<f64>,
+    /// How likely each slate position is looked at (the scenario's position model).
+    pub examination: Vec<f64>,
     /// The chosen stream; the slate's first when none was chosen.
     pub choice: u32,
     /// Slate position of the chosen stream (0-based); None when none was chosen.
@@ -126,6 +128,7 @@ impl Decision {
             candidates,
             slate: Vec::new(),
             slate_probabilities: Vec::new(),
+            examination: Vec::new(),
             choice: u32::MAX,
             position: None,
             accepted: false,

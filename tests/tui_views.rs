@@ -484,6 +484,7 @@ fn the_inspector_shows_a_feed_slate_by_position_and_the_tuning_view_its_rerankin
     let screen = render(&app, 100, 30);
     assert!(screen.contains("slate of 6"), "{screen}");
     assert!(screen.contains("pick"), "{screen}");
+    assert!(screen.contains("look"), "{screen}");
     assert!(screen.contains("position"), "{screen}");
     // Positions 1 to 6 head the list, in order, one per line.
     let lines: Vec<&str> = screen.lines().collect();
@@ -501,4 +502,8 @@ fn the_inspector_shows_a_feed_slate_by_position_and_the_tuning_view_its_rerankin
     app.view = View::Tuning;
     let screen = render(&app, 100, 30);
     assert!(screen.contains("feed.rerank"), "{screen}");
+    // The live board counts every stream a slate showed: impressions.
+    app.view = View::Board;
+    let screen = render(&app, 100, 30);
+    assert!(screen.contains("Impressions"), "{screen}");
 }

@@ -45,7 +45,12 @@ fn render_table(f: &mut Frame, area: Rect, app: &App) {
         "Viewers",
         "",
         "Live for",
-        "Recommended",
+        // On a feed every stream of a slate is counted: impressions.
+        if s.slate_size > 1 {
+            "Impressions"
+        } else {
+            "Recommended"
+        },
     ])
     .style(t.label());
     let rows: Vec<Row<'_>> = s

@@ -3,7 +3,8 @@
 //! candidate with the policy's value for it (Q-value, the policy's own score, or n/a), its true
 //! acceptance probability and expected reward, match, quality and appeal; the choice is marked,
 //! and the outcome is told below. A slate of several streams is listed first, by position, with
-//! the true probability that the viewer picks each (position bias included).
+//! how likely its position is looked at and the true probability that the viewer
+//! picks each (position bias included).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -141,6 +142,11 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         value_title.as_str(),
     ];
     // In a feed, the probability of being picked from the slate; otherwise of being accepted.
+    // A feed also shows how likely each position is looked at.
+    let look = feed;
+    if look {
+        header.push(if wide { "P(look)" } else { "look" });
+    }
     if wide {
         let p = if feed { "P(pick)" } else { "P(take)" };
         header.extend([p, "E[rew]", "match", "quality", "appeal", "viewers"]);
@@ -189,13 +195,21 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
                     Line::from(c.value.map(fmt::value).unwrap_or_else(|| "n/a".into()))
                         .right_aligned(),
                 ),
+            ];
+            if look {
+                cells.push(match pos {
+                    Some(p) => share(d.examination.get(p).copied().unwrap_or(0.0)),
+                    None => Cell::from(Line::from("·").right_aligned()),
+                });
+            }
+            cells.extend([
                 match (feed, pos) {
                     (true, Some(p)) => share(d.slate_probabilities.get(p).copied().unwrap_or(0.0)),
                     (true, None) => Cell::from(Line::from("·").right_aligned()),
                     _ => share(c.accept_probability),
                 },
                 num(c.expected_reward),
-            ];
+            ]);
             if wide {
                 cells.extend([share(c.matching), share(c.quality), share(c.appeal)]);
                 cells.push(Cell::from(
@@ -209,7 +223,7 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
         })
         .collect();
     let mark_width = if feed { 3 } else { 2 };
-    let widths: Vec<Constraint> = if wide {
+    let mut widths: Vec<Constraint> = if wide {
         vec![
             Constraint::Length(mark_width),
             Constraint::Length(14),
@@ -234,6 +248,9 @@ fn render_candidates(f: &mut Frame, area: Rect, app: &App, d: &Decision) {
             Constraint::Length(4),
         ]
     };
+    if look {
+        widths.insert(4, Constraint::Length(if wide { 7 } else { 4 }));
+    }
     let values = match &d.values {
         Values::Q => "Q-values".to_string(),
         Values::Score(s) => format!("score: {s}"),

@@ -308,6 +308,7 @@ impl Live {
             description: self.plan.scenario.description().to_string(),
             topics: world.topic_names().to_vec(),
             num_streamers: world.num_streamers(),
+            slate_size: world.params().response.slate_size,
             window_steps: world.params().metrics.window_steps as u64,
             seed: self.plan.seed,
             policy: policy.name().to_string(),

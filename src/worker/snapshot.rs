@@ -120,6 +120,8 @@ pub struct Snapshot {
     pub description: String,
     pub topics: Vec<String>,
     pub num_streamers: usize,
+    /// Streams per slate (1: single recommendations).
+    pub slate_size: usize,
     pub window_steps: u64,
     pub seed: u64,
     pub policy: String,
@@ -254,6 +256,7 @@ mod tests {
             candidates: vec![],
             slate: vec![0],
             slate_probabilities: vec![0.5],
+            examination: vec![1.0],
             choice: 0,
             position: None,
             accepted: false,
