@@ -5,8 +5,8 @@
 
 use crate::agent::{Mode, Next, Policy, RandomPolicy, Rerank, SlateSpec, Transition};
 use crate::inspect::Decision;
-use crate::metrics::Metrics;
 use crate::metrics::ranking::Grader;
+use crate::metrics::{LearnerRow, Metrics};
 use crate::scenario::MAX_SLATE_SIZE;
 use crate::scenario::Scenario;
 use crate::sim::{OracleView, StepError, World, random};
@@ -207,7 +207,7 @@ impl Engine {
         self.slate = slate;
         self.flush_session_ends();
         if self.metrics.window_full() {
-            self.metrics.close_window(&self.world);
+            self.close_window();
         }
         Ok(StepSummary { viewer, outcome })
     }
@@ -247,7 +247,21 @@ impl Engine {
 
     /// Closes the open metrics window (end of a run or phase).
     pub fn finish(&mut self) {
-        self.metrics.close_window(&self.world);
+        self.close_window();
+    }
+
+    /// Closes the open metrics window, with the learner's figures at that moment.
+    fn close_window(&mut self) {
+        if self.metrics.close_window(&self.world).is_some()
+            && let Some(s) = self.policy.stats()
+        {
+            self.metrics.set_learner(LearnerRow {
+                epsilon: s.epsilon,
+                lr: s.lr,
+                td_loss: s.td_loss,
+                mean_q: s.mean_q,
+            });
+        }
     }
 
     pub fn world(&self) -> &World {

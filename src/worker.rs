@@ -140,6 +140,8 @@ pub struct LearnerReport {
     pub td_loss: Option<f64>,
     pub mean_q: Option<f64>,
     pub epsilon: Option<f64>,
+    /// The learning rate at the end of training (the schedule's).
+    pub lr: Option<f64>,
     /// SlateQ's click model: its log-loss on the slates it fitted (moving average).
     pub click_log_loss: Option<f64>,
 }
@@ -344,6 +346,7 @@ fn run_plan(
         td_loss: s.td_loss,
         mean_q: s.mean_q,
         epsilon: s.epsilon,
+        lr: s.lr,
         click_log_loss: s.click_log_loss,
     });
     if let (None, Some(path)) = (&error, &plan.save) {

@@ -15,7 +15,7 @@ use super::slate::{SlateSpec, select};
 use super::slateq::{Deferred, SlateQ};
 use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
 use crate::scenario::Scenario;
-use crate::scenario::{SlateTarget, SlateValue};
+use crate::scenario::{LrSchedule, SlateTarget, SlateValue};
 use crate::sim::{Observation, OracleView};
 
 /// Q of the chosen action is measured on every n-th greedy or exploring choice (one extra
@@ -239,7 +239,54 @@ impl DqnPolicy {
 
 /// The tunable hyperparameters: (name, min, max, step, log, help).
 const HYPERS: &[(&str, f64, f64, f64, bool, &str)] = &[
-    ("lr", 1e-6, 1e-1, 2.0, true, "Adam learning rate"),
+    (
+        "lr",
+        1e-6,
+        1e-1,
+        2.0,
+        true,
+        "Adam learning rate (the schedule's peak)",
+    ),
+    (
+        "lr_schedule",
+        0.0,
+        3.0,
+        1.0,
+        false,
+        "0 constant, 1 step, 2 exponential, 3 cosine",
+    ),
+    (
+        "lr_warmup_updates",
+        0.0,
+        1_000_000.0,
+        2.0,
+        true,
+        "updates of the linear warm-up to lr",
+    ),
+    (
+        "lr_min",
+        0.0,
+        1e-1,
+        2.0,
+        true,
+        "the learning rate's floor (cosine ends there)",
+    ),
+    (
+        "lr_decay",
+        0.01,
+        1.0,
+        0.05,
+        false,
+        "step/exponential: factor per lr_decay_updates",
+    ),
+    (
+        "lr_decay_updates",
+        1.0,
+        1e9,
+        2.0,
+        true,
+        "updates per decay factor (cosine: to lr_min)",
+    ),
     (
         "gamma",
         0.0,
@@ -535,6 +582,7 @@ impl Policy for DqnPolicy {
             } else {
                 s.epsilon
             }),
+            lr: Some(s.lr),
             td_loss: s.td_loss,
             mean_q,
             max_q,
@@ -562,6 +610,14 @@ impl Policy for DqnPolicy {
         let c = self.learner.config();
         let value = |name: &str| match name {
             "lr" => c.lr,
+            "lr_schedule" => LrSchedule::ALL
+                .iter()
+                .position(|&s| s == c.lr_schedule)
+                .unwrap_or(0) as f64,
+            "lr_warmup_updates" => c.lr_warmup_updates as f64,
+            "lr_min" => c.lr_min,
+            "lr_decay" => c.lr_decay,
+            "lr_decay_updates" => c.lr_decay_updates as f64,
             "gamma" => c.gamma,
             "eps_start" => c.eps_start,
             "eps_end" => c.eps_end,
@@ -593,6 +649,15 @@ impl Policy for DqnPolicy {
         let count = value.round() as usize;
         let h = match name {
             "lr" => Hyper::LearningRate(value),
+            "lr_schedule" => Hyper::LrSchedule(
+                *LrSchedule::ALL
+                    .get(count)
+                    .ok_or_else(|| format!("lr_schedule: 0 to 3 (got {value})"))?,
+            ),
+            "lr_warmup_updates" => Hyper::LrWarmupUpdates(count),
+            "lr_min" => Hyper::LrMin(value),
+            "lr_decay" => Hyper::LrDecay(value),
+            "lr_decay_updates" => Hyper::LrDecayUpdates(count),
             "gamma" => Hyper::Gamma(value),
             "eps_start" => Hyper::EpsilonStart(value),
             "eps_end" => Hyper::EpsilonEnd(value),

@@ -158,6 +158,8 @@ pub trait Policy: Send {
 pub struct AgentStats {
     /// Exploration rate of ε-greedy.
     pub epsilon: Option<f64>,
+    /// The learning rate of the next update.
+    pub lr: Option<f64>,
     /// Mean temporal-difference loss since the previous call.
     pub td_loss: Option<f64>,
     /// Mean and max Q-value of the actions chosen since the previous call.

@@ -24,7 +24,7 @@ fn phase_json(p: &PhaseReport) -> Value {
 
 /// The run as one JSON object: scenario, policy, seed, slate size and re-ranking, the learner's figures (`device`,
 /// `device_reason`,
-/// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`, `click_log_loss`; zero or
+/// `updates`, `updates_per_second`, `td_loss`, `mean_q`, `epsilon`, `lr`, `click_log_loss`; zero or
 /// null for a policy that does not learn values or fit clicks), the training phase's metrics at the top level, and `eval` with
 /// the same metrics for the evaluation phase when there was one.
 pub fn to_json(r: &RunReport) -> Value {
@@ -47,6 +47,7 @@ pub fn to_json(r: &RunReport) -> Value {
     obj.insert("td_loss".into(), l.and_then(|l| l.td_loss).into());
     obj.insert("mean_q".into(), l.and_then(|l| l.mean_q).into());
     obj.insert("epsilon".into(), l.and_then(|l| l.epsilon).into());
+    obj.insert("lr".into(), l.and_then(|l| l.lr).into());
     obj.insert(
         "click_log_loss".into(),
         l.and_then(|l| l.click_log_loss).into(),
@@ -151,12 +152,13 @@ pub fn to_text(r: &RunReport) -> String {
     if let Some(l) = &r.learner {
         let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
         s.push_str(&format!(
-            "  learner       {} updates ({:.0}/s), TD loss {}, mean Q {}, epsilon {}\n",
+            "  learner       {} updates ({:.0}/s), TD loss {}, mean Q {}, epsilon {}, lr {}\n",
             l.updates,
             l.updates_per_second,
             opt(l.td_loss),
             opt(l.mean_q),
-            opt(l.epsilon)
+            opt(l.epsilon),
+            l.lr.map_or("-".to_string(), |v| format!("{v:.3e}"))
         ));
         if let Some(c) = l.click_log_loss {
             s.push_str(&format!("  click model   log-loss {c:.4}\n"));

@@ -202,6 +202,21 @@ pub struct WindowRow {
     pub watching: u64,
     /// Distinct viewers active on the last completed simulated day (today's so far on day 0).
     pub daily_active_viewers: u32,
+    #[serde(flatten)]
+    pub learner: LearnerRow,
+}
+
+/// A learner's figures when a window closed (all None for a policy that does not learn).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LearnerRow {
+    /// Exploration rate.
+    pub epsilon: Option<f64>,
+    /// Learning rate of the next update.
+    pub lr: Option<f64>,
+    /// Last TD loss.
+    pub td_loss: Option<f64>,
+    /// Mean Q of the actions chosen.
+    pub mean_q: Option<f64>,
 }
 
 /// Exposure counts and topic counts over a span.
@@ -342,6 +357,7 @@ impl Metrics {
                 .map(|&i| streams[i as usize].viewers as u64)
                 .sum(),
             daily_active_viewers: daily.last().copied().unwrap_or(world.active_today()),
+            learner: LearnerRow::default(),
         };
         self.rows.push(row);
         self.window = Accum::default();
@@ -353,6 +369,13 @@ impl Metrics {
     /// Every closed window so far.
     pub fn rows(&self) -> &[WindowRow] {
         &self.rows
+    }
+
+    /// Records the learner's figures in the last closed window's row.
+    pub fn set_learner(&mut self, learner: LearnerRow) {
+        if let Some(row) = self.rows.last_mut() {
+            row.learner = learner;
+        }
     }
 
     /// Total steps recorded.

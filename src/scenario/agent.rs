@@ -16,6 +16,31 @@ pub const MAX_N_STEP: usize = 64;
 /// Most env steps between training rounds (beyond, a run of any sensible length never trains).
 pub const MAX_TRAIN_FREQ: usize = 100_000;
 
+/// How the learning rate changes with the gradient updates done (`[agent] lr_schedule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LrSchedule {
+    /// `lr` throughout.
+    #[default]
+    Constant,
+    /// `lr · lr_decay^⌊t / lr_decay_updates⌋`.
+    Step,
+    /// `lr · lr_decay^(t / lr_decay_updates)`.
+    Exponential,
+    /// From `lr` down to `lr_min` along half a cosine over `lr_decay_updates`, then `lr_min`.
+    Cosine,
+}
+
+impl LrSchedule {
+    /// Every schedule, in the order of its number in the dashboard's tuning view.
+    pub const ALL: [LrSchedule; 4] = [
+        LrSchedule::Constant,
+        LrSchedule::Step,
+        LrSchedule::Exponential,
+        LrSchedule::Cosine,
+    ];
+}
+
 /// How the learner values a slate of several streams (`[agent] slate_value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,8 +105,20 @@ pub struct DqnConfig {
     pub reward_head: bool,
     /// Weight of the reward head's squared-error loss against the TD loss.
     pub reward_head_weight: f64,
-    /// Adam learning rate.
+    /// Adam learning rate (the schedule's peak).
     pub lr: f64,
+    /// How the learning rate changes over the gradient updates: `constant`, `step`,
+    /// `exponential` or `cosine` (after the warm-up).
+    pub lr_schedule: LrSchedule,
+    /// Gradient updates over which the rate rises linearly to `lr` first (0 = none).
+    pub lr_warmup_updates: usize,
+    /// The rate never falls below this (and `cosine` ends at it).
+    pub lr_min: f64,
+    /// `step` and `exponential`: the factor applied every `lr_decay_updates` updates.
+    pub lr_decay: f64,
+    /// `step` and `exponential`: updates per `lr_decay` factor; `cosine`: updates from `lr` to
+    /// `lr_min`.
+    pub lr_decay_updates: usize,
     /// Discount factor, in [0, 1).
     pub gamma: f64,
     /// n of the n-step return (1 = plain one-step TD).
@@ -157,6 +194,11 @@ impl Default for DqnConfig {
             reward_head: false,
             reward_head_weight: 1.0,
             lr: 6.25e-5,
+            lr_schedule: LrSchedule::Constant,
+            lr_warmup_updates: 0,
+            lr_min: 0.0,
+            lr_decay: 0.5,
+            lr_decay_updates: 100_000,
             gamma: 0.5,
             n_step: 1,
             batch_size: 128,
@@ -361,6 +403,39 @@ impl DqnConfig {
         if self.policy_sync_period == 0 {
             bad("policy_sync_period", "must be >= 1".into());
         }
+        if !(self.lr_min.is_finite() && self.lr_min >= 0.0 && self.lr_min <= self.lr) {
+            bad(
+                "lr_min",
+                format!(
+                    "must be in [0, lr = {}] (got {}): the schedule falls from lr to it",
+                    self.lr, self.lr_min
+                ),
+            );
+        }
+        if !(self.lr_decay.is_finite() && self.lr_decay > 0.0 && self.lr_decay <= 1.0) {
+            bad(
+                "lr_decay",
+                format!(
+                    "must be in (0, 1] (got {}): the rate shrinks, never grows",
+                    self.lr_decay
+                ),
+            );
+        }
+        if self.lr_decay_updates == 0 || self.lr_decay_updates > 1_000_000_000 {
+            bad(
+                "lr_decay_updates",
+                format!("must be in 1..=1000000000 (got {})", self.lr_decay_updates),
+            );
+        }
+        if self.lr_warmup_updates > 1_000_000_000 {
+            bad(
+                "lr_warmup_updates",
+                format!(
+                    "must be at most 1000000000 (got {})",
+                    self.lr_warmup_updates
+                ),
+            );
+        }
         if !(self.click_lr.is_finite() && self.click_lr > 0.0 && self.click_lr <= 1.0) {
             bad(
                 "click_lr",
@@ -368,6 +443,28 @@ impl DqnConfig {
             );
         }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// The learning rate of the update after `updates` gradient updates: a linear warm-up to
+    /// `lr` over `lr_warmup_updates`, then the schedule, never below `lr_min`.
+    pub fn lr_at(&self, updates: u64) -> f64 {
+        let warmup = self.lr_warmup_updates as u64;
+        if updates < warmup {
+            return (self.lr * (updates + 1) as f64 / warmup as f64).max(self.lr_min);
+        }
+        let t = (updates - warmup) as f64;
+        let n = self.lr_decay_updates.max(1) as f64;
+        let lr = match self.lr_schedule {
+            LrSchedule::Constant => return self.lr,
+            LrSchedule::Step => self.lr * self.lr_decay.powf((t / n).floor()),
+            LrSchedule::Exponential => self.lr * self.lr_decay.powf(t / n),
+            LrSchedule::Cosine => {
+                let x = (t / n).min(1.0);
+                self.lr_min
+                    + (self.lr - self.lr_min) * 0.5 * (1.0 + (std::f64::consts::PI * x).cos())
+            }
+        };
+        lr.max(self.lr_min)
     }
 
     /// ε after `env_steps` env steps (linear decay from `eps_start` to `eps_end`).
@@ -420,6 +517,96 @@ mod tests {
         assert!(keys.contains(&"gamma"));
         assert!(keys.contains(&"batch_size"));
         assert!(keys.contains(&"hidden"));
+    }
+
+    /// Each learning-rate schedule against values computed by hand.
+    #[test]
+    fn learning_rate_schedules_by_hand() {
+        let base = DqnConfig {
+            lr: 1e-3,
+            lr_min: 1e-4,
+            lr_decay: 0.5,
+            lr_decay_updates: 100,
+            ..DqnConfig::default()
+        };
+        let at = |schedule, warmup, t| {
+            DqnConfig {
+                lr_schedule: schedule,
+                lr_warmup_updates: warmup,
+                ..base.clone()
+            }
+            .lr_at(t)
+        };
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-15;
+        // Constant: lr at every update, exactly.
+        for t in [0, 1, 99, 100, 1_000_000] {
+            assert_eq!(at(LrSchedule::Constant, 0, t), 1e-3);
+        }
+        // Step: halves at 100, 200, …; never below lr_min (1e-3 / 16 < 1e-4).
+        assert!(close(at(LrSchedule::Step, 0, 99), 1e-3));
+        assert!(close(at(LrSchedule::Step, 0, 100), 5e-4));
+        assert!(close(at(LrSchedule::Step, 0, 250), 2.5e-4));
+        assert!(close(at(LrSchedule::Step, 0, 400), 1e-4));
+        // Exponential: 1e-3 · 0.5^(t/100).
+        assert!(close(
+            at(LrSchedule::Exponential, 0, 50),
+            1e-3 * 0.5f64.sqrt()
+        ));
+        assert!(close(
+            at(LrSchedule::Exponential, 0, 150),
+            1e-3 * 0.5f64.powf(1.5)
+        ));
+        assert!(close(at(LrSchedule::Exponential, 0, 10_000), 1e-4));
+        // Cosine: 1e-3 → 1e-4 over 100 updates: the midpoint halfway, then 1e-4.
+        assert!(close(at(LrSchedule::Cosine, 0, 0), 1e-3));
+        assert!(close(at(LrSchedule::Cosine, 0, 50), 5.5e-4));
+        assert!(close(at(LrSchedule::Cosine, 0, 100), 1e-4));
+        assert!(close(at(LrSchedule::Cosine, 0, 5_000), 1e-4));
+        // A warm-up of 10 updates: 1e-4 (the floor), 2e-4 … 1e-3, then the schedule from 0.
+        assert!(close(at(LrSchedule::Step, 10, 0), 1e-4));
+        assert!(close(at(LrSchedule::Step, 10, 4), 5e-4));
+        assert!(close(at(LrSchedule::Step, 10, 9), 1e-3));
+        assert!(close(at(LrSchedule::Step, 10, 10), 1e-3));
+        assert!(close(at(LrSchedule::Step, 10, 110), 5e-4));
+        assert!(close(at(LrSchedule::Cosine, 10, 60), 5.5e-4));
+        // Settings that would not shrink the rate, or fall below zero or above lr, are refused.
+        for (bad, key) in [
+            (
+                DqnConfig {
+                    lr_min: 2e-3,
+                    ..base.clone()
+                },
+                "lr_min",
+            ),
+            (
+                DqnConfig {
+                    lr_decay: 1.5,
+                    ..base.clone()
+                },
+                "lr_decay",
+            ),
+            (
+                DqnConfig {
+                    lr_decay: 0.0,
+                    ..base.clone()
+                },
+                "lr_decay",
+            ),
+            (
+                DqnConfig {
+                    lr_decay_updates: 0,
+                    ..base.clone()
+                },
+                "lr_decay_updates",
+            ),
+        ] {
+            let errs = bad.validate().unwrap_err();
+            assert!(errs.iter().any(|(k, _)| k == key), "{key}: {errs:?}");
+        }
+        // The schedule's name in a scenario file.
+        let c: DqnConfig = serde_json::from_str(r#"{"lr_schedule": "cosine"}"#).unwrap();
+        assert_eq!(c.lr_schedule, LrSchedule::Cosine);
+        assert!(serde_json::from_str::<DqnConfig>(r#"{"lr_schedule": "linear"}"#).is_err());
     }
 
     #[test]

@@ -168,7 +168,10 @@ pub fn render_learner(f: &mut Frame, area: Rect, app: &App) {
     let titles = [
         " Q of chosen actions ".to_string(),
         " TD loss ".to_string(),
-        format!(" {} (exploration) ", t.sym("ε", "epsilon")),
+        match app.stats.last().and_then(|p| p.stats.lr) {
+            Some(lr) => format!(" {} (exploration) · lr {lr:.1e} ", t.sym("ε", "epsilon")),
+            None => format!(" {} (exploration) ", t.sym("ε", "epsilon")),
+        },
     ];
     if !app.has_learner() {
         let note = format!("no learner: policy {}", app.snap.policy);

@@ -505,7 +505,7 @@ impl DqnLearner {
         let spec = UpdateSpec {
             td: self.td_spec(),
             max_norm: self.config.grad_clip_norm,
-            lr: self.config.lr,
+            lr: self.config.lr_at(self.updates),
             eps: self.config.adam_eps,
             poison: std::mem::take(&mut self.inject_nan),
             // On a GPU, reading back synchronises: only for priorities, and every few updates.

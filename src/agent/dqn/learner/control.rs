@@ -7,8 +7,18 @@ use super::{ActionLayout, DqnLearner, config_err};
 /// A live hyper-parameter change, validated and applied from the next step on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Hyper {
-    /// Adam learning rate.
+    /// Adam learning rate (the schedule's peak).
     LearningRate(f64),
+    /// Learning-rate schedule.
+    LrSchedule(crate::scenario::LrSchedule),
+    /// Updates of the learning rate's warm-up.
+    LrWarmupUpdates(usize),
+    /// Floor of the learning rate.
+    LrMin(f64),
+    /// Factor of the step and exponential schedules.
+    LrDecay(f64),
+    /// Updates per decay factor (cosine: to the floor).
+    LrDecayUpdates(usize),
     /// Discount (new n-step transitions and all future targets).
     Gamma(f64),
     /// ε schedule start.
@@ -43,6 +53,11 @@ impl DqnLearner {
         let mut c = self.config.clone();
         match h.clone() {
             Hyper::LearningRate(v) => c.lr = v,
+            Hyper::LrSchedule(v) => c.lr_schedule = v,
+            Hyper::LrWarmupUpdates(v) => c.lr_warmup_updates = v,
+            Hyper::LrMin(v) => c.lr_min = v,
+            Hyper::LrDecay(v) => c.lr_decay = v,
+            Hyper::LrDecayUpdates(v) => c.lr_decay_updates = v,
             Hyper::Gamma(v) => c.gamma = v,
             Hyper::EpsilonStart(v) => c.eps_start = v,
             Hyper::EpsilonEnd(v) => c.eps_end = v,

@@ -28,6 +28,8 @@ pub struct DqnStats {
     pub updates: u64,
     /// Current exploration ε.
     pub epsilon: f64,
+    /// The learning rate of the next update (the schedule's).
+    pub lr: f64,
     /// Last TD (Huber) loss read back, if any.
     pub td_loss: Option<f64>,
     /// Moving average of the Q-value of the sampled actions.
@@ -57,6 +59,7 @@ impl DqnLearner {
             env_steps: self.env_steps,
             updates: self.updates,
             epsilon: self.epsilon(),
+            lr: self.config.lr_at(self.updates),
             td_loss: self.td_loss,
             mean_q: self.mean_q,
             max_q: self.max_q,

@@ -286,6 +286,44 @@ fn solves_tiny_contextual_problem() {
     assert!(got > rnd + 0.5 * (opt - rnd));
 }
 
+/// The learning-rate schedule reaches the optimiser: a learner in the first update of a
+/// 1,000-update warm-up moves its weights a thousandth as far as one at the full rate on the
+/// same batch, and its statistics report the schedule's rate as the updates go.
+#[test]
+fn the_learning_rate_schedule_drives_the_updates() {
+    let o = small_opts();
+    let mut full = filled_learner(&o, 200, 4).unwrap();
+    let mut warm = filled_learner(&o, 200, 4).unwrap();
+    warm.set(Hyper::LrWarmupUpdates(1000)).unwrap();
+    assert_eq!(warm.stats().lr, full.config().lr / 1000.0);
+    let before = full.online_params().unwrap();
+    let b = sample(&full, 9);
+    full.update_on_batch(&b).unwrap();
+    warm.update_on_batch(&b).unwrap();
+    let moved = |l: &DqnLearner| -> f64 {
+        let p = l.online_params().unwrap();
+        p.iter()
+            .flatten()
+            .zip(before.iter().flatten())
+            .map(|(a, b)| (a - b).abs() as f64)
+            .sum()
+    };
+    let ratio = moved(&warm) / moved(&full);
+    assert!((ratio - 1e-3).abs() < 2e-4, "{ratio}");
+    // Step decay: halve every 5 updates.
+    warm.set(Hyper::LrWarmupUpdates(0)).unwrap();
+    warm.set(Hyper::LrSchedule(crate::scenario::LrSchedule::Step))
+        .unwrap();
+    warm.set(Hyper::LrDecayUpdates(5)).unwrap();
+    for _ in 0..11 {
+        warm.update().unwrap();
+    }
+    let c = warm.config().clone();
+    assert_eq!(warm.stats().updates, 12);
+    assert_eq!(warm.stats().lr, c.lr / 4.0);
+    assert!(warm.set(Hyper::LrDecay(2.0)).is_err());
+}
+
 /// SlateQ's target on a two-step toy whose right answer is known. In s0, tapping stream 0
 /// pays 1 and ends; tapping stream 1 pays nothing and leads to s1, where the slate shown is
 /// {2, 3}, tapped with chances 0.6 and 0.2 (nothing: 0.2); stream 2 then pays 5, stream 3
