@@ -161,6 +161,9 @@ pub struct DqnConfig {
     pub gradient_steps: usize,
     /// Adam ε (PyTorch's default, burn's default is 1e-5).
     pub adam_eps: f64,
+    /// Decoupled weight decay (AdamW): each update first scales every parameter by
+    /// `1 − lr·weight_decay`. 0 = plain Adam.
+    pub weight_decay: f64,
     /// The acting copy of the policy (plain-Rust CPU MLP) is refreshed from the trained
     /// network every this many gradient updates (and always after a reset/load/rollback).
     pub policy_sync_period: usize,
@@ -220,6 +223,7 @@ impl Default for DqnConfig {
             train_freq: 4,
             gradient_steps: 1,
             adam_eps: 1e-8,
+            weight_decay: 0.0,
             policy_sync_period: 10,
             diversity_bonus: 0.0,
             slate_value: SlateValue::Itemwise,
@@ -402,6 +406,15 @@ impl DqnConfig {
         }
         if self.policy_sync_period == 0 {
             bad("policy_sync_period", "must be >= 1".into());
+        }
+        if !finite_in(self.weight_decay, 0.0, 1.0) || self.lr * self.weight_decay >= 1.0 {
+            bad(
+                "weight_decay",
+                format!(
+                    "must be in [0, 1] with lr × weight_decay < 1 (got {})",
+                    self.weight_decay
+                ),
+            );
         }
         if !(self.lr_min.is_finite() && self.lr_min >= 0.0 && self.lr_min <= self.lr) {
             bad(

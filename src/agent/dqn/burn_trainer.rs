@@ -132,9 +132,12 @@ impl DeviceAdam {
         grads: Vec<(Tensor<2>, Tensor<1>)>,
         lr: f64,
         eps: f64,
+        weight_decay: f64,
     ) {
         self.t += 1;
         let (step, eps_hat) = bias_terms(self.t, lr, eps);
+        // AdamW's decoupled decay, before the Adam step (PyTorch's order).
+        let decay = (1.0 - lr * weight_decay) as f32;
         let (b1, b2) = (BETA1 as f32, BETA2 as f32);
         for (i, (lin, (gw, gb))) in net.linears_mut().into_iter().zip(grads).enumerate() {
             let (mw, mb) = self.m[i].clone();
@@ -151,10 +154,12 @@ impl DeviceAdam {
                 .clone()
                 .div(vb.clone().sqrt().add_scalar(eps_hat))
                 .mul_scalar(step);
+            let decayed = |t: Tensor<2>| if decay != 1.0 { t.mul_scalar(decay) } else { t };
+            let decayed1 = |t: Tensor<1>| if decay != 1.0 { t.mul_scalar(decay) } else { t };
             let w = lin.weight.clone();
-            lin.weight = w.map(|t| Tensor::from_inner(t.inner() - dw).require_grad());
+            lin.weight = w.map(|t| Tensor::from_inner(decayed(t.inner()) - dw).require_grad());
             let b = lin.bias.take().expect("bias");
-            lin.bias = Some(b.map(|t| Tensor::from_inner(t.inner() - db).require_grad()));
+            lin.bias = Some(b.map(|t| Tensor::from_inner(decayed1(t.inner()) - db).require_grad()));
             self.m[i] = (mw, mb);
             self.v[i] = (vw, vb);
         }
@@ -378,7 +383,8 @@ impl Trainer for BurnTrainer {
                 grad_norm: Some(norm),
             };
         }
-        self.optim.step(&mut self.online, g, spec.lr, spec.eps);
+        self.optim
+            .step(&mut self.online, g, spec.lr, spec.eps, spec.weight_decay);
         Ok(outcome)
     }
 

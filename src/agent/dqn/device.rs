@@ -290,6 +290,7 @@ pub fn measure(
         max_norm: 10.0,
         lr: 1e-4,
         eps: 1e-8,
+        weight_decay: 0.0,
         poison: false,
         readback: false,
     };

@@ -507,6 +507,7 @@ impl DqnLearner {
             max_norm: self.config.grad_clip_norm,
             lr: self.config.lr_at(self.updates),
             eps: self.config.adam_eps,
+            weight_decay: self.config.weight_decay,
             poison: std::mem::take(&mut self.inject_nan),
             // On a GPU, reading back synchronises: only for priorities, and every few updates.
             readback: self.replay.is_prioritized()

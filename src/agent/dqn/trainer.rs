@@ -34,6 +34,8 @@ pub struct UpdateSpec {
     pub lr: f64,
     /// Adam ε.
     pub eps: f64,
+    /// Decoupled weight decay (AdamW): every parameter is first scaled by `1 − lr·weight_decay`.
+    pub weight_decay: f64,
     /// Test hook: poison the update with NaN.
     pub poison: bool,
     /// Read TD errors, Q-values and the gradient norm back (a trainer whose figures are on

@@ -161,6 +161,8 @@ pub struct StepSpec {
     pub lr: f64,
     /// Adam ε.
     pub eps: f64,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f64,
     /// Test hook: poison the gradient with NaN.
     pub poison: bool,
 }
@@ -205,6 +207,8 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
         });
     }
     let max_norm = spec.max_norm;
+    // AdamW's decoupled decay, before the Adam step (PyTorch's order).
+    let decay = (1.0 - spec.lr * spec.weight_decay) as f32;
     let apply = |items: &mut Vec<Item<'_>>, norm: f64| {
         if !norm.is_finite() {
             return;
@@ -217,6 +221,9 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
         for it in items.iter_mut() {
             if scale != 1.0 {
                 it.g.iter_mut().for_each(|x| *x *= scale);
+            }
+            if decay != 1.0 {
+                it.p.iter_mut().for_each(|x| *x *= decay);
             }
             adam_kernel(
                 it.p,
@@ -315,6 +322,7 @@ impl Trainer for CpuTrainer {
             max_norm: spec.max_norm,
             lr: spec.lr,
             eps: spec.eps,
+            weight_decay: spec.weight_decay,
             poison: spec.poison,
         };
         // A non-finite norm leaves the weights untouched; the error rolls back.

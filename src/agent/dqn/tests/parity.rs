@@ -325,3 +325,55 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
         assert_eq!(checked, online.iter().map(Vec::len).sum::<usize>());
     }
 }
+
+/// AdamW's decoupled weight decay: the CPU trainer and burn take the same steps with it, and
+/// one update moves each weight by exactly `lr·weight_decay` of itself (here 0.5%) more than
+/// plain Adam's step from the same weights.
+#[test]
+fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
+    let cfg = |weight_decay| DqnConfig {
+        hidden: vec![8],
+        lr: 0.01,
+        weight_decay,
+        batch_size: 16,
+        buffer_capacity: 100,
+        ..DqnConfig::default()
+    };
+    let learner = |choice: DeviceChoice, wd| {
+        let d = choice.resolve().unwrap();
+        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg(wd), d, 5).unwrap()
+    };
+    let (mut cpu, mut burn) = (
+        learner(DeviceChoice::Cpu, 0.5),
+        learner(DeviceChoice::Flex, 0.5),
+    );
+    let mut plain = learner(DeviceChoice::Cpu, 0.0);
+    let p0 = cpu.online_params().unwrap();
+    let first = random_batch(16, TRUNK, 1, 0);
+    cpu.update_on_batch(&first).unwrap();
+    plain.update_on_batch(&first).unwrap();
+    let (decayed, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
+    for ((d, a), p) in decayed
+        .iter()
+        .flatten()
+        .zip(adam.iter().flatten())
+        .zip(p0.iter().flatten())
+    {
+        assert!(
+            (a - d - 0.005 * p).abs() <= 1e-6 * (1.0 + p.abs()),
+            "{a} − {d} vs 0.005 × {p}"
+        );
+    }
+    burn.update_on_batch(&first).unwrap();
+    for k in 0..4 {
+        let b = random_batch(16, TRUNK, 10 + k, 0);
+        cpu.update_on_batch(&b).unwrap();
+        burn.update_on_batch(&b).unwrap();
+    }
+    close_sets(
+        &cpu.online_params().unwrap(),
+        &burn.online_params().unwrap(),
+        1e-4,
+        "weights after 5 AdamW updates",
+    );
+}
