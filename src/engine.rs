@@ -9,7 +9,7 @@ use crate::metrics::ranking::Grader;
 use crate::metrics::{LearnerRow, Metrics};
 use crate::scenario::MAX_SLATE_SIZE;
 use crate::scenario::Scenario;
-use crate::sim::{OracleView, StepError, World, random};
+use crate::sim::{Observation, OracleView, StepError, World, random};
 
 /// A slate whose consequences are not yet known: kept per viewer until the viewer's next
 /// decision or the end of its session. The slate itself is in the engine's per-viewer rows.
@@ -313,6 +313,39 @@ impl Engine {
     pub fn into_policy(self) -> Box<dyn Policy> {
         self.policy
     }
+
+    /// Lends the policy out (to validate it on another world) without forgetting the choices
+    /// awaiting their outcome; [`Engine::return_policy`] gives it back. The engine must not
+    /// step in between.
+    pub fn lend_policy(&mut self) -> Box<dyn Policy> {
+        std::mem::replace(&mut self.policy, Box::new(Lent))
+    }
+
+    /// Takes back the policy of [`Engine::lend_policy`].
+    pub fn return_policy(&mut self, policy: Box<dyn Policy>) {
+        self.policy = policy;
+    }
+}
+
+/// The engine's placeholder while its policy is lent out: ranks the first live streams (it is
+/// never asked, the engine does not step while lent).
+struct Lent;
+
+impl Policy for Lent {
+    fn name(&self) -> &str {
+        "lent"
+    }
+
+    fn rank(
+        &mut self,
+        obs: &Observation<'_>,
+        _: Option<&OracleView<'_>>,
+        spec: &SlateSpec,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        out.extend(obs.live.iter().take(spec.len(obs.live.len())));
+    }
 }
 
 /// The viewer seed of the evaluation world for a run seeded with `seed`: fixed, different
@@ -343,16 +376,23 @@ pub fn eval_engine(
     train_steps: u64,
 ) -> Engine {
     policy.set_mode(Mode::Eval);
-    let viewers = eval_seed(seed);
+    let world = warmed_world(scenario, seed, eval_seed(seed), train_steps);
+    Engine::with_world(world, policy)
+}
+
+/// The platform of `scenario` and `seed` visited by the viewers of `viewers`, after a warm-up
+/// of seeded random recommendations: `warm_steps` of them, and at least
+/// [`EVAL_MIN_WARMUP_DAYS`] (see [`eval_engine`]; the validation world is made the same way).
+pub fn warmed_world(scenario: &Scenario, seed: u64, viewers: u64, warm_steps: u64) -> World {
     let world = World::with_viewer_seed(scenario, seed, viewers);
     let warm_policy = Box::new(RandomPolicy::new(random::stream(viewers, 0x3A4D)));
     let mut warm = Engine::with_world(world, warm_policy);
     let until = EVAL_MIN_WARMUP_DAYS * crate::sim::DAY;
-    while warm.world.now().minutes() < until || warm.metrics.steps() < train_steps {
+    while warm.world.now().minutes() < until || warm.metrics.steps() < warm_steps {
         if warm.step().is_err() {
             break; // an empty world: evaluation will report it
         }
     }
     warm.flush_session_ends();
-    Engine::with_world(warm.world, policy)
+    warm.world
 }

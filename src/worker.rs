@@ -12,6 +12,7 @@
 mod live;
 mod reference;
 mod snapshot;
+pub mod validation;
 
 pub use live::{LivePlan, LiveWorker, PolicyFactory, SNAPSHOT_EVERY, reward_hypers, scripted};
 pub use reference::{
@@ -45,6 +46,8 @@ pub struct RunPlan {
     /// Also save it every this many training steps (with `save`), so a stopped or killed run
     /// loses at most this many steps.
     pub checkpoint_every: Option<u64>,
+    /// Early stopping on the validation world (learners only).
+    pub validation: Option<validation::ValidationPlan>,
 }
 
 /// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
@@ -130,6 +133,12 @@ pub struct RunReport {
     /// The run was stopped (a Stop command: Ctrl-C or SIGTERM in `liveq run`) before its
     /// steps: the report covers what was done.
     pub interrupted: bool,
+    /// Validations during training (`--validate-every`), in order.
+    pub validation: Vec<validation::ValidationPoint>,
+    /// The training step whose weights were kept (the best validation), with validation.
+    pub best_step: Option<u64>,
+    /// Training stopped before its steps because validation stopped improving.
+    pub stopped_early: bool,
 }
 
 /// What a learner reports at the end of training.
@@ -209,6 +218,7 @@ fn run_phase(
     commands: &Receiver<Command>,
     updates: &Sender<Update>,
     periodic: Option<&Periodic<'_>>,
+    mut validator: Option<&mut validation::Validator>,
 ) -> (Result<(), PhaseError>, bool, f64) {
     let start = Instant::now();
     let mut paused_for = Duration::ZERO;
@@ -220,6 +230,9 @@ fn run_phase(
         let mut batch = (steps - done).min(1024);
         if let Some(p) = &periodic {
             batch = batch.min(p.every - done % p.every);
+        }
+        if let Some(v) = &validator {
+            batch = batch.min(v.every() - done % v.every());
         }
         for _ in 0..batch {
             if let Err(e) = engine.step() {
@@ -237,6 +250,18 @@ fn run_phase(
         {
             let saved = engine.policy().save_checkpoint(p.path);
             *p.failed.borrow_mut() = saved.err().map(|e| format!("at step {done}: {e}"));
+        }
+        if let Some(v) = validator.as_deref_mut()
+            && done.is_multiple_of(v.every())
+        {
+            match v.validate(engine, done) {
+                Ok(false) => {}
+                Ok(true) => break, // patience ran out: training ends here
+                Err(e) => {
+                    result = Err(PhaseError::Validation(e));
+                    break;
+                }
+            }
         }
         loop {
             match commands.try_recv() {
@@ -294,6 +319,8 @@ fn phase_report(engine: &Engine, wall_seconds: f64) -> PhaseReport {
 #[derive(Debug)]
 enum PhaseError {
     Engine(EngineError),
+    /// Keeping or restoring the best weights of early stopping failed.
+    Validation(String),
 }
 
 /// A phase's result as (failure, early end): a world that empties ends the run early, as a
@@ -305,6 +332,7 @@ fn outcome(r: Result<(), PhaseError>, phase: &str) -> (Option<String>, Option<St
             (None, Some(format!("{phase}: {}", EngineError::WorldEmpty)))
         }
         Err(PhaseError::Engine(e)) => (Some(e.to_string()), None),
+        Err(PhaseError::Validation(e)) => (Some(e), None),
     }
 }
 
@@ -324,6 +352,9 @@ fn run_plan(
             path,
             failed: Default::default(),
         });
+    let mut validator = plan
+        .validation
+        .map(|v| validation::Validator::new(&plan.scenario, plan.seed, v, plan.train_steps));
     let (result, stopped, wall) = run_phase(
         &mut engine,
         Phase::Train,
@@ -331,9 +362,15 @@ fn run_plan(
         commands,
         updates,
         periodic.as_ref(),
+        validator.as_mut(),
     );
     let train = phase_report(&engine, wall);
     let (mut error, mut ended_early) = outcome(result, "training");
+    if let (None, Some(v)) = (&error, &validator)
+        && let Err(e) = v.restore_best(&mut engine)
+    {
+        error = Some(e);
+    }
     let device = engine.policy().device();
     let device_reason = engine.policy().device_reason();
     let learner = engine.policy().stats().map(|s| LearnerReport {
@@ -377,6 +414,7 @@ fn run_plan(
             commands,
             updates,
             None,
+            None,
         );
         interrupted |= eval_stopped;
         (error, ended_early) = outcome(result, "evaluation");
@@ -396,5 +434,8 @@ fn run_plan(
         error,
         ended_early,
         interrupted,
+        best_step: validator.as_ref().and_then(|v| v.best_step()),
+        stopped_early: validator.as_ref().is_some_and(|v| v.stopped_early),
+        validation: validator.map(|v| v.points).unwrap_or_default(),
     }
 }

@@ -142,3 +142,94 @@ fn an_invalid_agent_setting_names_its_key_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:5: `agent.gamma`"), "{err}");
 }
+
+/// Early stopping: validations every 1,000 steps on the validation world; the kept weights are
+/// those of the best validation (the first of the highest, with `--min-delta 0`), training
+/// stops `--patience` validations after it, the checkpoint holds the best weights' counters,
+/// and the test world still evaluates them. Bad settings exit 2 naming the flag.
+#[test]
+fn early_stopping_keeps_the_best_validated_weights() {
+    let d = tempfile::tempdir().unwrap();
+    let ck = d.path().join("best.dqn");
+    let ck_arg = ck.to_str().unwrap();
+    let v = json(&[
+        "run",
+        "--scenario",
+        TINY,
+        "--policy",
+        "dqn",
+        "--device",
+        "cpu",
+        "--steps",
+        "12000",
+        "--eval-steps",
+        "1000",
+        "--validate-every",
+        "1000",
+        "--validate-steps",
+        "600",
+        "--patience",
+        "2",
+        "--save",
+        ck_arg,
+        "--quiet",
+        "--json",
+        "-",
+    ]);
+    let points = v["validation"].as_array().unwrap();
+    assert!(!points.is_empty());
+    let values: Vec<f64> = points
+        .iter()
+        .map(|p| p["reward_per_step"].as_f64().unwrap())
+        .collect();
+    for (i, p) in points.iter().enumerate() {
+        assert_eq!(p["step"].as_u64().unwrap(), 1000 * (i as u64 + 1));
+        assert!(p["reward_per_session"].as_f64().unwrap() > 0.0);
+    }
+    let max = values.iter().copied().fold(f64::MIN, f64::max);
+    let best = values.iter().position(|&x| x == max).unwrap();
+    assert_eq!(
+        v["best_step"].as_u64().unwrap(),
+        1000 * (best as u64 + 1),
+        "{values:?}"
+    );
+    let after = points.len() - best - 1;
+    if v["stopped_early"].as_bool().unwrap() {
+        assert_eq!(after, 2, "{values:?}");
+    } else {
+        assert!(after < 2 && points.len() == 12, "{values:?}");
+    }
+    let header = liveq::agent::dqn::read_checkpoint_header(&ck).unwrap();
+    assert!(header.env_steps <= v["best_step"].as_u64().unwrap());
+    assert_eq!(header.updates, v["updates"].as_u64().unwrap());
+    assert!(v["eval"]["reward_per_step"].as_f64().unwrap() > 0.0);
+    for (args, flag) in [
+        (vec!["--validate-every", "0"], "--validate-every"),
+        (vec!["--validate-every", "99999"], "--validate-every"),
+        (
+            vec!["--validate-every", "100", "--patience", "0"],
+            "--patience",
+        ),
+        (
+            vec!["--validate-every", "100", "--min-delta", "NaN"],
+            "--min-delta",
+        ),
+    ] {
+        let mut all = vec![
+            "run",
+            "--scenario",
+            TINY,
+            "--policy",
+            "dqn",
+            "--steps",
+            "5000",
+        ];
+        all.extend(args);
+        let out = liveq(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(flag), "{err}");
+    }
+    let out = liveq(&["run", "--policy", "random", "--validate-every", "100"]);
+    assert_eq!(out.status.code(), Some(2));
+}

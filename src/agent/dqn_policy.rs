@@ -676,6 +676,10 @@ impl Policy for DqnPolicy {
         std::mem::take(&mut self.messages)
     }
 
+    fn load_checkpoint(&mut self, path: &Path) -> Result<(), String> {
+        self.load(path)
+    }
+
     fn save_checkpoint(&self, path: &Path) -> Result<(), String> {
         let saved = if self.save_replay {
             self.learner.save_checkpoint_with_replay(path)

@@ -143,6 +143,14 @@ pub trait Policy: Send {
         Vec::new()
     }
 
+    /// Loads a checkpoint written by [`Policy::save_checkpoint`]; an Err says why not.
+    fn load_checkpoint(&mut self, _path: &std::path::Path) -> Result<(), String> {
+        Err(format!(
+            "policy `{}` cannot load a checkpoint (only the learner can)",
+            self.name()
+        ))
+    }
+
     /// Saves a checkpoint to `path`; an Err says why not (baselines cannot).
     fn save_checkpoint(&self, _path: &std::path::Path) -> Result<(), String> {
         Err(format!(

@@ -167,6 +167,7 @@ fn run_one(
         eval_steps: plan.eval_steps,
         save: None,
         checkpoint_every: None,
+        validation: None,
     };
     let worker = Worker::spawn(run_plan, built);
     let mut report = None;

@@ -115,6 +115,35 @@ pub struct RunArgs {
     /// (0 = the policy's own order), or none (default: the scenario's `[feed] rerank`)
     #[arg(long, value_name = "METHOD:W")]
     pub rerank: Option<crate::scenario::Rerank>,
+    /// Early stopping: every N training steps, evaluate the learner greedily on the validation
+    /// world (its own viewers, never the test world of --eval-steps); keep the best weights,
+    /// stop after --patience validations without improvement, restore the best at the end.
+    #[arg(long, value_name = "N")]
+    pub validate_every: Option<u64>,
+    /// With --validate-every: steps of each validation.
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 10_000,
+        requires = "validate_every"
+    )]
+    pub validate_steps: u64,
+    /// With --validate-every: validations without improvement before training stops.
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 3,
+        requires = "validate_every"
+    )]
+    pub patience: u32,
+    /// With --validate-every: the validation reward per step must beat the best by more than D.
+    #[arg(
+        long,
+        value_name = "D",
+        default_value_t = 0.0,
+        requires = "validate_every"
+    )]
+    pub min_delta: f64,
     /// Start the learner from the checkpoint at PATH.
     #[arg(long, value_name = "PATH")]
     pub load: Option<PathBuf>,

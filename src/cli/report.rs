@@ -58,6 +58,12 @@ pub fn to_json(r: &RunReport) -> Value {
     if let Some(e) = &r.eval {
         obj.insert("eval".into(), phase_json(e));
     }
+    obj.insert(
+        "validation".into(),
+        serde_json::to_value(&r.validation).expect("plain data serialises"),
+    );
+    obj.insert("best_step".into(), r.best_step.into());
+    obj.insert("stopped_early".into(), r.stopped_early.into());
     if let Some(err) = &r.error {
         obj.insert("error".into(), err.clone().into());
     }
@@ -93,6 +99,25 @@ pub fn to_csv(r: &RunReport) -> String {
                     other => out.push_str(&other.to_string()),
                 }
             }
+            out.push('\n');
+        }
+    }
+    // Validations as rows of their own: the training step they followed, the validation
+    // world's reward per step and per session; the other columns empty.
+    if let Some(header) = out.lines().next().map(str::to_string) {
+        for (i, v) in r.validation.iter().enumerate() {
+            let cells: Vec<String> = header
+                .split(',')
+                .map(|k| match k {
+                    "phase" => "validation".to_string(),
+                    "window" => i.to_string(),
+                    "step" => v.step.to_string(),
+                    "reward_per_step" => v.reward_per_step.to_string(),
+                    "mean_session_reward" => v.reward_per_session.to_string(),
+                    _ => String::new(),
+                })
+                .collect();
+            out.push_str(&cells.join(","));
             out.push('\n');
         }
     }
@@ -163,6 +188,26 @@ pub fn to_text(r: &RunReport) -> String {
         if let Some(c) = l.click_log_loss {
             s.push_str(&format!("  click model   log-loss {c:.4}\n"));
         }
+    }
+    if !r.validation.is_empty() {
+        let best = r.best_step.map_or("none".to_string(), |b| {
+            format!("step {}", crate::fmt::count(b))
+        });
+        let curve: Vec<String> = r
+            .validation
+            .iter()
+            .map(|v| format!("{:.3}", v.reward_per_step))
+            .collect();
+        s.push_str(&format!(
+            "  validation    {} runs, reward/step {}; best weights from {best}{}\n",
+            r.validation.len(),
+            curve.join(" "),
+            if r.stopped_early {
+                ", stopped early"
+            } else {
+                ""
+            }
+        ));
     }
     if let Some(e) = &r.eval {
         s.push_str(&phase_text("eval ", e));

@@ -59,6 +59,40 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
             args.policy
         )));
     }
+    let validation = match args.validate_every {
+        None => None,
+        Some(every) => {
+            guard::bounded("--validate-every", every, 1, guard::MAX_STEPS)?;
+            guard::bounded("--validate-steps", args.validate_steps, 1, guard::MAX_STEPS)?;
+            guard::bounded("--patience", args.patience as u64, 1, 1_000_000)?;
+            if !(args.min_delta.is_finite() && args.min_delta >= 0.0) {
+                return Err(CliError::Input(format!(
+                    "--min-delta {}: must be a finite number ≥ 0",
+                    args.min_delta
+                )));
+            }
+            if args.policy != "dqn" {
+                return Err(CliError::Input(format!(
+                    "--validate-every: policy `{}` has no weights to keep (only `dqn` trains \
+                     with early stopping)",
+                    args.policy
+                )));
+            }
+            if every > args.steps {
+                return Err(CliError::Input(format!(
+                    "--validate-every {every}: more than the {} training steps, so it would \
+                     never validate",
+                    args.steps
+                )));
+            }
+            Some(crate::worker::validation::ValidationPlan {
+                every,
+                steps: args.validate_steps,
+                patience: args.patience,
+                min_delta: args.min_delta,
+            })
+        }
+    };
     let policy = crate::agent::build_policy(&args.policy, &scenario, seed, &learner)
         .map_err(CliError::Input)?;
     let plan = RunPlan {
@@ -69,6 +103,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         eval_steps: args.eval_steps,
         save: args.save.clone(),
         checkpoint_every: args.checkpoint_every,
+        validation,
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(plan.train_steps);

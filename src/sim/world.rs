@@ -169,6 +169,7 @@ const RNG_RESPONSE: u64 = 3;
 const RNG_VIEWERS: u64 = 4;
 
 /// The simulated platform.
+#[derive(Clone)]
 pub struct World {
     pub(super) p: RawScenario,
     pub(super) k: usize,
