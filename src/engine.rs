@@ -372,11 +372,22 @@ pub const EVAL_MIN_WARMUP_DAYS: f64 = 3.0;
 pub fn eval_engine(
     scenario: &Scenario,
     seed: u64,
-    mut policy: Box<dyn Policy>,
+    policy: Box<dyn Policy>,
     train_steps: u64,
 ) -> Engine {
+    eval_engine_with_viewers(scenario, seed, policy, train_steps, eval_seed(seed))
+}
+
+/// [`eval_engine`] with the viewers of `viewers` (the validation world's, for sweeps).
+pub fn eval_engine_with_viewers(
+    scenario: &Scenario,
+    seed: u64,
+    mut policy: Box<dyn Policy>,
+    train_steps: u64,
+    viewers: u64,
+) -> Engine {
     policy.set_mode(Mode::Eval);
-    let world = warmed_world(scenario, seed, eval_seed(seed), train_steps);
+    let world = warmed_world(scenario, seed, viewers, train_steps);
     Engine::with_world(world, policy)
 }
 

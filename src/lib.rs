@@ -12,5 +12,6 @@ pub mod inspect;
 pub mod metrics;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod tui;
 pub mod worker;

@@ -17,6 +17,7 @@ fn main() {
         Some(Commands::Run(args)) => cli::run::execute(args).map(|_| ()),
         Some(Commands::Check { files }) => cli::check(files),
         Some(Commands::Bench(args)) => cli::bench::execute(args),
+        Some(Commands::Sweep(args)) => cli::sweep::execute(args),
         Some(Commands::Scenarios) => {
             cli::list_scenarios();
             Ok(())

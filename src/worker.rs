@@ -41,6 +41,8 @@ pub struct RunPlan {
     pub seed: u64,
     pub train_steps: u64,
     pub eval_steps: u64,
+    /// Evaluate on the validation world instead of the test world (sweeps select there).
+    pub eval_on_validation: bool,
     /// Save the policy's checkpoint here after training (learners only).
     pub save: Option<std::path::PathBuf>,
     /// Also save it every this many training steps (with `save`), so a stopped or killed run
@@ -401,11 +403,17 @@ fn run_plan(
     let mut eval = None;
     let mut interrupted = stopped;
     if error.is_none() && ended_early.is_none() && !stopped && plan.eval_steps > 0 {
-        let mut e = engine::eval_engine(
+        let viewers = if plan.eval_on_validation {
+            validation::validation_seed(plan.seed)
+        } else {
+            engine::eval_seed(plan.seed)
+        };
+        let mut e = engine::eval_engine_with_viewers(
             &plan.scenario,
             plan.seed,
             engine.into_policy(),
             plan.train_steps,
+            viewers,
         );
         let (result, eval_stopped, wall) = run_phase(
             &mut e,

@@ -94,15 +94,68 @@ pub fn run_until(
     for s in &plan.scenarios {
         for p in &plan.policies {
             for k in 0..plan.seeds {
-                jobs.push((s.clone(), p.clone(), s.seed().wrapping_add(k)));
+                jobs.push(Job {
+                    scenario: s.clone(),
+                    policy: p.clone(),
+                    seed: s.seed().wrapping_add(k),
+                    train_steps: plan.train_steps_for(s),
+                    cost: plan.cost(s, p),
+                });
             }
         }
     }
+    let settings = JobSettings {
+        eval_steps: plan.eval_steps,
+        eval_world: EvalWorld::Test,
+        threads: plan.threads,
+    };
+    run_jobs(jobs, &settings, factory, progress, stop, &|_, _| {})
+}
+
+/// One run of a job list.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub scenario: Scenario,
+    pub policy: String,
+    pub seed: u64,
+    pub train_steps: u64,
+    /// A rough cost, to start the longest first.
+    pub cost: u64,
+}
+
+/// Where a job list's runs are evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalWorld {
+    /// The test world (`engine::eval_engine`): what the bench reports.
+    Test,
+    /// The validation world (`worker::validation`): what sweeps select on.
+    Validation,
+}
+
+/// What every run of a job list shares.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    pub eval_steps: u64,
+    pub eval_world: EvalWorld,
+    /// Runs at the same time.
+    pub threads: usize,
+}
+
+/// Runs `jobs` in parallel, the costliest first, until `stop` is set (see [`run_until`]);
+/// `done(index, result)` is called as each finishes. Results keep the jobs' order.
+pub fn run_jobs(
+    jobs: Vec<Job>,
+    settings: &JobSettings,
+    factory: Factory<'_>,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+    stop: &AtomicBool,
+    done_hook: &(dyn Fn(usize, &RunResult) + Sync),
+) -> Result<(Vec<RunResult>, bool), String> {
     let total = jobs.len();
     // Longest runs first, so that no core is left with a long run at the end while the others
     // idle; results keep the plan's order, and each run is the same whatever the order.
     let mut queue: Vec<_> = jobs.into_iter().enumerate().collect();
-    queue.sort_by_key(|(_, (scenario, policy, _))| std::cmp::Reverse(plan.cost(scenario, policy)));
+    queue.sort_by_key(|(_, job)| std::cmp::Reverse(job.cost));
     let (tx, rx) = unbounded();
     for item in queue {
         tx.send(item).expect("queue open");
@@ -111,24 +164,27 @@ pub fn run_until(
     let results: Mutex<Vec<Option<Result<RunResult, String>>>> = Mutex::new(vec![None; total]);
     let done = Mutex::new(0usize);
     std::thread::scope(|scope| {
-        for _ in 0..plan.threads.max(1) {
+        for _ in 0..settings.threads.max(1) {
             scope.spawn(|| {
-                while let Ok((i, (scenario, policy, seed))) = rx.recv() {
+                while let Ok((i, job)) = rx.recv() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let r = run_one(&scenario, &policy, seed, plan, factory, stop);
+                    let r = run_one(&job, settings, factory, stop);
                     if matches!(r, Ok(None)) {
                         break; // stopped: dropped
                     }
                     let r = r.map(|r| r.expect("finished"));
+                    if let Ok(run) = &r {
+                        done_hook(i, run);
+                    }
                     results.lock().expect("no panic holding the lock")[i] = Some(r);
                     let mut d = done.lock().expect("no panic holding the lock");
                     *d += 1;
                     progress(
                         *d,
                         total,
-                        &format!("{} {} seed {seed}", scenario.name(), policy),
+                        &format!("{} {} seed {}", job.scenario.name(), job.policy, job.seed),
                     );
                 }
             });
@@ -150,21 +206,27 @@ pub fn run_until(
 }
 
 fn run_one(
-    scenario: &Scenario,
-    policy: &str,
-    seed: u64,
-    plan: &BenchPlan,
+    job: &Job,
+    settings: &JobSettings,
     factory: Factory<'_>,
     stop: &AtomicBool,
 ) -> Result<Option<RunResult>, String> {
+    let Job {
+        scenario,
+        policy,
+        seed,
+        train_steps,
+        ..
+    } = job;
+    let (seed, train_steps) = (*seed, *train_steps);
     let built = factory(policy, scenario, seed)?;
-    let train_steps = plan.train_steps_for(scenario);
     let run_plan = RunPlan {
         scenario: scenario.clone(),
         policy: policy.to_string(),
         seed,
         train_steps,
-        eval_steps: plan.eval_steps,
+        eval_steps: settings.eval_steps,
+        eval_on_validation: settings.eval_world == EvalWorld::Validation,
         save: None,
         checkpoint_every: None,
         validation: None,

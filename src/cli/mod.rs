@@ -6,6 +6,7 @@ pub mod bench;
 pub mod guard;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,9 @@ pub enum Commands {
     },
     /// Every policy on every scenario and seed: table with 95% confidence intervals, curves, plots.
     Bench(BenchArgs),
+    /// Hyperparameter search over scenario keys (grid, random, successive halving), judged on
+    /// the validation world; resumable from its journal.
+    Sweep(SweepArgs),
     /// List the bundled scenarios.
     Scenarios,
     /// List the policies.
@@ -148,6 +152,39 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub load: Option<PathBuf>,
     /// No progress bar and no text summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SweepArgs {
+    /// The sweep specification (TOML: `[sweep]` and `[space]`, see docs/sweep.md).
+    pub spec: PathBuf,
+    /// Write every trial, the winner and the test-world comparison as JSON to PATH (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<String>,
+    /// Write the leaderboard as markdown to PATH (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<String>,
+    /// Write the winning configuration as a ready scenario file to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub winner: Option<String>,
+    /// The journal of finished runs (default: SPEC.journal); a sweep resumes from it.
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Runs at the same time (default: the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Steps of the test-world comparison of the winner and the base (default: validate_steps).
+    #[arg(long, value_name = "M")]
+    pub test_steps: Option<u64>,
+    /// Skip the test-world comparison.
+    #[arg(long)]
+    pub no_test: bool,
+    /// Where learners train.
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: String,
+    /// No progress bar and no leaderboard on stdout.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -101,6 +101,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         seed,
         train_steps: args.steps,
         eval_steps: args.eval_steps,
+        eval_on_validation: false,
         save: args.save.clone(),
         checkpoint_every: args.checkpoint_every,
         validation,

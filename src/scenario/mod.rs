@@ -6,7 +6,7 @@
 
 pub mod agent;
 pub mod feed;
-mod locate;
+pub mod locate;
 pub mod params;
 mod validate;
 

@@ -1,0 +1,207 @@
+//! `liveq sweep`: a grid on a tiny world ranks every configuration on the validation world and
+//! writes a winner that is a valid scenario; a sweep killed part-way resumes from its journal
+//! to the same result; successive halving spends fewer environment steps than the grid; bad
+//! specs exit 2 naming the key and the line.
+
+mod common;
+
+use std::path::Path;
+
+use common::liveq;
+
+const TINY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/valid/learnable.toml"
+);
+
+fn spec(dir: &Path, name: &str, body: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, format!("[sweep]\nscenario = \"{TINY}\"\n{body}")).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn sweep(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["sweep", "--quiet", "--threads", "2", "--json", "-"];
+    all.extend(args);
+    let out = liveq(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const GRID: &str = "method = \"grid\"\nseeds = 2\ntrain_steps = 3000\nvalidate_steps = 800\n\n\
+                    [space.agent]\nlr = [0.0003, 0.001]\ngamma = [0.3, 0.5]\n";
+
+#[test]
+fn a_grid_ranks_every_configuration_and_writes_a_valid_winner() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(d.path(), "grid.toml", GRID);
+    let winner = d.path().join("winner.toml");
+    let v = sweep(&[
+        &s,
+        "--winner",
+        winner.to_str().unwrap(),
+        "--test-steps",
+        "500",
+    ]);
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 4);
+    assert_eq!(v["env_steps"], v["grid_env_steps"]);
+    assert_eq!(v["env_steps"].as_u64().unwrap(), 4 * 2 * (3000 + 800));
+    let means: Vec<f64> = trials.iter().map(|t| t["mean"].as_f64().unwrap()).collect();
+    assert!(means.windows(2).all(|w| w[0] >= w[1]), "{means:?}");
+    for t in trials {
+        let per_seed = t["per_seed"].as_array().unwrap();
+        assert_eq!(per_seed.len(), 2);
+        let mean = per_seed.iter().map(|x| x.as_f64().unwrap()).sum::<f64>() / 2.0;
+        assert!((mean - t["mean"].as_f64().unwrap()).abs() < 1e-12);
+    }
+    assert_eq!(v["winner"], trials[0]);
+    // The winner re-run on the test world against the base, with its own numbers.
+    assert_eq!(v["test"]["winner"].as_array().unwrap().len(), 2);
+    assert_eq!(v["test"]["base"].as_array().unwrap().len(), 2);
+    // The winner file is a scenario with the winning values.
+    let out = liveq(&["check", winner.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&winner).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let agent = table["agent"].as_table().unwrap();
+    let config = trials[0]["config"].as_object().unwrap();
+    assert_eq!(
+        agent["lr"].as_float().unwrap(),
+        config["agent.lr"].as_f64().unwrap()
+    );
+    assert_eq!(
+        agent["gamma"].as_float().unwrap(),
+        config["agent.gamma"].as_f64().unwrap()
+    );
+}
+
+/// A journal cut part-way (as by a kill, its last line torn) resumes: the runs it holds are
+/// not redone and the result is the uninterrupted one.
+#[test]
+fn a_killed_sweep_resumes_to_the_same_result() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(d.path(), "grid.toml", GRID);
+    let whole = sweep(&[&s, "--no-test"]);
+    let journal = format!("{s}.journal");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 8);
+    let mut cut = lines[..3].join("\n");
+    cut.push('\n');
+    cut.push_str(&lines[3][..lines[3].len() / 2]);
+    std::fs::write(&journal, cut).unwrap();
+    let resumed = sweep(&[&s, "--no-test"]);
+    assert_eq!(resumed["resumed_runs"], 3);
+    assert_eq!(resumed["trials"], whole["trials"]);
+    // Everything is in the journal now: nothing is run again.
+    let again = sweep(&[&s, "--no-test"]);
+    assert_eq!(again["resumed_runs"], 8);
+    assert_eq!(again["trials"], whole["trials"]);
+    // Another spec refuses the journal.
+    std::fs::write(
+        &s,
+        std::fs::read_to_string(&s)
+            .unwrap()
+            .replace("0.3,", "0.35,"),
+    )
+    .unwrap();
+    let out = liveq(&["sweep", "--quiet", &s, "--no-test"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another sweep spec"));
+}
+
+/// Successive halving: rungs of 1,000 and 3,000 steps; the best third of the configurations
+/// reach the full length; far fewer environment steps than the grid at full length.
+#[test]
+fn successive_halving_promotes_the_best_and_spends_less() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(
+        d.path(),
+        "asha.toml",
+        "method = \"asha\"\nseeds = 1\ntrain_steps = 3000\nmin_steps = 1000\nreduction = 3\n\
+         validate_steps = 500\n\n[space.agent]\nlr = [0.0001, 0.0003, 0.001]\n\
+         gamma = [0.3, 0.5, 0.7]\n",
+    );
+    let v = sweep(&[&s, "--no-test"]);
+    assert_eq!(v["rungs"], serde_json::json!([1000, 3000]));
+    let trials = v["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 9);
+    let full: Vec<_> = trials.iter().filter(|t| t["steps"] == 3000).collect();
+    assert_eq!(full.len(), 3);
+    // Those promoted were the best three of the first rung: every trial left at 1,000 steps
+    // did no better there than the promoted ones' first-rung results, which the journal holds.
+    let journal = std::fs::read_to_string(format!("{s}.journal")).unwrap();
+    let first: Vec<(String, f64)> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["steps"] == 1000)
+        .map(|e| (e["config"].to_string(), e["objective"].as_f64().unwrap()))
+        .collect();
+    let at_first = |t: &serde_json::Value| {
+        let config = t["config"].to_string();
+        first.iter().find(|(c, _)| *c == config).unwrap().1
+    };
+    let worst_promoted = full.iter().map(|t| at_first(t)).fold(f64::MAX, f64::min);
+    for t in trials.iter().filter(|t| t["steps"] == 1000) {
+        assert!(t["mean"].as_f64().unwrap() <= worst_promoted);
+    }
+    assert_eq!(v["env_steps"].as_u64().unwrap(), 9 * 1500 + 3 * 3500);
+    assert_eq!(v["winner"], trials[0]);
+    assert_eq!(trials[0]["steps"], 3000);
+}
+
+#[test]
+fn bad_specs_name_the_key_and_the_line() {
+    let d = tempfile::tempdir().unwrap();
+    for (body, want) in [
+        (
+            "train_steps = 3000\ncolour = 1\n[space.agent]\nlr = [0.001]\n",
+            "colour",
+        ),
+        (
+            "train_steps = 3000\n[space.agent]\nlr = { log_uniform = [0.001, 0.01] }\n",
+            "space.agent.lr",
+        ),
+        (
+            "train_steps = 3000\n[space.agent]\nlr = [-1.0]\n",
+            ":5: `space.agent.lr`",
+        ),
+        (
+            "train_steps = 3000\n[space.agent]\nlr = []\n",
+            "space.agent.lr",
+        ),
+        (
+            "train_steps = 3000\n[space.agent]\nwidth = [3]\n",
+            "space.agent.width",
+        ),
+        ("train_steps = 3000\n", "no parameter"),
+        (
+            "train_steps = 10\n[space.agent]\nlr = [0.001]\n",
+            ":3: `sweep.train_steps`",
+        ),
+        (
+            "method = \"asha\"\ntrain_steps = 3000\n[space.agent]\nlr = [0.001]\n",
+            "sweep.min_steps",
+        ),
+        (
+            "method = \"random\"\ntrain_steps = 3000\n[space.agent]\nlr = [0.001]\n",
+            "sweep.trials",
+        ),
+    ] {
+        let s = spec(d.path(), "bad.toml", body);
+        let out = liveq(&["sweep", "--quiet", &s]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{body}: {err}");
+        assert!(err.contains(want), "{body}: `{err}` lacks `{want}`");
+        assert!(err.contains("bad.toml"), "{err}");
+    }
+}
