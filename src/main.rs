@@ -18,6 +18,7 @@ fn main() {
         Some(Commands::Check { files }) => cli::check(files),
         Some(Commands::Bench(args)) => cli::bench::execute(args),
         Some(Commands::Sweep(args)) => cli::sweep::execute(args),
+        Some(Commands::Merge(args)) => cli::merge::execute(args),
         Some(Commands::Scenarios) => {
             cli::list_scenarios();
             Ok(())

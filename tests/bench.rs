@@ -173,3 +173,145 @@ fn each_scenario_trains_as_long_as_it_asks_unless_the_command_line_says() {
     assert_eq!(steps(&v, "runs"), want);
     assert_eq!(v["train_steps"], 2000);
 }
+
+/// A bench split into N shards (N = 1…4) and merged gives exactly the unsharded bench's table
+/// and JSON (run wall times aside) and the same images; missing, repeated or foreign parts
+/// are refused with exit 2; `--shard auto` reads a Slurm array's or an Indexed Job's index.
+#[test]
+fn sharded_and_merged_is_the_unsharded_bench() {
+    let d = tempfile::tempdir().unwrap();
+    let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
+    let plan = [
+        "bench",
+        "--scenario",
+        "tests/fixtures/valid/learnable.toml",
+        "tests/fixtures/valid/night_gap.toml",
+        "--policies",
+        "random,popular,bandit",
+        "--seeds",
+        "2",
+        "--train-steps",
+        "1500",
+        "--eval-steps",
+        "400",
+        "--threads",
+        "2",
+        "--quiet",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = plan.to_vec();
+        args.extend(extra);
+        let out = liveq(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let (whole_json, whole_md, whole_plot) = (p("whole.json"), p("whole.md"), p("whole-plots"));
+    std::fs::create_dir(&whole_plot).unwrap();
+    run(&[
+        "--json",
+        &whole_json,
+        "--markdown",
+        &whole_md,
+        "--plot",
+        &whole_plot,
+    ]);
+    let untimed = |path: &str| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for r in v["runs"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("wall_seconds");
+        }
+        v
+    };
+    for n in 1..=4 {
+        let mut parts = Vec::new();
+        for i in 1..=n {
+            let part = p(&format!("part-{i}-of-{n}.json"));
+            run(&["--shard", &format!("{i}/{n}"), "--json", &part]);
+            parts.push(part);
+        }
+        parts.reverse(); // any order
+        let (json, md, plots) = (p("m.json"), p("m.md"), p(&format!("plots-{n}")));
+        std::fs::create_dir(&plots).unwrap();
+        let mut args = vec!["merge", "--quiet", "--json", &json, "--markdown", &md];
+        args.extend(["--plot", &plots]);
+        args.extend(parts.iter().map(String::as_str));
+        let out = liveq(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&md).unwrap(),
+            std::fs::read_to_string(&whole_md).unwrap(),
+            "{n} shards: markdown"
+        );
+        assert_eq!(untimed(&json), untimed(&whole_json), "{n} shards: JSON");
+        let names = |dir: &str| {
+            let mut v: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&plots), names(&whole_plot));
+    }
+    let refused = |args: &[&str], want: &str| {
+        let out = liveq(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: `{err}` lacks `{want}`");
+    };
+    let (a, b, c) = (
+        p("part-1-of-3.json"),
+        p("part-2-of-3.json"),
+        p("part-3-of-3.json"),
+    );
+    refused(&["merge", &a, &b], "missing shards: 3/3");
+    refused(&["merge", &a, &a, &b, &c], "given twice");
+    refused(
+        &["merge", &a, &b, &c, &p("part-1-of-2.json")],
+        "another plan",
+    );
+    refused(&["merge", &whole_json], "not a liveq part");
+    let mut args = plan.to_vec();
+    args.extend(["--shard", "0/3", "--json", "x.json"]);
+    refused(&args, "--shard 0/3");
+    // A Slurm array task and an Indexed Job's pod find their shard in the environment.
+    let part_of = |envs: &[(&str, &str)], extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_liveq"));
+        let out_path = p("auto.json");
+        cmd.args(plan)
+            .args(["--shard", "auto", "--json", &out_path])
+            .args(extra);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out_path).unwrap()).unwrap();
+        (
+            v["part"]["shard"].as_u64().unwrap(),
+            v["part"]["shards"].as_u64().unwrap(),
+        )
+    };
+    let slurm = [
+        ("SLURM_ARRAY_TASK_ID", "2"),
+        ("SLURM_ARRAY_TASK_COUNT", "3"),
+    ];
+    assert_eq!(part_of(&slurm, &[]), (2, 3));
+    assert_eq!(
+        part_of(&[("JOB_COMPLETION_INDEX", "0")], &["--shards", "4"]),
+        (1, 4)
+    );
+}

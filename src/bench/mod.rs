@@ -5,6 +5,7 @@
 
 pub mod diversity;
 pub mod plot;
+pub mod shard;
 pub mod table;
 
 use std::sync::Mutex;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{RecvTimeoutError, unbounded};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::agent::Policy;
 use crate::metrics::Totals;
@@ -52,8 +53,18 @@ impl BenchPlan {
     }
 }
 
+/// What the outputs of a bench need besides its runs (also carried by shard parts).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BenchContext {
+    /// Training steps of each scenario, in plan order.
+    pub train_steps: Vec<u64>,
+    pub eval_steps: u64,
+    pub seeds: u64,
+    pub rerank_sweep: bool,
+}
+
 /// One policy on one scenario with one seed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     pub scenario: String,
     pub policy: String,
@@ -90,6 +101,17 @@ pub fn run_until(
     progress: &(dyn Fn(usize, usize, &str) + Sync),
     stop: &AtomicBool,
 ) -> Result<(Vec<RunResult>, bool), String> {
+    let jobs = jobs(plan);
+    let settings = JobSettings {
+        eval_steps: plan.eval_steps,
+        eval_world: EvalWorld::Test,
+        threads: plan.threads,
+    };
+    run_jobs(jobs, &settings, factory, progress, stop, &|_, _| {})
+}
+
+/// The plan's runs in its order: scenarios, then policies, then seeds.
+pub fn jobs(plan: &BenchPlan) -> Vec<Job> {
     let mut jobs = Vec::new();
     for s in &plan.scenarios {
         for p in &plan.policies {
@@ -104,12 +126,7 @@ pub fn run_until(
             }
         }
     }
-    let settings = JobSettings {
-        eval_steps: plan.eval_steps,
-        eval_world: EvalWorld::Test,
-        threads: plan.threads,
-    };
-    run_jobs(jobs, &settings, factory, progress, stop, &|_, _| {})
+    jobs
 }
 
 /// One run of a job list.

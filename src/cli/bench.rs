@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run::write_to;
 use super::{BenchArgs, CliError, guard, load_scenario};
-use crate::bench::{self, BenchPlan, plot, table};
+use crate::bench::{self, BenchContext, BenchPlan, plot, shard, table};
 use crate::scenario::{BUNDLED, Scenario};
 
 pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
@@ -59,6 +59,14 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.plot {
         guard::output_folder("--plot", dir)?;
     }
+    let shard = shard::resolve(args.shard.as_deref(), args.shards).map_err(CliError::Input)?;
+    if shard.is_some() && (args.json.is_none() || args.markdown.is_some() || args.plot.is_some()) {
+        return Err(CliError::Input(
+            "--shard: a shard writes its part with --json PATH (no --markdown or --plot: \
+             `liveq merge` writes those from all the parts)"
+                .into(),
+        ));
+    }
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -98,12 +106,93 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     // comparable); the finished ones are written, marked incomplete. A second signal ends the
     // process at once.
     let signalled = super::run::stop_on_signals();
+    let context = BenchContext {
+        train_steps: plan
+            .scenarios
+            .iter()
+            .map(|s| plan.train_steps_for(s))
+            .collect(),
+        eval_steps: plan.eval_steps,
+        seeds: plan.seeds,
+        rerank_sweep: args.rerank_sweep,
+    };
+    if let Some((shard, shards)) = shard {
+        let jobs = bench::jobs(&plan);
+        let total = jobs.len();
+        let mine: Vec<usize> = (0..total).filter(|j| j % shards == shard - 1).collect();
+        let settings = bench::JobSettings {
+            eval_steps: plan.eval_steps,
+            eval_world: bench::EvalWorld::Test,
+            threads: plan.threads,
+        };
+        let picked = mine.iter().map(|&j| jobs[j].clone()).collect();
+        let (runs, incomplete) = bench::run_jobs(
+            picked,
+            &settings,
+            &factory,
+            &progress,
+            &signalled,
+            &|_, _| {},
+        )
+        .map_err(CliError::Run)?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        let part = shard::Part {
+            kind: shard::Kind::Bench,
+            shard,
+            shards,
+            fingerprint: shard::fingerprint(&plan, args.rerank_sweep),
+            jobs: total,
+            context: context.clone(),
+            runs: mine.iter().copied().zip(runs).collect(),
+            incomplete,
+        };
+        let path = args
+            .json
+            .as_deref()
+            .expect("checked: a shard writes --json");
+        write_to(path, "part", &part.to_json())?;
+        if incomplete {
+            return Err(CliError::Interrupted(format!(
+                "interrupted: shard {shard}/{shards} wrote the runs it finished, marked \
+                 incomplete"
+            )));
+        }
+        return Ok(());
+    }
     let (runs, incomplete) =
         bench::run_until(&plan, &factory, &progress, &signalled).map_err(CliError::Run)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let rows = table::rows(&runs);
+    let outputs = Outputs {
+        json: args.json.clone(),
+        markdown: args.markdown.clone(),
+        plot: args.plot.clone(),
+        quiet: args.quiet,
+    };
+    write_outputs(&outputs, &context, &runs, incomplete, total)
+}
+
+/// Where the outputs go.
+pub struct Outputs {
+    pub json: Option<String>,
+    pub markdown: Option<String>,
+    pub plot: Option<std::path::PathBuf>,
+    pub quiet: bool,
+}
+
+/// The table (stdout, markdown), the JSON and the images of a bench's runs: what `liveq bench`
+/// writes, and what `liveq merge` writes from the parts of a sharded one.
+pub fn write_outputs(
+    args: &Outputs,
+    context: &BenchContext,
+    runs: &[bench::RunResult],
+    incomplete: bool,
+    total: usize,
+) -> Result<(), CliError> {
+    let rows = table::rows(runs);
     let md = table::markdown(&rows);
     let stdout_taken = args.json.as_deref() == Some("-") || args.markdown.as_deref() == Some("-");
     if !args.quiet && !stdout_taken {
@@ -115,11 +204,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
     if let Some(path) = &args.json {
         // One length for the whole bench when every scenario trained as long; otherwise null,
         // and each row and run says its own.
-        let lengths: Vec<u64> = plan
-            .scenarios
-            .iter()
-            .map(|s| plan.train_steps_for(s))
-            .collect();
+        let lengths = &context.train_steps;
         let common = lengths
             .iter()
             .all(|&n| n == lengths[0])
@@ -127,8 +212,8 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         let value = serde_json::json!({
             "incomplete": incomplete,
             "train_steps": common,
-            "eval_steps": plan.eval_steps,
-            "seeds": plan.seeds,
+            "eval_steps": context.eval_steps,
+            "seeds": context.seeds,
             "table": rows,
             "runs": runs,
         });
@@ -137,7 +222,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         write_to(path, "JSON", &text)?;
     }
     if let Some(dir) = &args.plot {
-        let mut written = if args.rerank_sweep {
+        let mut written = if context.rerank_sweep {
             // The scenarios as they are; the re-ranked variants are in the diversity image.
             let plain =
                 |name: &str| bench::diversity::split(name).1 == crate::scenario::Rerank::None;
@@ -153,9 +238,9 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
                 .collect();
             plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?
         } else {
-            plot::write_all(dir, &runs, &rows).map_err(CliError::Run)?
+            plot::write_all(dir, runs, &rows).map_err(CliError::Run)?
         };
-        if args.rerank_sweep {
+        if context.rerank_sweep {
             written.extend(bench::diversity::write(dir, &rows).map_err(CliError::Run)?);
         }
         if !args.quiet {

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod guard;
+pub mod merge;
 pub mod report;
 pub mod run;
 pub mod sweep;
@@ -63,6 +64,8 @@ pub enum Commands {
     /// Hyperparameter search over scenario keys (grid, random, successive halving), judged on
     /// the validation world; resumable from its journal.
     Sweep(SweepArgs),
+    /// The outputs of a sharded bench (`liveq bench --shard I/N --json PART`) from its parts.
+    Merge(MergeArgs),
     /// List the bundled scenarios.
     Scenarios,
     /// List the policies.
@@ -157,6 +160,25 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+pub struct MergeArgs {
+    /// The parts, one per shard, in any order.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Write the merged bench as JSON to PATH (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<String>,
+    /// Write the table as markdown to PATH (`-`: stdout).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<String>,
+    /// Write the images into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
+    /// No table on stdout.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
 pub struct SweepArgs {
     /// The sweep specification (TOML: `[sweep]` and `[space]`, see docs/sweep.md).
     pub spec: PathBuf,
@@ -233,6 +255,14 @@ pub struct BenchArgs {
     /// Write SVG learning curves and comparisons into DIR.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Run only shard I of N of the runs (1-based, I/N), writing a part with --json for
+    /// `liveq merge`; `auto` reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or
+    /// Kubernetes' JOB_COMPLETION_INDEX (0-based) with --shards N.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// With --shard auto and JOB_COMPLETION_INDEX: the number of shards.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
     /// No progress bar and no table on stdout.
     #[arg(long, short)]
     pub quiet: bool,

@@ -8,7 +8,7 @@
 pub mod ranking;
 pub mod stats;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::sim::{Outcome, SessionEnd, StreamPublic, World};
 use ranking::RankingSample;
@@ -128,7 +128,7 @@ impl Accum {
 }
 
 /// Rates over a span of steps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rates {
     pub steps: u64,
     pub reward_per_step: f64,
@@ -157,7 +157,7 @@ pub struct Rates {
 
 /// How well slates were ranked over a span (see [`ranking`]; K is the slate size, 1 for a
 /// single recommendation). The first five are sampled on the regret steps.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RankingRates {
     pub precision_at_k: f64,
     /// Over the samples where some live stream was relevant.
@@ -175,7 +175,7 @@ pub struct RankingRates {
 }
 
 /// Diversity of what was recommended in a span.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Diversity {
     /// Distinct streamers recommended / streamers live at some moment in the span.
     pub coverage: f64,
@@ -411,7 +411,7 @@ impl Metrics {
 }
 
 /// Run totals.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Totals {
     #[serde(flatten)]
     pub rates: Rates,
