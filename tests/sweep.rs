@@ -205,3 +205,74 @@ fn bad_specs_name_the_key_and_the_line() {
         assert!(err.contains("bad.toml"), "{err}");
     }
 }
+
+/// A grid sweep split into shards (each with its own journal) and joined by `liveq merge`
+/// gives the unsharded sweep's leaderboard, winner and test-world comparison; `asha` is not
+/// sharded; a missing or repeated shard is refused.
+#[test]
+fn a_sharded_sweep_merges_to_the_whole_sweep() {
+    let d = tempfile::tempdir().unwrap();
+    let s = spec(d.path(), "grid.toml", GRID);
+    let whole = sweep(&[
+        &s,
+        "--journal",
+        d.path().join("whole.journal").to_str().unwrap(),
+    ]);
+    for n in 1..=3 {
+        let mut parts = Vec::new();
+        for i in 1..=n {
+            let j = d.path().join(format!("part-{i}-of-{n}.journal"));
+            let j = j.to_str().unwrap().to_string();
+            let shard = format!("{i}/{n}");
+            sweep(&[&s, "--shard", &shard, "--journal", &j]);
+            parts.push(j);
+        }
+        let joined = d.path().join(format!("joined-{n}.journal"));
+        let joined = joined.to_str().unwrap();
+        let mut args = vec!["merge", "--quiet", "--journal", joined];
+        args.extend(parts.iter().map(String::as_str));
+        let out = liveq(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let merged = sweep(&[&s, "--journal", joined]);
+        assert_eq!(merged["resumed_runs"], 8, "{n} shards: nothing run again");
+        for key in ["trials", "winner", "test", "env_steps", "incomplete"] {
+            assert_eq!(merged[key], whole[key], "{n} shards: {key}");
+        }
+    }
+    let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
+    for (parts, want) in [
+        (
+            vec![p("part-1-of-3.journal"), p("part-2-of-3.journal")],
+            "missing shards: 3/3",
+        ),
+        (
+            vec![p("part-1-of-2.journal"), p("part-1-of-2.journal")],
+            "given twice",
+        ),
+        (
+            vec![p("part-1-of-2.journal"), p("part-2-of-3.journal")],
+            "another sweep",
+        ),
+    ] {
+        let joined = p("bad.journal");
+        let mut args = vec!["merge", "--journal", joined.as_str()];
+        args.extend(parts.iter().map(String::as_str));
+        let out = liveq(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "`{err}` lacks `{want}`");
+    }
+    let a = spec(
+        d.path(),
+        "asha.toml",
+        "method = \"asha\"\ntrain_steps = 3000\nmin_steps = 1000\n[space.agent]\n\
+         lr = [0.001, 0.0003]\n",
+    );
+    let out = liveq(&["sweep", "--quiet", &a, "--shard", "1/2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one machine"));
+}

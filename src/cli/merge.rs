@@ -6,6 +6,10 @@ use super::{CliError, MergeArgs, guard};
 use crate::bench::shard::{self, Part};
 
 pub fn execute(args: &MergeArgs) -> Result<(), CliError> {
+    let first = read_part(&args.parts[0]).map_err(CliError::Input)?;
+    if crate::sweep::journal::is_part(&first) {
+        return merge_journals(args);
+    }
     for (flag, path) in [("--json", &args.json), ("--markdown", &args.markdown)] {
         if let Some(p) = path {
             guard::output_file(flag, p)?;
@@ -31,6 +35,36 @@ pub fn execute(args: &MergeArgs) -> Result<(), CliError> {
         quiet: args.quiet,
     };
     write_outputs(&outputs, &context, &runs, incomplete, total)
+}
+
+/// The journals of a sharded sweep joined into one (`--journal`).
+fn merge_journals(args: &MergeArgs) -> Result<(), CliError> {
+    let Some(out) = &args.journal else {
+        return Err(CliError::Input(
+            "these are the journals of a sharded sweep: --journal PATH says where the joined \
+             journal goes (then `liveq sweep SPEC --journal PATH` writes the outputs)"
+                .into(),
+        ));
+    };
+    if args.json.is_some() || args.markdown.is_some() || args.plot.is_some() {
+        return Err(CliError::Input(
+            "a sweep's journals merge into --journal; its outputs come from `liveq sweep SPEC \
+             --journal PATH`"
+                .into(),
+        ));
+    }
+    guard::output_file("--journal", &out.to_string_lossy())?;
+    let mut parts = Vec::new();
+    for path in &args.parts {
+        let text = read_part(path).map_err(CliError::Input)?;
+        parts.push((path.display().to_string(), text));
+    }
+    let joined = crate::sweep::journal::merge(&parts).map_err(CliError::Input)?;
+    std::fs::write(out, joined).map_err(|e| CliError::Run(format!("{}: {e}", out.display())))?;
+    if !args.quiet {
+        eprintln!("joined {} journals into {}", parts.len(), out.display());
+    }
+    Ok(())
 }
 
 /// Largest part read.

@@ -173,6 +173,10 @@ pub struct MergeArgs {
     /// Write the images into DIR.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// For the journals of a sharded sweep: write the joined journal to PATH (then `liveq
+    /// sweep SPEC --journal PATH` writes the sweep's outputs without running again).
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
     /// No table on stdout.
     #[arg(long, short)]
     pub quiet: bool,
@@ -203,6 +207,14 @@ pub struct SweepArgs {
     /// Skip the test-world comparison.
     #[arg(long)]
     pub no_test: bool,
+    /// Run only shard I of N of the configurations (grid and random), recording them in this
+    /// shard's journal (`--journal`) for `liveq merge`; `auto` reads the scheduler's index as
+    /// `liveq bench --shard auto` does.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// With --shard auto and JOB_COMPLETION_INDEX: the number of shards.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
     /// Where learners train.
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: String,

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::run::write_to;
 use super::{CliError, SweepArgs, guard};
 use crate::scenario::Scenario;
-use crate::sweep::journal::Journal;
+use crate::sweep::journal::{Journal, PartHeader};
 use crate::sweep::spec::SweepSpec;
 use crate::sweep::{self, Runner};
 
@@ -37,7 +37,21 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
         PathBuf::from(p)
     });
     guard::output_file("--journal", &journal_path.to_string_lossy())?;
-    let journal = Journal::open(&journal_path, spec.fingerprint).map_err(CliError::Input)?;
+    let shard = crate::bench::shard::resolve(args.shard.as_deref(), args.shards)
+        .map_err(CliError::Input)?;
+    if shard.is_some() && spec.sweep.method == crate::sweep::spec::Method::Asha {
+        return Err(CliError::Input(
+            "--shard: an `asha` sweep promotes configurations by every result of a rung, so \
+             it runs on one machine (shard `grid` and `random` sweeps)"
+                .into(),
+        ));
+    }
+    let part = shard.map(|(shard, shards)| PartHeader {
+        shard,
+        shards,
+        fingerprint: spec.fingerprint,
+    });
+    let journal = Journal::open(&journal_path, spec.fingerprint, part).map_err(CliError::Input)?;
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
@@ -72,8 +86,12 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
         progress: &progress,
         stop: &signalled,
     };
-    let result = sweep::run(&spec, &runner, &journal).map_err(CliError::Run)?;
-    let test = match (result.incomplete || args.no_test, result.winner()) {
+    let result = sweep::run(&spec, &runner, &journal, shard).map_err(CliError::Run)?;
+    // A shard's winner is only the best of its share: the comparison belongs to the merge.
+    let test = match (
+        result.incomplete || args.no_test || shard.is_some(),
+        result.winner(),
+    ) {
         (false, Some(w)) => sweep::test_against_base(
             &spec,
             &w.config,
@@ -86,7 +104,7 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let incomplete = result.incomplete || (test.is_none() && !args.no_test);
+    let incomplete = result.incomplete || (test.is_none() && !args.no_test && shard.is_none());
     let md = sweep::markdown(&spec, &result, test.as_ref());
     let stdout_taken = args.json.as_deref() == Some("-") || args.markdown.as_deref() == Some("-");
     if !args.quiet && !stdout_taken {

@@ -1,7 +1,9 @@
 //! The sweep's journal: one JSON line per finished run (configuration, seed, training steps,
 //! objective), appended and flushed as each run ends, so a killed sweep resumes without redoing
 //! them. A journal written for another spec or base scenario (another fingerprint) is refused;
-//! a last line cut short by a kill is ignored.
+//! a last line cut short by a kill is ignored. The journal of one shard of a sharded sweep
+//! (`liveq sweep SPEC --shard I/N`) opens with a [`PartHeader`] line; `liveq merge` joins the
+//! shards' journals into one ([`merge`]), from which `liveq sweep` writes the outputs.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -25,6 +27,91 @@ pub struct Entry {
     pub objective_bits: u64,
 }
 
+/// The first line of a shard's journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartHeader {
+    /// 1-based.
+    pub shard: usize,
+    pub shards: usize,
+    pub fingerprint: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct HeaderLine {
+    part: PartHeader,
+}
+
+/// Whether `text` is a shard's journal (its first line a [`PartHeader`]).
+pub fn is_part(text: &str) -> bool {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| serde_json::from_str::<HeaderLine>(l).is_ok())
+}
+
+/// Joins the journals of every shard of one sweep (`(name, text)` each) into one journal's
+/// text; refuses journals of different sweeps, a shard given twice and a missing shard.
+pub fn merge(parts: &[(String, String)]) -> Result<String, String> {
+    let mut header: Option<(String, PartHeader)> = None;
+    let mut seen: Vec<Option<String>> = Vec::new();
+    let mut out = String::new();
+    for (name, text) in parts {
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let h = lines
+            .next()
+            .and_then(|l| serde_json::from_str::<HeaderLine>(l).ok())
+            .ok_or_else(|| format!("{name}: not the journal of a sweep's shard"))?
+            .part;
+        match &header {
+            None => {
+                seen = vec![None; h.shards];
+                header = Some((name.clone(), h));
+            }
+            Some((first, f)) if f.fingerprint != h.fingerprint || f.shards != h.shards => {
+                return Err(format!(
+                    "{name} belongs to another sweep than {first} (another spec, base scenario \
+                     or number of shards)"
+                ));
+            }
+            Some(_) => {}
+        }
+        if h.shard == 0 || h.shard > seen.len() {
+            return Err(format!(
+                "{name}: shard {}/{} is out of range",
+                h.shard, h.shards
+            ));
+        }
+        if let Some(other) = &seen[h.shard - 1] {
+            return Err(format!(
+                "shard {}/{} is given twice: {other} and {name}",
+                h.shard, h.shards
+            ));
+        }
+        seen[h.shard - 1] = Some(name.clone());
+        for (n, line) in lines.enumerate() {
+            match serde_json::from_str::<Entry>(line) {
+                Ok(e) if e.fingerprint == h.fingerprint => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+                Ok(_) => return Err(format!("{name}: line {} is of another sweep", n + 2)),
+                // A shard killed mid-write: its last line may be cut short.
+                Err(_) if text.trim_end().ends_with(line) => {}
+                Err(e) => return Err(format!("{name}:{}: not a journal line ({e})", n + 2)),
+            }
+        }
+    }
+    let missing: Vec<String> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_none())
+        .map(|(i, _)| format!("{}/{}", i + 1, seen.len()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("missing shards: {}", missing.join(", ")));
+    }
+    Ok(out)
+}
+
 /// Largest journal read (a bound on memory for a file that is not one).
 const MAX_BYTES: u64 = 256 << 20;
 
@@ -44,9 +131,21 @@ fn key(config: &Config, seed: u64, steps: u64) -> (String, u64, u64) {
 }
 
 impl Journal {
-    /// Opens (or starts) the journal at `path` for a spec with `fingerprint`.
-    pub fn open(path: &Path, fingerprint: u32) -> Result<Journal, String> {
+    /// Opens (or starts) the journal at `path` for a spec with `fingerprint`; a shard's journal
+    /// (`part`) starts with its header and must keep it.
+    pub fn open(
+        path: &Path,
+        fingerprint: u32,
+        part: Option<PartHeader>,
+    ) -> Result<Journal, String> {
         let mut done = HashMap::new();
+        if !path.exists()
+            && let Some(h) = part
+        {
+            let mut line = serde_json::to_string(&HeaderLine { part: h }).expect("plain data");
+            line.push('\n');
+            std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
         if path.exists() {
             let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
             if !meta.is_file() || meta.len() > MAX_BYTES {
@@ -58,7 +157,34 @@ impl Journal {
             let text =
                 std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-            for (n, line) in lines.iter().enumerate() {
+            let header = lines
+                .first()
+                .and_then(|l| serde_json::from_str::<HeaderLine>(l).ok())
+                .map(|h| h.part);
+            if let Some(h) = header
+                && h.fingerprint != fingerprint
+            {
+                return Err(format!(
+                    "{}: written by another sweep spec or base scenario; remove it, or pass \
+                     --journal with another path",
+                    path.display()
+                ));
+            }
+            let place = |h: Option<PartHeader>| h.map(|h| (h.shard, h.shards));
+            if place(header) != place(part) {
+                let what = |h: Option<PartHeader>| match h {
+                    Some(h) => format!("shard {}/{}", h.shard, h.shards),
+                    None => "the whole sweep".to_string(),
+                };
+                return Err(format!(
+                    "{}: the journal of {}, not of {}; pass --journal with another path",
+                    path.display(),
+                    what(header),
+                    what(part)
+                ));
+            }
+            let skip = usize::from(header.is_some());
+            for (n, line) in lines.iter().enumerate().skip(skip) {
                 let entry: Entry = match serde_json::from_str(line) {
                     Ok(e) => e,
                     // The last line of a killed sweep may be cut short: drop it from the file,

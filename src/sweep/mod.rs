@@ -89,11 +89,13 @@ pub struct Runner<'a> {
     pub stop: &'a AtomicBool,
 }
 
-/// Runs the sweep, resuming from (and appending to) `journal`.
+/// Runs the sweep, resuming from (and appending to) `journal`. With `shard` (I, N), only the
+/// configurations whose index is I − 1 modulo N (grid and random: one rung).
 pub fn run(
     spec: &SweepSpec,
     runner: &Runner<'_>,
     journal: &Journal,
+    shard: Option<(usize, usize)>,
 ) -> Result<SweepResult, String> {
     let s = &spec.sweep;
     let configs = spec.configs();
@@ -101,7 +103,9 @@ pub fn run(
         .iter()
         .map(|c| spec.scenario(c))
         .collect::<Result<_, _>>()?;
-    let mut alive: Vec<usize> = (0..configs.len()).collect();
+    let mut alive: Vec<usize> = (0..configs.len())
+        .filter(|i| shard.is_none_or(|(k, n)| i % n == k - 1))
+        .collect();
     let mut reached: Vec<Option<Trial>> = vec![None; configs.len()];
     let mut env_steps = 0u64;
     let mut resumed_runs = 0usize;
