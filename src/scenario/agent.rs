@@ -161,6 +161,9 @@ pub struct DqnConfig {
     pub gradient_steps: usize,
     /// Adam ε (PyTorch's default, burn's default is 1e-5).
     pub adam_eps: f64,
+    /// Dropout on every hidden layer's output while training (the gradient update's forward
+    /// pass only: acting and the bootstrap targets use the whole network). 0 = none.
+    pub dropout: f64,
     /// Decoupled weight decay (AdamW): each update first scales every parameter by
     /// `1 − lr·weight_decay`. 0 = plain Adam.
     pub weight_decay: f64,
@@ -224,6 +227,7 @@ impl Default for DqnConfig {
             gradient_steps: 1,
             adam_eps: 1e-8,
             weight_decay: 0.0,
+            dropout: 0.0,
             policy_sync_period: 10,
             diversity_bonus: 0.0,
             slate_value: SlateValue::Itemwise,
@@ -406,6 +410,12 @@ impl DqnConfig {
         }
         if self.policy_sync_period == 0 {
             bad("policy_sync_period", "must be >= 1".into());
+        }
+        if !(self.dropout.is_finite() && (0.0..0.95).contains(&self.dropout)) {
+            bad(
+                "dropout",
+                format!("must be in [0, 0.95) (got {})", self.dropout),
+            );
         }
         if !finite_in(self.weight_decay, 0.0, 1.0) || self.lr * self.weight_decay >= 1.0 {
             bad(

@@ -189,6 +189,8 @@ struct BatchTensors {
     weights: Tensor<2>,
     /// `[B, A]` choice weights of each row's next slate (batches with next slates).
     next_slate: Option<Tensor<2>>,
+    /// `[B, width]` dropout multipliers per hidden layer (empty: none).
+    dropout: Vec<Tensor<2>>,
 }
 
 impl BatchTensors {
@@ -213,6 +215,14 @@ impl BatchTensors {
                 }
                 Tensor::from_data(TensorData::new(w, [n, a]), dev)
             }),
+            dropout: b
+                .dropout
+                .iter()
+                .map(|m| {
+                    let width = m.len() / n.max(1);
+                    Tensor::from_data(TensorData::new(m.clone(), [n, width]), dev)
+                })
+                .collect(),
         }
     }
 }
@@ -293,9 +303,13 @@ impl BurnTrainer {
         let map_ad = self.group_map.clone().map(|m| m.autodiff());
         // Q(s, ·) with gradients, and the bootstrap target without. With a reward head,
         // Q = C + R: the TD loss sees R as a constant, R is fitted to the immediate reward.
-        let (c, r) =
-            self.online
-                .forward_parts(&self.layout, bt.states.clone().autodiff(), map_ad.as_ref());
+        let masks: Vec<Tensor<2>> = bt.dropout.iter().map(|m| m.clone().autodiff()).collect();
+        let (c, r) = self.online.forward_parts(
+            &self.layout,
+            bt.states.clone().autodiff(),
+            map_ad.as_ref(),
+            (!masks.is_empty()).then_some(masks.as_slice()),
+        );
         let q = match &r {
             Some(r) => c + r.clone().detach(),
             None => c,
@@ -395,6 +409,7 @@ impl Trainer for BurnTrainer {
             &self.layout,
             bt.states.clone(),
             self.group_map.as_ref(),
+            (!bt.dropout.is_empty()).then_some(bt.dropout.as_slice()),
         );
         let q = match &r {
             Some(r) => c + r.clone(),

@@ -435,9 +435,32 @@ impl DqnLearner {
         let mut batch = std::mem::take(&mut self.batch);
         self.replay
             .sample_into(self.config.batch_size, beta, &mut self.rng, &mut batch);
+        self.draw_dropout(&mut batch);
         let r = self.update_on_batch(&batch);
         self.batch = batch;
         r
+    }
+
+    /// Draws the batch's dropout masks (none when `dropout` is 0).
+    fn draw_dropout(&mut self, batch: &mut Batch) {
+        let p = self.config.dropout;
+        let widths = &self.layout.shape.hidden;
+        if p <= 0.0 {
+            batch.dropout.clear();
+            return;
+        }
+        let keep = (1.0 / (1.0 - p)) as f32;
+        batch.dropout.resize_with(widths.len(), Vec::new);
+        for (mask, &w) in batch.dropout.iter_mut().zip(widths) {
+            mask.clear();
+            mask.extend((0..batch.size * w).map(|_| {
+                if self.rng.random::<f64>() < p {
+                    0.0
+                } else {
+                    keep
+                }
+            }));
+        }
     }
 
     /// One gradient update on a given batch (also used by tests and the benchmark).

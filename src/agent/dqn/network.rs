@@ -99,7 +99,7 @@ impl QNetwork {
         x: Tensor<2>,
         groups: Option<&Tensor<2>>,
     ) -> Tensor<2> {
-        match self.forward_parts(layout, x, groups) {
+        match self.forward_parts(layout, x, groups, None) {
             (c, Some(r)) => c + r,
             (c, None) => c,
         }
@@ -107,13 +107,15 @@ impl QNetwork {
 
     /// The two parts of the Q-values: everything but the reward head (`C`), and the reward
     /// head's `R` when there is one (`Q = C + R`). The learner trains them on different
-    /// targets.
+    /// targets. `dropout` holds a `[batch, width]` multiplier per hidden layer (the training
+    /// forward pass of an update with dropout).
     #[allow(clippy::single_range_in_vec_init)] // burn slices take one range per dimension
     pub fn forward_parts(
         &self,
         layout: &ParamLayout,
         x: Tensor<2>,
         groups: Option<&Tensor<2>>,
+        dropout: Option<&[Tensor<2>]>,
     ) -> (Tensor<2>, Option<Tensor<2>>) {
         let [n, input_dim] = x.dims();
         let trunk = layout.shape.trunk_input();
@@ -125,8 +127,11 @@ impl QNetwork {
         } else {
             (x, None)
         };
-        for l in &self.hidden {
+        for (k, l) in self.hidden.iter().enumerate() {
             h = relu(l.forward(h));
+            if let Some(masks) = dropout {
+                h = h * masks[k].clone();
+            }
         }
         let mut a = self.output.forward(h.clone());
         let mut r = None;

@@ -145,6 +145,9 @@ pub struct Batch {
     /// `size * slate` (action, weight) pairs: the bootstrap value is `Σ weight · Q_target(s',
     /// action)` over a row's entries (unused entries have weight 0 and action 0).
     pub next_slate: Vec<(u32, f32)>,
+    /// Dropout: per hidden layer, `size * width` multipliers of its outputs in the update's
+    /// forward pass (0 for a dropped unit, 1/(1 − p) for a kept one); empty: none.
+    pub dropout: Vec<Vec<f32>>,
 }
 
 /// What a checkpoint records about the replay image that follows its parameters: the

@@ -193,6 +193,19 @@ fn forward_hidden(
     rows: usize,
     outs: &mut Vec<Vec<f32>>,
 ) {
+    forward_hidden_dropout(layout, params, x, rows, outs, None);
+}
+
+/// [`forward_hidden`] with dropout: each layer's output multiplied by its mask's rows from
+/// `r0` (`masks[l]` holds the whole batch's, [`Batch::dropout`]).
+fn forward_hidden_dropout(
+    layout: &ParamLayout,
+    params: &[Vec<f32>],
+    x: &[f32],
+    rows: usize,
+    outs: &mut Vec<Vec<f32>>,
+    masks: Option<(&[Vec<f32>], usize)>,
+) {
     outs.resize_with(layout.hidden.len(), Vec::new);
     let input_dim = layout.shape.input_dim;
     for (l, dense) in layout.hidden.iter().enumerate() {
@@ -214,6 +227,12 @@ fn forward_hidden(
         );
         for v in y.iter_mut() {
             *v = v.max(0.0);
+        }
+        if let Some((masks, r0)) = masks {
+            let m = &masks[l][r0 * d_out..(r0 + rows) * d_out];
+            for (v, &k) in y.iter_mut().zip(m) {
+                *v *= k;
+            }
         }
     }
 }
@@ -351,7 +370,8 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
 
     let x = &batch.states[r0 * din..(r0 + rows) * din];
     let actions = &batch.actions[r0..r0 + rows];
-    forward_hidden(layout, online, x, rows, &mut h.acts);
+    let masks = (!batch.dropout.is_empty()).then_some((batch.dropout.as_slice(), r0));
+    forward_hidden_dropout(layout, online, x, rows, &mut h.acts, masks);
     let net = &cx.online_net;
     let hd = spec.huber_delta;
     let out = &mut h.out;
@@ -478,8 +498,14 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
     for l in (0..nl).rev() {
         let dense = layout.hidden[l];
         let (d_in, d_out) = (dense.d_in, dense.d_out);
-        // dz = da ⊙ relu'(z)
+        // dz = da ⊙ relu'(z), and ⊙ the dropout mask (a dropped unit's output is 0 already).
         relu_mask(&mut h.da, &h.acts[l]);
+        if let Some((masks, r0)) = masks {
+            let m = &masks[l][r0 * d_out..(r0 + rows) * d_out];
+            for (v, &k) in h.da.iter_mut().zip(m) {
+                *v *= k;
+            }
+        }
         let (input, in_rs): (&[f32], usize) = if l == 0 {
             (x, din)
         } else {

@@ -61,6 +61,7 @@ fn random_batch(rows: usize, dim: usize, seed: u64, slate: usize) -> Batch {
         next_mask_bias,
         slate,
         next_slate,
+        dropout: Vec::new(),
         actions: (0..rows).map(|_| rng.random_range(0..A as i64)).collect(),
         rewards,
         immediate,
@@ -275,7 +276,9 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
         let online = layout.init(&mut rng);
         let target = layout.init(&mut rng);
         let zeros = layout.zeros();
-        let b = random_batch(16, dim, 4, 0);
+        let mut b = random_batch(16, dim, 4, 0);
+        // Dropout on the hidden layer: its backward goes through the same mask.
+        b.dropout = vec![dropout_mask(16 * 6, 0.3, 8)];
         // A wide Huber threshold keeps the loss smooth (quadratic) around the weights.
         // Plain max: the bootstrap depends on the (fixed) target network alone.
         let td = TdSpec {
@@ -376,4 +379,81 @@ fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
         1e-4,
         "weights after 5 AdamW updates",
     );
+}
+
+/// Dropout multipliers: 0 with probability `p`, 1/(1 − p) otherwise.
+fn dropout_mask(n: usize, p: f64, seed: u64) -> Vec<f32> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            if rng.random::<f64>() < p {
+                0.0
+            } else {
+                (1.0 / (1.0 - p)) as f32
+            }
+        })
+        .collect()
+}
+
+/// Dropout: the CPU trainer and burn apply the batch's masks alike (TD errors and weights
+/// after updates match); the bootstrap targets and acting never drop a unit (the same targets
+/// with and without masks, the same Q twice).
+#[test]
+fn dropout_is_one_mask_on_both_trainers_and_never_in_targets_or_acting() {
+    let cfg = DqnConfig {
+        hidden: vec![16, 12],
+        dropout: 0.3,
+        batch_size: 16,
+        buffer_capacity: 100,
+        ..DqnConfig::default()
+    };
+    let learner = |choice: DeviceChoice| {
+        let d = choice.resolve().unwrap();
+        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg.clone(), d, 5).unwrap()
+    };
+    let (mut cpu, mut burn) = (learner(DeviceChoice::Cpu), learner(DeviceChoice::Flex));
+    let masked = |seed: u64| {
+        let mut b = random_batch(16, TRUNK, seed, 0);
+        b.dropout = vec![
+            dropout_mask(16 * 16, 0.3, seed),
+            dropout_mask(16 * 12, 0.3, seed + 99),
+        ];
+        b
+    };
+    let b = masked(1);
+    let (i_cpu, i_burn) = (cpu.inspect(&b).unwrap(), burn.inspect(&b).unwrap());
+    close(
+        &i_cpu.td_errors,
+        &i_burn.td_errors,
+        1e-4,
+        "TD errors with dropout",
+    );
+    let mut plain = b.clone();
+    plain.dropout.clear();
+    let i_plain = cpu.inspect(&plain).unwrap();
+    assert_eq!(
+        i_plain.targets, i_cpu.targets,
+        "targets must not drop units"
+    );
+    assert_ne!(
+        i_plain.td_errors, i_cpu.td_errors,
+        "the mask changes the online forward"
+    );
+    for k in 0..4 {
+        let b = masked(10 + k);
+        cpu.update_on_batch(&b).unwrap();
+        burn.update_on_batch(&b).unwrap();
+    }
+    close_sets(
+        &cpu.online_params().unwrap(),
+        &burn.online_params().unwrap(),
+        1e-4,
+        "weights after 4 updates with dropout",
+    );
+    cpu.sync_policy().unwrap();
+    let s: Vec<f32> = (0..TRUNK).map(|i| 0.2 * i as f32).collect();
+    let (mut q1, mut q2) = (vec![0.0; A], vec![0.0; A]);
+    cpu.q_values(&s, &[true; A], &mut q1).unwrap();
+    cpu.q_values(&s, &[true; A], &mut q2).unwrap();
+    assert_eq!(q1, q2);
 }
