@@ -195,10 +195,7 @@ impl DqnPolicy {
             &self.next_weights,
             false,
         );
-        if let Err(e) = result {
-            self.messages.push(e.to_string());
-        }
-        self.collect_events();
+        self.note(result);
     }
 
     /// Keep the learner's action groups (each slot's topic) in step with the world: a new
@@ -221,6 +218,14 @@ impl DqnPolicy {
             }
             self.topics_set = true;
         }
+    }
+
+    /// Keeps a learner error for the event log, and the learner's events.
+    fn note(&mut self, result: Result<usize, super::dqn::DqnError>) {
+        if let Err(e) = result {
+            self.messages.push(e.to_string());
+        }
+        self.collect_events();
     }
 
     fn collect_events(&mut self) {
@@ -509,10 +514,7 @@ impl Policy for DqnPolicy {
                 true,
             );
             self.pool.push(p);
-            if let Err(e) = result {
-                self.messages.push(e.to_string());
-            }
-            self.collect_events();
+            self.note(result);
             return;
         }
         let done = match t.next {
@@ -538,10 +540,7 @@ impl Policy for DqnPolicy {
             done,
         );
         self.pool.push(p);
-        if let Err(e) = result {
-            self.messages.push(e.to_string());
-        }
-        self.collect_events();
+        self.note(result);
     }
 
     fn set_mode(&mut self, mode: Mode) {

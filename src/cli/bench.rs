@@ -1,10 +1,6 @@
 //! `liveq bench`: runs the benchmark plan with a progress bar and writes the table (stdout,
 //! markdown, JSON) and the images.
 
-use std::io::IsTerminal;
-
-use indicatif::{ProgressBar, ProgressStyle};
-
 use super::run::write_to;
 use super::{BenchArgs, CliError, guard, load_scenario};
 use crate::bench::{self, BenchContext, BenchPlan, plot, shard, table};
@@ -79,15 +75,7 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
         threads,
     };
     let total = plan.scenarios.len() * plan.policies.len() * plan.seeds as usize;
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template("bench [{bar:30}] {pos}/{len} runs, eta {eta}  {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar
-    });
+    let bar = super::runs_bar("bench", total, args.quiet);
     let progress = |done: usize, _total: usize, label: &str| {
         if let Some(bar) = &bar {
             bar.set_position(done as u64);

@@ -333,6 +333,22 @@ pub fn learner_options(
 }
 
 /// Loads the scenario named by `--scenario`, or the built-in default.
+/// A progress bar over `total` runs on stderr (none when `quiet` or stderr is not a terminal).
+pub fn runs_bar(what: &str, total: usize, quiet: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{what} [{{bar:30}}] {{pos}}/{{len}} runs, eta {{eta}}  {{msg}}"
+            ))
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    })
+}
+
 pub fn load_scenario(spec: Option<&str>) -> Result<Scenario, CliError> {
     match spec {
         None => Ok(Scenario::builtin_default()),

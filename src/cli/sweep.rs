@@ -2,10 +2,7 @@
 //! journal, then re-runs the winner against the base configuration on the test world; writes
 //! the leaderboard (stdout, markdown), the JSON and the winner as a scenario file.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::run::write_to;
 use super::{CliError, SweepArgs, guard};
@@ -57,15 +54,7 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let configs = spec.configs().len();
     let runs: usize = sweep::rungs(&spec).len() * configs * spec.sweep.seeds as usize;
-    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(runs as u64);
-        bar.set_style(
-            ProgressStyle::with_template("sweep [{bar:30}] {pos} runs, eta {eta}  {msg}")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar
-    });
+    let bar = super::runs_bar("sweep", runs, args.quiet);
     let progress = |_done: usize, _total: usize, label: &str| {
         if let Some(bar) = &bar {
             bar.inc(1);
