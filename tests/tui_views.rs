@@ -25,6 +25,7 @@ fn plan(policy: &str) -> LivePlan {
         seed: 42,
         speed: Speed::Limited(10_000),
         paused: true,
+        validation: None,
     }
 }
 
@@ -471,6 +472,7 @@ fn feed_app() -> App {
         seed: 5,
         speed: Speed::Limited(10_000),
         paused: true,
+        validation: None,
     };
     let snaps =
         scripted(plan, factory(Default::default()), 20_000, 2_500, &[]).expect("a scripted run");
@@ -506,4 +508,26 @@ fn the_inspector_shows_a_feed_slate_by_position_and_the_tuning_view_its_rerankin
     app.view = View::Board;
     let screen = render(&app, 100, 30);
     assert!(screen.contains("Impressions"), "{screen}");
+}
+
+/// `--validate-every`: the live worker validates the policy on the validation world every N
+/// steps; the validations reach the app in order, are logged, and the reward chart draws
+/// them as a series of their own.
+#[test]
+fn validations_are_drawn_beside_the_training_reward() {
+    let mut p = plan("bandit");
+    p.validation = Some(liveq::worker::validation::ValidationPlan {
+        every: 10_000,
+        steps: 2_000,
+        patience: u32::MAX,
+        min_delta: 0.0,
+    });
+    let snaps = scripted(p, factory(Default::default()), 40_000, 5_000, &[]).expect("a run");
+    let app = app_from(snaps, COLOR);
+    let steps: Vec<u64> = app.validation.iter().map(|v| v.step).collect();
+    assert_eq!(steps, vec![10_000, 20_000, 30_000, 40_000]);
+    assert!(app.validation.iter().all(|v| v.reward_per_step > 0.0));
+    assert!(app.log.iter().any(|l| l.text.starts_with("validation: ")));
+    let screen = render(&app, 120, 40);
+    assert!(screen.contains("validation"), "{screen}");
 }

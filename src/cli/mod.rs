@@ -44,6 +44,22 @@ pub struct DashboardArgs {
     /// `[feed] rerank`); W is tunable live in the tuning view.
     #[arg(long = "rerank", id = "dashboard_rerank", value_name = "METHOD:W")]
     pub rerank: Option<crate::scenario::Rerank>,
+    /// Dashboard: validate the policy greedily every N steps on the validation world (its own
+    /// viewers) and draw the curve beside the training reward.
+    #[arg(
+        long = "validate-every",
+        id = "dashboard_validate_every",
+        value_name = "N"
+    )]
+    pub validate_every: Option<u64>,
+    /// Dashboard: steps of each validation (with --validate-every).
+    #[arg(
+        long = "validate-steps",
+        id = "dashboard_validate_steps",
+        value_name = "M",
+        default_value_t = 5_000
+    )]
+    pub validate_steps: u64,
     /// Dashboard: plain ASCII (no Braille, no box drawing); automatic when the locale is not UTF-8.
     #[arg(long)]
     pub ascii: bool,
@@ -429,6 +445,19 @@ pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
     // from the picker resolves `--device` then (probing no adapter costs nothing, and an
     // explicit device is only parsed here).
     let learner = learner_options(&args.device, args.policy == "dqn")?;
+    let validation = match args.validate_every {
+        None => None,
+        Some(every) => {
+            guard::bounded("--validate-every", every, 1, guard::MAX_STEPS)?;
+            guard::bounded("--validate-steps", args.validate_steps, 1, 10_000_000)?;
+            Some(crate::worker::validation::ValidationPlan {
+                every,
+                steps: args.validate_steps,
+                patience: u32::MAX,
+                min_delta: 0.0,
+            })
+        }
+    };
     crate::tui::run(crate::tui::Options {
         scenario,
         policy: args.policy.clone(),
@@ -436,6 +465,7 @@ pub fn dashboard(args: &DashboardArgs) -> Result<(), CliError> {
         theme: crate::tui::theme::Theme::detect(args.ascii),
         speed: crate::tui::DEFAULT_SPEED,
         learner,
+        validation,
     })
     .map_err(CliError::Run)
 }

@@ -183,6 +183,8 @@ pub struct App {
     pub snap: Snapshot,
     pub rows: Vec<WindowRow>,
     pub stats: Vec<StatsPoint>,
+    /// Validations so far (`--validate-every`).
+    pub validation: Vec<crate::worker::validation::ValidationPoint>,
     pub markers: Vec<ChartMarker>,
     pub log: Vec<LogLine>,
     pub references: Vec<Reference>,
@@ -220,6 +222,7 @@ impl App {
             snap: Snapshot::default(),
             rows: Vec::new(),
             stats: Vec::new(),
+            validation: Vec::new(),
             markers: Vec::new(),
             log: Vec::new(),
             references: Vec::new(),
@@ -248,6 +251,7 @@ impl App {
         self.snap = Snapshot::default();
         self.rows.clear();
         self.stats.clear();
+        self.validation.clear();
         self.markers.clear();
         self.references.clear();
         self.reference_note = Some("measuring popular and myopic-oracle…".into());
@@ -295,6 +299,8 @@ impl App {
         trim_front(&mut self.rows, KEEP_POINTS);
         self.stats.append(&mut s.stats);
         trim_front(&mut self.stats, KEEP_POINTS);
+        self.validation.append(&mut s.validation);
+        trim_front(&mut self.validation, KEEP_POINTS);
         for e in s.events.drain(..) {
             if e.kind == EventKind::Saved {
                 self.saved_updates = self.learner_updates();

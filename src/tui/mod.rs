@@ -62,6 +62,9 @@ pub struct Options {
     pub speed: Speed,
     /// The learner's device (resolved before the screen is taken over).
     pub learner: LearnerOptions,
+    /// Validate every so often on the validation world (`--validate-every`): a curve on the
+    /// reward chart.
+    pub validation: Option<crate::worker::validation::ValidationPlan>,
 }
 
 /// The policies the dashboard builds (the learner on the device resolved at start-up).
@@ -83,6 +86,7 @@ impl Session {
         seed: u64,
         speed: Speed,
         factory: PolicyFactory,
+        validation: Option<crate::worker::validation::ValidationPlan>,
     ) -> Session {
         let references = spawn_references(scenario.clone(), seed, REFERENCE_STEPS);
         let worker = LiveWorker::spawn(
@@ -92,6 +96,7 @@ impl Session {
                 seed,
                 speed,
                 paused: false,
+                validation,
             },
             factory,
         );
@@ -160,6 +165,7 @@ pub fn run(opts: Options) -> Result<(), String> {
         seed_of(&opts.scenario),
         opts.speed,
         factory(opts.learner.clone()),
+        opts.validation,
     );
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -199,7 +205,14 @@ pub fn run(opts: Options) -> Result<(), String> {
                                     app.new_run();
                                     app.worker_error = None;
                                     let seed = seed_of(&s);
-                                    session = Session::start(*s, &policy, seed, app.speed, factory(opts.learner.clone()));
+                                    session = Session::start(
+                                        *s,
+                                        &policy,
+                                        seed,
+                                        app.speed,
+                                        factory(opts.learner.clone()),
+                                        opts.validation,
+                                    );
                                 }
                                 Effect::Quit => {}
                             }

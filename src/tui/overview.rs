@@ -58,6 +58,18 @@ pub fn render_reward(f: &mut Frame, area: Rect, app: &App) {
         style: t.series(0),
         letter: 'o',
     }];
+    if !app.validation.is_empty() {
+        series.push(Series {
+            name: "validation".into(),
+            data: app
+                .validation
+                .iter()
+                .map(|v| (v.step as f64, v.reward_per_step))
+                .collect(),
+            style: t.series(3),
+            letter: 'v',
+        });
+    }
     for (i, r) in app.references.iter().enumerate() {
         series.push(Series {
             name: format!("{} {}", r.policy, fmt::value(r.reward_per_step)),

@@ -36,6 +36,9 @@ pub struct LivePlan {
     pub speed: Speed,
     /// Start paused (nothing runs until Resume or StepOnce).
     pub paused: bool,
+    /// Validate the policy every so often on the validation world (a curve beside the
+    /// training reward; nothing is stopped or restored).
+    pub validation: Option<super::validation::ValidationPlan>,
 }
 
 /// A worker in continuous mode.
@@ -210,6 +213,9 @@ struct Live {
     tx: Sender<Snapshot>,
     /// The front end is gone: stop.
     gone: bool,
+    validator: Option<super::validation::Validator>,
+    /// Validations not sent yet.
+    validation: Vec<super::validation::ValidationPoint>,
 }
 
 impl Live {
@@ -232,6 +238,10 @@ impl Live {
             pace_done: 0,
             tx,
             gone: false,
+            validator: plan.validation.map(|v| {
+                super::validation::Validator::new(&plan.scenario, plan.seed, v, 0).curve_only()
+            }),
+            validation: Vec::new(),
             plan,
         }
     }
@@ -264,6 +274,26 @@ impl Live {
             self.open_steps = 0;
         }
         self.dirty = true;
+        let step = engine.metrics().steps();
+        if let Some(v) = &mut self.validator
+            && step.is_multiple_of(v.every())
+        {
+            let (text, kind) = match v.validate(engine, step) {
+                Ok(_) => {
+                    let p = *v.points.last().expect("just validated");
+                    self.validation.push(p);
+                    (
+                        format!(
+                            "validation: {:.3} reward per step, {:.2} per session",
+                            p.reward_per_step, p.reward_per_session
+                        ),
+                        EventKind::Info,
+                    )
+                }
+                Err(e) => (format!("validation: {e}"), EventKind::Warning),
+            };
+            self.event(engine, kind, text);
+        }
         Ok(())
     }
 
@@ -334,6 +364,7 @@ impl Live {
                 .into_iter()
                 .collect(),
             events: std::mem::take(&mut self.events),
+            validation: std::mem::take(&mut self.validation),
             merged: 1,
         };
         let mut snap = snap;
@@ -662,6 +693,7 @@ mod tests {
 
     fn plan(paused: bool) -> LivePlan {
         LivePlan {
+            validation: None,
             scenario: Scenario::builtin_default(),
             policy: "bandit".into(),
             seed: 7,

@@ -151,6 +151,8 @@ pub struct Snapshot {
     pub rows: Vec<WindowRow>,
     pub stats: Vec<StatsPoint>,
     pub events: Vec<Event>,
+    /// Validations since the previous snapshot (`--validate-every`).
+    pub validation: Vec<super::validation::ValidationPoint>,
     /// How many snapshots were merged into this one (1 when none).
     pub merged: u64,
 }
@@ -175,6 +177,7 @@ pub fn merge(older: Snapshot, newer: Snapshot) -> Snapshot {
         rows: append_capped(older.rows, newer.rows, MAX_ROWS),
         stats: append_capped(older.stats, newer.stats, MAX_STATS),
         events: append_capped(older.events, newer.events, MAX_EVENTS),
+        validation: append_capped(older.validation, newer.validation, MAX_ROWS),
         decision: newer.decision.or(older.decision),
         error: newer.error.or(older.error),
         finished: newer.finished || older.finished,

@@ -53,6 +53,8 @@ pub struct Validator {
     pub points: Vec<ValidationPoint>,
     /// Training stopped because patience ran out.
     pub stopped_early: bool,
+    /// Keep a copy of the best weights (off for the dashboard's curve).
+    keep_best: bool,
 }
 
 impl Validator {
@@ -68,7 +70,15 @@ impl Validator {
             since_best: 0,
             points: Vec::new(),
             stopped_early: false,
+            keep_best: true,
         }
+    }
+
+    /// The same validator drawing the curve only: no copy of the best weights is kept (a
+    /// policy without checkpoints can be validated).
+    pub fn curve_only(mut self) -> Self {
+        self.keep_best = false;
+        self
     }
 
     /// Validate every this many training steps.
@@ -103,7 +113,7 @@ impl Validator {
             reward_per_step: rates.reward_per_step,
             reward_per_session: rates.mean_session_reward,
         });
-        let saved = if improved {
+        let saved = if improved && self.keep_best {
             self.save_best(policy.as_ref())
         } else {
             Ok(())
