@@ -20,6 +20,7 @@ fn main() {
         seed: 42,
         speed: Speed::Limited(10_000),
         paused: true,
+        validation: None,
     };
     let snaps =
         scripted(plan, factory(Default::default()), 200_000, 2_500, &[]).expect("a scripted run");
