@@ -233,3 +233,28 @@ fn early_stopping_keeps_the_best_validated_weights() {
     let out = liveq(&["run", "--policy", "random", "--validate-every", "100"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `[agent] norm = "layer"` learns the tiny world as the plain network does (well above
+/// random); `norm = "batch"` is refused with its reason, naming the key and the line.
+#[test]
+fn layer_norm_learns_and_batch_norm_is_refused_with_its_reason() {
+    let d = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(TINY).unwrap();
+    let layer = d.path().join("layer.toml");
+    std::fs::write(&layer, format!("{base}norm = \"layer\"\n")).unwrap();
+    let dqn = cpu_run(layer.to_str().unwrap(), "dqn", 12_000, 4_000)["eval"]["reward_per_step"]
+        .as_f64()
+        .unwrap();
+    let random = cpu_run(TINY, "random", 12_000, 4_000)["eval"]["reward_per_step"]
+        .as_f64()
+        .unwrap();
+    assert!(dqn > 1.5 * random, "layer norm {dqn} vs random {random}");
+    let batch = d.path().join("batch.toml");
+    std::fs::write(&batch, format!("{base}norm = \"batch\"\n")).unwrap();
+    let out = liveq(&["check", batch.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let line = base.lines().count() + 1;
+    assert!(err.contains(&format!(":{line}: `agent.norm`")), "{err}");
+    assert!(err.contains("\"layer\""), "{err}");
+}

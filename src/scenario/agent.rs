@@ -41,6 +41,20 @@ impl LrSchedule {
     ];
 }
 
+/// Normalisation of the hidden layers (`[agent] norm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Norm {
+    /// None.
+    #[default]
+    None,
+    /// Layer normalisation of each hidden layer's pre-activations (per state, with a learnt
+    /// scale and shift), on every device.
+    Layer,
+    /// Batch normalisation: not offered (see [`DqnConfig::validate`]).
+    Batch,
+}
+
 /// How the learner values a slate of several streams (`[agent] slate_value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -161,6 +175,9 @@ pub struct DqnConfig {
     pub gradient_steps: usize,
     /// Adam ε (PyTorch's default, burn's default is 1e-5).
     pub adam_eps: f64,
+    /// Normalisation of the hidden layers: `none` or `layer` (`batch` is refused with the
+    /// reason).
+    pub norm: Norm,
     /// Dropout on every hidden layer's output while training (the gradient update's forward
     /// pass only: acting and the bootstrap targets use the whole network). 0 = none.
     pub dropout: f64,
@@ -228,6 +245,7 @@ impl Default for DqnConfig {
             adam_eps: 1e-8,
             weight_decay: 0.0,
             dropout: 0.0,
+            norm: Norm::None,
             policy_sync_period: 10,
             diversity_bonus: 0.0,
             slate_value: SlateValue::Itemwise,
@@ -410,6 +428,15 @@ impl DqnConfig {
         }
         if self.policy_sync_period == 0 {
             bad("policy_sync_period", "must be >= 1".into());
+        }
+        if self.norm == Norm::Batch {
+            bad(
+                "norm",
+                "\"batch\" is not offered: the learner acts on one state at a time (no batch \
+                 to normalise over, and running statistics would make acting and training \
+                 disagree); use \"layer\", which normalises each state on its own"
+                    .into(),
+            );
         }
         if !(self.dropout.is_finite() && (0.0..0.95).contains(&self.dropout)) {
             bad(

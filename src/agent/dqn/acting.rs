@@ -6,6 +6,7 @@
 //! contiguous output rows, dispatched to an AVX2 + FMA build at run time.
 
 use super::heads::{Dims, dueling, features, group, reward};
+use super::norm::layer_norm;
 use super::shape::{Dense, Head, ParamLayout};
 use super::simd::avx2_dispatch;
 
@@ -80,6 +81,8 @@ pub struct CpuLayer {
     d_out: usize,
     w: Vec<f32>,
     b: Vec<f32>,
+    /// Layer normalisation's scale and shift, applied before the ReLU.
+    norm: Option<(Vec<f32>, Vec<f32>)>,
 }
 
 impl CpuLayer {
@@ -87,7 +90,13 @@ impl CpuLayer {
     pub fn new(d_in: usize, d_out: usize, w: Vec<f32>, b: Vec<f32>) -> Self {
         assert_eq!(w.len(), d_in * d_out);
         assert_eq!(b.len(), d_out);
-        Self { d_in, d_out, w, b }
+        Self {
+            d_in,
+            d_out,
+            w,
+            b,
+            norm: None,
+        }
     }
 
     fn of(dense: Dense, params: &[Vec<f32>]) -> Self {
@@ -103,6 +112,9 @@ impl CpuLayer {
         y.clear();
         y.extend_from_slice(&self.b);
         dense(&self.w, x, y, self.d_out);
+        if let Some((gamma, beta)) = &self.norm {
+            layer_norm(y, 1, gamma, beta, None);
+        }
         if relu {
             for v in y.iter_mut() {
                 *v = v.max(0.0);
@@ -167,7 +179,15 @@ impl CpuPolicy {
         let hidden = layout
             .hidden
             .iter()
-            .map(|&d| CpuLayer::of(d, params))
+            .enumerate()
+            .map(|(l, &d)| {
+                let mut layer = CpuLayer::of(d, params);
+                layer.norm = layout
+                    .norms
+                    .get(l)
+                    .map(|n| (n.weight(params).to_vec(), n.bias(params).to_vec()));
+                layer
+            })
             .collect();
         let mut output = CpuLayer::of(layout.output, params);
         let mut value = layout.dueling().map(|d| CpuLayer::of(d, params));

@@ -379,6 +379,11 @@ impl DqnLearner {
         config.dueling = shape.dueling();
         config.topic_head = shape.groups() > 0;
         config.reward_head = shape.reward_head();
+        config.norm = if shape.layer_norm {
+            crate::scenario::Norm::Layer
+        } else {
+            crate::scenario::Norm::None
+        };
         let layout = super::learner::ActionLayout {
             groups: shape.groups(),
             features: shape.action_features(),

@@ -23,6 +23,7 @@ pub mod error;
 pub mod heads;
 pub mod learner;
 pub mod network;
+pub mod norm;
 pub mod nstep;
 pub mod optim;
 pub mod replay;

@@ -20,6 +20,9 @@ pub struct QNetwork {
     pub output: Linear,
     /// One dense layer per head, in the layout's order.
     pub heads: Vec<Linear>,
+    /// With layer normalisation, per hidden layer its scale (the `[1, width]` weight) and
+    /// shift (the bias).
+    pub norms: Vec<Linear>,
 }
 
 /// Every tensor registered in `tx` read back to host vectors (one synchronisation).
@@ -59,6 +62,7 @@ impl QNetwork {
             hidden: layout.hidden.iter().map(|&d| mk(d)).collect(),
             output: mk(layout.output),
             heads: layout.heads.iter().map(|&(_, d)| mk(d)).collect(),
+            norms: layout.norms.iter().map(|&d| mk(d)).collect(),
         }
     }
 
@@ -68,6 +72,7 @@ impl QNetwork {
             .iter()
             .chain([&self.output])
             .chain(&self.heads)
+            .chain(&self.norms)
             .collect()
     }
 
@@ -77,6 +82,7 @@ impl QNetwork {
             .iter_mut()
             .chain([&mut self.output])
             .chain(&mut self.heads)
+            .chain(&mut self.norms)
             .collect()
     }
 
@@ -128,7 +134,18 @@ impl QNetwork {
             (x, None)
         };
         for (k, l) in self.hidden.iter().enumerate() {
-            h = relu(l.forward(h));
+            h = l.forward(h);
+            if let Some(n) = self.norms.get(k) {
+                // (z − μ)/√(σ² + ε) per row, then scale and shift.
+                let mean = h.clone().mean_dim(1);
+                let centred = h - mean;
+                let var = centred.clone().square().mean_dim(1);
+                let xhat = centred / var.add_scalar(super::norm::NORM_EPS).sqrt();
+                let gamma = n.weight.val();
+                let beta = n.bias.as_ref().expect("bias").val().unsqueeze_dim(0);
+                h = xhat * gamma + beta;
+            }
+            h = relu(h);
             if let Some(masks) = dropout {
                 h = h * masks[k].clone();
             }

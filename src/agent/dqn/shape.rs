@@ -94,6 +94,10 @@ pub struct NetShape {
     pub hidden: Vec<usize>,
     /// The heads, in canonical order, at most one of each kind (see [`NetShape::new`]).
     pub heads: Vec<Head>,
+    /// Layer normalisation of each hidden layer's pre-activations (a scale and a shift per
+    /// unit, learnt).
+    #[serde(default)]
+    pub layer_norm: bool,
 }
 
 impl NetShape {
@@ -122,7 +126,14 @@ impl NetShape {
             num_actions,
             hidden,
             heads: hs,
+            layer_norm: false,
         }
+    }
+
+    /// The same shape with (or without) layer normalisation of the hidden layers.
+    pub fn with_layer_norm(mut self, on: bool) -> Self {
+        self.layer_norm = on;
+        self
     }
 
     /// The head of `h`'s kind, if the network has one.
@@ -211,6 +222,9 @@ impl fmt::Display for NetShape {
             "{} inputs, {} actions, hidden {:?}",
             self.input_dim, self.num_actions, self.hidden
         )?;
+        if self.layer_norm {
+            f.write_str(", layer norm")?;
+        }
         if self.heads.is_empty() {
             return f.write_str(", no heads");
         }
@@ -266,6 +280,9 @@ pub struct ParamLayout {
     pub output: Dense,
     /// Each head with its dense layer, in canonical order.
     pub heads: Vec<(Head, Dense)>,
+    /// With layer normalisation, each hidden layer's scale (as a `[1, width]` weight) and
+    /// shift (its bias), after the heads.
+    pub norms: Vec<Dense>,
 }
 
 impl ParamLayout {
@@ -297,11 +314,17 @@ impl ParamLayout {
             .iter()
             .map(|&h| (h, dense(d, h.width(shape.num_actions))))
             .collect();
+        let norms = if shape.layer_norm {
+            shape.hidden.iter().map(|&h| dense(1, h)).collect()
+        } else {
+            Vec::new()
+        };
         Self {
             shape: shape.clone(),
             hidden,
             output,
             heads,
+            norms,
         }
     }
 
@@ -312,11 +335,12 @@ impl ParamLayout {
             .copied()
             .chain([self.output])
             .chain(self.heads.iter().map(|&(_, d)| d))
+            .chain(self.norms.iter().copied())
     }
 
     /// Number of parameter tensors.
     pub fn len(&self) -> usize {
-        2 * (self.hidden.len() + 1 + self.heads.len())
+        2 * (self.hidden.len() + 1 + self.heads.len() + self.norms.len())
     }
 
     /// Never: a network has at least its output layer.
@@ -337,7 +361,8 @@ impl ParamLayout {
         let layer_names = (0..self.hidden.len())
             .map(|l| format!("hidden.{l}"))
             .chain(["output".to_string()])
-            .chain(self.heads.iter().map(|(h, _)| h.name().to_string()));
+            .chain(self.heads.iter().map(|(h, _)| h.name().to_string()))
+            .chain((0..self.norms.len()).map(|l| format!("norm.{l}")));
         layer_names
             .flat_map(|n| [format!("{n}.weight"), format!("{n}.bias")])
             .collect()
@@ -361,9 +386,16 @@ impl ParamLayout {
     }
 
     /// Freshly initialised parameters (PyTorch's `nn.Linear` scheme: weights and biases
-    /// uniform in ±1/√d_in, each layer's weights then its biases drawn from `rng`).
+    /// uniform in ±1/√d_in, each layer's weights then its biases drawn from `rng`; layer
+    /// normalisation starts as the identity: scale 1, shift 0).
     pub fn init<R: rand::Rng>(&self, rng: &mut R) -> Vec<Vec<f32>> {
+        let dense_layers = self.hidden.len() + 1 + self.heads.len();
+        let norms = self
+            .norms
+            .iter()
+            .flat_map(|d| [vec![1.0; d.d_out], vec![0.0; d.d_out]]);
         self.denses()
+            .take(dense_layers)
             .flat_map(|d| {
                 let k = 1.0 / (d.d_in as f32).sqrt();
                 let w: Vec<f32> = (0..d.d_in * d.d_out)
@@ -372,6 +404,9 @@ impl ParamLayout {
                 let b: Vec<f32> = (0..d.d_out).map(|_| rng.random_range(-k..k)).collect();
                 [w, b]
             })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .chain(norms)
             .collect()
     }
 

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use super::super::heads::{Dims, dueling, features, group, reward};
+use super::super::norm::layer_norm;
 use super::super::replay::Batch;
 use super::super::shape::{Head, ParamLayout};
 use super::super::simd::avx2_dispatch;
@@ -37,6 +38,9 @@ pub struct TdGrads {
 pub struct Half {
     /// Post-ReLU outputs of each hidden layer on the states (kept for backward).
     acts: Vec<Vec<f32>>,
+    /// With layer normalisation, per hidden layer on the states: the normalised
+    /// pre-activations and each row's 1/σ (kept for backward).
+    norm: Vec<(Vec<f32>, Vec<f32>)>,
     /// Hidden outputs on the next states (no backward).
     next: Vec<Vec<f32>>,
     /// Full output layer on the next states `[rows, num_actions]`.
@@ -193,19 +197,24 @@ fn forward_hidden(
     rows: usize,
     outs: &mut Vec<Vec<f32>>,
 ) {
-    forward_hidden_dropout(layout, params, x, rows, outs, None);
+    forward_hidden_training(layout, params, x, rows, outs, None, None);
 }
 
-/// [`forward_hidden`] with dropout: each layer's output multiplied by its mask's rows from
-/// `r0` (`masks[l]` holds the whole batch's, [`Batch::dropout`]).
-fn forward_hidden_dropout(
+/// [`forward_hidden`] of a training update: with layer normalisation, its statistics kept
+/// in `norm`; with dropout, each layer's output multiplied by its mask's rows from `r0`
+/// (`masks[l]` holds the whole batch's, [`Batch::dropout`]).
+fn forward_hidden_training(
     layout: &ParamLayout,
     params: &[Vec<f32>],
     x: &[f32],
     rows: usize,
     outs: &mut Vec<Vec<f32>>,
     masks: Option<(&[Vec<f32>], usize)>,
+    mut norm: Option<&mut Vec<(Vec<f32>, Vec<f32>)>>,
 ) {
+    if let Some(n) = norm.as_mut() {
+        n.resize_with(layout.norms.len(), Default::default);
+    }
     outs.resize_with(layout.hidden.len(), Vec::new);
     let input_dim = layout.shape.input_dim;
     for (l, dense) in layout.hidden.iter().enumerate() {
@@ -225,6 +234,13 @@ fn forward_hidden_dropout(
         matmul(
             rows, d_out, d_in, y, d_out, true, input, in_rs, 1, w, d_out, 1,
         );
+        if let Some(nd) = layout.norms.get(l) {
+            let cache = norm.as_mut().map(|n| {
+                let (xhat, rstd) = &mut n[l];
+                (xhat, rstd)
+            });
+            layer_norm(y, rows, nd.weight(params), nd.bias(params), cache);
+        }
         for v in y.iter_mut() {
             *v = v.max(0.0);
         }
@@ -371,7 +387,15 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
     let x = &batch.states[r0 * din..(r0 + rows) * din];
     let actions = &batch.actions[r0..r0 + rows];
     let masks = (!batch.dropout.is_empty()).then_some((batch.dropout.as_slice(), r0));
-    forward_hidden_dropout(layout, online, x, rows, &mut h.acts, masks);
+    forward_hidden_training(
+        layout,
+        online,
+        x,
+        rows,
+        &mut h.acts,
+        masks,
+        Some(&mut h.norm),
+    );
     let net = &cx.online_net;
     let hd = spec.huber_delta;
     let out = &mut h.out;
@@ -504,6 +528,29 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
             let m = &masks[l][r0 * d_out..(r0 + rows) * d_out];
             for (v, &k) in h.da.iter_mut().zip(m) {
                 *v *= k;
+            }
+        }
+        // Through layer normalisation: the scale's and shift's gradients, then
+        // dz = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂ ⊙ x̂)) with dx̂ = dy ⊙ γ, per row.
+        if let Some(nd) = layout.norms.get(l) {
+            let (xhat, rstd) = &h.norm[l];
+            let gamma = nd.weight(online);
+            let (gg, rest) = out.grads[nd.w..].split_at_mut(1);
+            let (gg, gb) = (&mut gg[0], &mut rest[0]);
+            let mut dxh = vec![0.0f32; d_out];
+            for i in 0..rows {
+                let dy = &mut h.da[i * d_out..(i + 1) * d_out];
+                let xh = &xhat[i * d_out..(i + 1) * d_out];
+                for k in 0..d_out {
+                    gg[k] += dy[k] * xh[k];
+                    gb[k] += dy[k];
+                    dxh[k] = dy[k] * gamma[k];
+                }
+                let m1 = dxh.iter().sum::<f32>() / d_out as f32;
+                let m2 = dxh.iter().zip(xh).map(|(a, b)| a * b).sum::<f32>() / d_out as f32;
+                for k in 0..d_out {
+                    dy[k] = rstd[i] * (dxh[k] - m1 - xh[k] * m2);
+                }
             }
         }
         let (input, in_rs): (&[f32], usize) = if l == 0 {

@@ -81,6 +81,7 @@ impl DqnLearner {
             heads.push(Head::Reward);
         }
         NetShape::new(input_dim, num_actions, config.hidden.clone(), heads)
+            .with_layer_norm(config.norm == crate::scenario::Norm::Layer)
     }
 
     /// A learner with action groups (see [`Self::with_groups`]) and, when

@@ -1,7 +1,8 @@
 //! The CPU kernels against burn's autodiff on Flex, on a grid generated from [`Head`]: every
 //! subset of the heads × Double DQN / plain max / SlateQ's next-slate average × hard / soft
-//! target updates × a batch split over two threads / not. Targets, TD errors, reward errors, gradients, the weights after
-//! updates (with active clipping and non-uniform importance weights) and the acting copy's Q.
+//! target updates (and layer normalisation) × a batch split over two threads / not. Targets,
+//! TD errors, reward errors, gradients, the weights after updates (with active clipping and
+//! non-uniform importance weights) and the acting copy's Q.
 //! Then a finite-difference check of the CPU backward, one head at a time.
 
 use rand::{RngExt, SeedableRng};
@@ -119,7 +120,8 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
         };
         // Double DQN, plain max, and SlateQ's average over the next slate.
         for (double_dqn, slate) in [(true, 0), (false, 0), (false, 3)] {
-            for period in [3, 0] {
+            // Hard and soft target updates; layer normalisation with the hard ones.
+            for (period, layer_norm) in [(3, false), (0, false), (3, true)] {
                 for batch in [32, 8] {
                     let cfg = DqnConfig {
                         hidden: vec![16, 12],
@@ -134,10 +136,16 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
                         grad_clip_norm: 0.5,
                         huber_delta: 0.7,
                         reward_head_weight: 0.8,
+                        norm: if layer_norm {
+                            crate::scenario::Norm::Layer
+                        } else {
+                            crate::scenario::Norm::None
+                        },
                         ..DqnConfig::default()
                     };
                     let what = format!(
-                        "heads {heads:?}, double {double_dqn}, slate {slate}, period {period}, batch {batch}"
+                        "heads {heads:?}, double {double_dqn}, slate {slate}, period {period}, \
+                         layer norm {layer_norm}, batch {batch}"
                     );
                     let flex = DeviceChoice::Flex.resolve().unwrap();
                     let cpu = DeviceChoice::Cpu.resolve().unwrap();
@@ -222,7 +230,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
             }
         }
     }
-    assert_eq!(cases, 16 * 12);
+    assert_eq!(cases, 16 * 18);
 }
 
 fn cfg_reward(heads: &[Head]) -> bool {
@@ -263,14 +271,17 @@ fn loss(t: &CpuTrainer, b: &Batch, td: TdSpec, e0: &[f32]) -> f64 {
 #[test]
 fn cpu_gradients_match_finite_differences_for_each_head() {
     let all = Head::one_of_each(2, FEATURES);
-    let mut shapes: Vec<Vec<Head>> = all.iter().map(|&h| vec![h]).collect();
-    shapes.push(all.clone());
-    for heads in shapes {
+    let mut shapes: Vec<(Vec<Head>, bool)> = all.iter().map(|&h| (vec![h], false)).collect();
+    shapes.push((all.clone(), false));
+    // Layer normalisation's backward, alone and under every head.
+    shapes.push((vec![], true));
+    shapes.push((all.clone(), true));
+    for (heads, layer_norm) in shapes {
         let features = heads
             .iter()
             .any(|h| matches!(h, Head::ActionFeatures { .. }));
         let dim = TRUNK + if features { A * FEATURES } else { 0 };
-        let shape = NetShape::new(dim, A, vec![6], heads.clone());
+        let shape = NetShape::new(dim, A, vec![6], heads.clone()).with_layer_norm(layer_norm);
         let layout = ParamLayout::new(&shape);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(21);
         let online = layout.init(&mut rng);
