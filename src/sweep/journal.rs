@@ -29,6 +29,7 @@ pub struct Entry {
 
 /// The first line of a shard's journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PartHeader {
     /// 1-based.
     pub shard: usize,
@@ -37,8 +38,9 @@ pub struct PartHeader {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct HeaderLine {
-    part: PartHeader,
+    sweep_shard: PartHeader,
 }
 
 /// Whether `text` is a shard's journal (its first line a [`PartHeader`]).
@@ -60,7 +62,7 @@ pub fn merge(parts: &[(String, String)]) -> Result<String, String> {
             .next()
             .and_then(|l| serde_json::from_str::<HeaderLine>(l).ok())
             .ok_or_else(|| format!("{name}: not the journal of a sweep's shard"))?
-            .part;
+            .sweep_shard;
         match &header {
             None => {
                 seen = vec![None; h.shards];
@@ -142,7 +144,7 @@ impl Journal {
         if !path.exists()
             && let Some(h) = part
         {
-            let mut line = serde_json::to_string(&HeaderLine { part: h }).expect("plain data");
+            let mut line = serde_json::to_string(&HeaderLine { sweep_shard: h }).expect("plain data");
             line.push('\n');
             std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
         }
@@ -160,7 +162,7 @@ impl Journal {
             let header = lines
                 .first()
                 .and_then(|l| serde_json::from_str::<HeaderLine>(l).ok())
-                .map(|h| h.part);
+                .map(|h| h.sweep_shard);
             if let Some(h) = header
                 && h.fingerprint != fingerprint
             {
