@@ -164,6 +164,9 @@ pub enum Update {
     Finished(Box<RunReport>),
 }
 
+/// Longest a plan runs without reading its commands (Stop, Pause).
+pub const COMMAND_EVERY: Duration = Duration::from_millis(100);
+
 /// How often progress is sent.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
@@ -236,12 +239,18 @@ fn run_phase(
         if let Some(v) = &validator {
             batch = batch.min(v.every() - done % v.every());
         }
-        for _ in 0..batch {
+        // Commands are read between batches, and at least every COMMAND_EVERY: a slow learner
+        // (a wide network trained every step) still stops promptly.
+        let batch_start = Instant::now();
+        for k in 0..batch {
             if let Err(e) = engine.step() {
                 result = Err(PhaseError::Engine(e));
                 break;
             }
             done += 1;
+            if k % 16 == 15 && batch_start.elapsed() >= COMMAND_EVERY {
+                break;
+            }
         }
         if result.is_err() {
             break;

@@ -276,3 +276,55 @@ fn a_sharded_sweep_merges_to_the_whole_sweep() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("one machine"));
 }
+
+/// Ctrl-C during a sweep: the runs under way are dropped, the finished ones stay in the
+/// journal, the JSON is written marked incomplete and the exit code is 130; the same command
+/// then resumes from the journal.
+#[test]
+fn ctrl_c_stops_a_sweep_and_keeps_its_journal() {
+    use std::time::{Duration, Instant};
+    let d = tempfile::tempdir().unwrap();
+    // Quick configurations first in the journal, then slow ones still running at the signal.
+    let s = spec(
+        d.path(),
+        "slow.toml",
+        "method = \"grid\"\nseeds = 1\ntrain_steps = 1500\nvalidate_steps = 500\n\n\
+         [space.agent]\nlr = [0.001]\nhidden = [[16], [4096, 4096, 4096]]\n",
+    );
+    let json = d.path().join("out.json");
+    let journal = format!("{s}.journal");
+    let child = common::spawn(
+        [
+            "sweep",
+            "--quiet",
+            "--no-test",
+            "--threads",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+            &s,
+        ],
+        false,
+    );
+    let t = Instant::now();
+    while std::fs::read_to_string(&journal).map_or(true, |j| j.lines().count() < 1) {
+        assert!(t.elapsed() < Duration::from_secs(60), "no run finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = common::wait_within(child, Duration::from_secs(60));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("resume"), "{err}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["incomplete"], true);
+    assert_eq!(
+        std::fs::read_to_string(&journal).unwrap().lines().count(),
+        1
+    );
+}

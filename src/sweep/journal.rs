@@ -144,7 +144,8 @@ impl Journal {
         if !path.exists()
             && let Some(h) = part
         {
-            let mut line = serde_json::to_string(&HeaderLine { sweep_shard: h }).expect("plain data");
+            let mut line =
+                serde_json::to_string(&HeaderLine { sweep_shard: h }).expect("plain data");
             line.push('\n');
             std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
         }
