@@ -138,8 +138,6 @@ pub type Config = BTreeMap<String, toml::Value>;
 #[derive(Debug, Clone)]
 pub struct SweepSpec {
     pub origin: String,
-    /// The spec's own text (a sweep's parts carry it).
-    pub text: String,
     pub sweep: SweepSection,
     pub params: Vec<Param>,
     /// The base scenario's text (its keys are overridden per trial).
@@ -173,20 +171,6 @@ impl SweepSpec {
 
     /// Parses and checks spec text; `dir` is where a relative scenario path starts.
     pub fn parse(text: &str, origin: &str, dir: &Path) -> Result<SweepSpec, String> {
-        SweepSpec::parse_with(text, origin, Base::Dir(dir))
-    }
-
-    /// Parses and checks spec text whose base scenario is given as text (a sweep's part).
-    pub fn parse_with_base(
-        text: &str,
-        origin: &str,
-        base_text: &str,
-        base_origin: &str,
-    ) -> Result<SweepSpec, String> {
-        SweepSpec::parse_with(text, origin, Base::Given(base_text, base_origin))
-    }
-
-    fn parse_with(text: &str, origin: &str, base: Base<'_>) -> Result<SweepSpec, String> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {
@@ -305,11 +289,8 @@ impl SweepSpec {
                 format!("the grid has {grid} configurations, more than {MAX_CONFIGS}"),
             )?;
         }
-        let (base_text, base_origin) = match base {
-            Base::Dir(dir) => base_scenario(&s.scenario, dir)
-                .map_err(|e| bad(origin, text, "sweep.scenario", e))?,
-            Base::Given(t, o) => (t.to_string(), o.to_string()),
-        };
+        let (base_text, base_origin) =
+            base_scenario(&s.scenario, dir).map_err(|e| bad(origin, text, "sweep.scenario", e))?;
         if s.policy == "dqn" {
             let base = Scenario::parse(&base_text, &base_origin).map_err(|e| e.to_string())?;
             let a = &base.params.agent;
@@ -334,7 +315,6 @@ impl SweepSpec {
         }
         let spec = SweepSpec {
             origin: origin.to_string(),
-            text: text.to_string(),
             fingerprint: crc32fast::hash(format!("{text}\n{base_text}").as_bytes()),
             sweep: s,
             params,
@@ -447,14 +427,6 @@ fn sample(d: &Domain, rng: &mut crate::sim::random::Rng) -> toml::Value {
         }
         Domain::Int(a, b) => toml::Value::Integer(rng.random_range(*a..=*b)),
     }
-}
-
-/// Where the base scenario comes from.
-enum Base<'a> {
-    /// The spec's `scenario`, a file relative to this folder or a bundled name.
-    Dir(&'a Path),
-    /// Its text and origin, as a part carries them.
-    Given(&'a str, &'a str),
 }
 
 /// The text and origin of the base scenario: a file (relative to `dir`) or a bundled name.
