@@ -346,3 +346,32 @@ fn recommendations_and_acceptances_are_logged_per_topic() {
         "{checked} {accepted_seen}"
     );
 }
+
+/// Evaluation counts only the evaluated policy's sessions: one begun under the warm-up's
+/// random recommendations is counted apart (carried in), one still running at the end is
+/// reported open, and every counted session's recommendations were the evaluated policy's.
+#[test]
+fn evaluation_counts_only_sessions_begun_under_the_evaluated_policy() {
+    let scenario = Scenario::builtin_default();
+    for steps in [100u64, 3_000] {
+        let p = make_policy("popular", &scenario, 4).unwrap();
+        let mut e = liveq::engine::eval_engine(&scenario, 4, p, 0);
+        let start = e.world().now().minutes();
+        for _ in 0..steps {
+            e.step().unwrap();
+        }
+        e.finish();
+        let t = e.metrics().totals(e.world());
+        let r = &t.rates;
+        assert!(t.sessions_carried_in > 0, "warm-up sessions end during evaluation");
+        assert!(t.sessions_open > 0, "sessions are running when it stops");
+        let counted_steps = r.sessions as f64 * r.mean_session_length;
+        assert!(
+            counted_steps <= steps as f64 + 1e-9,
+            "{counted_steps} recommendations in counted sessions, {steps} evaluated"
+        );
+        let counted_minutes = r.sessions as f64 * r.mean_session_minutes;
+        let elapsed = e.world().now().minutes() - start;
+        assert!(r.mean_session_minutes <= elapsed + 1e-9, "{counted_minutes} {elapsed}");
+    }
+}

@@ -132,7 +132,7 @@ fn phase_text(name: &str, p: &PhaseReport) -> String {
         "{name}: {steps} steps in {wall:.2} s ({sps:.0} steps/s), {days:.1} simulated days\n\
          \x20 reward        {rps:.4} per step, {total:.1} total, {msr:.2} per session\n\
          \x20 viewers       {acc:.1}% accepted, {watch:.0} watch minutes, {likes} likes, {comments} comments, {gifts} gifts, {follows} follows\n\
-         \x20 sessions      {sessions} ended, {len:.2} recommendations and {mins:.1} minutes each, {ret:.1}% return, {churned} churned\n\
+         \x20 sessions      {sessions} ended, {len:.2} recommendations and {mins:.1} minutes each, {ret:.1}% return, {churned} churned{uncounted}\n\
          \x20 daily active  {dav:.0} viewers per day\n\
          \x20 diversity     coverage {cov:.3}, topic entropy {ent:.3}, exposure Gini {gini:.3}\n\
          \x20 myopic regret {regret:.4} per step{nothing}\n",
@@ -154,6 +154,7 @@ fn phase_text(name: &str, p: &PhaseReport) -> String {
         mins = r.mean_session_minutes,
         ret = 100.0 * r.return_rate,
         churned = r.churned,
+        uncounted = uncounted_sessions(t),
         dav = t.daily_active_viewers,
         cov = d.coverage,
         ent = d.topic_entropy,
@@ -164,6 +165,17 @@ fn phase_text(name: &str, p: &PhaseReport) -> String {
         } else {
             String::new()
         },
+    )
+}
+
+/// The sessions a phase's session figures leave out, when there are any.
+fn uncounted_sessions(t: &crate::metrics::Totals) -> String {
+    if t.sessions_carried_in + t.sessions_open == 0 {
+        return String::new();
+    }
+    format!(
+        " (not counted: {} begun before the phase, {} still open)",
+        t.sessions_carried_in, t.sessions_open
     )
 }
 

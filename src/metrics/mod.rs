@@ -140,7 +140,7 @@ pub struct Rates {
     pub follows_per_step: f64,
     /// Share of steps where nothing was live.
     pub nothing_live_rate: f64,
-    /// Sessions that ended in the span.
+    /// Sessions that ended in the span, of those that began after the metrics did.
     pub sessions: u64,
     pub mean_session_reward: f64,
     /// Recommendations per ended session.
@@ -261,6 +261,11 @@ impl Exposure {
 pub struct Metrics {
     window_steps: u64,
     window_start: f64,
+    /// When these metrics began: sessions begun before it are not counted (see
+    /// [`Metrics::record_session`]).
+    sessions_from: f64,
+    /// Sessions that ended here but began before `sessions_from`.
+    carried_in: u64,
     window: Accum,
     total: Accum,
     window_exposure: Exposure,
@@ -274,6 +279,8 @@ impl Metrics {
         Metrics {
             window_steps: window_steps.max(1) as u64,
             window_start: start_minutes,
+            sessions_from: start_minutes,
+            carried_in: 0,
             window: Accum::default(),
             total: Accum::default(),
             window_exposure: Exposure::new(streamers, topics),
@@ -320,7 +327,14 @@ impl Metrics {
         }
     }
 
+    /// Records a session that ended. One that began before these metrics did (on an
+    /// evaluation world, under the warm-up's random recommendations) is not the measured
+    /// policy's session: it is counted apart, as carried in, and not in any session figure.
     pub fn record_session(&mut self, s: &SessionEnd) {
+        if s.started < self.sessions_from {
+            self.carried_in += 1;
+            return;
+        }
         self.window.add_session(s);
         self.total.add_session(s);
     }
@@ -406,6 +420,8 @@ impl Metrics {
             daily_active_viewers: ratio(daily.iter().map(|&d| d as f64).sum(), daily.len() as f64),
             new_viewers,
             new_streamers,
+            sessions_carried_in: self.carried_in,
+            sessions_open: world.sessions_in_progress(),
         }
     }
 }
@@ -431,4 +447,11 @@ pub struct Totals {
     /// Churned viewer slots taken by new viewers; streamer slots taken by new streamers.
     pub new_viewers: u64,
     pub new_streamers: u64,
+    /// Sessions that ended during the run but began before it (on an evaluation world, under
+    /// the warm-up): left out of every session figure.
+    #[serde(default)]
+    pub sessions_carried_in: u64,
+    /// Sessions still running when the totals were taken: left out of every session figure.
+    #[serde(default)]
+    pub sessions_open: u64,
 }

@@ -105,6 +105,8 @@ pub struct ViewerState {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SessionEnd {
     pub viewer: u32,
+    /// When the session began (simulated minutes since the world started).
+    pub started: f64,
     pub steps: u32,
     pub minutes: f64,
     pub reward: f64,
@@ -619,6 +621,7 @@ impl World {
         let churned = random::uniform(&mut self.rng_view) < vp.churn_max * (1.0 - sigma).powi(2);
         self.session_ends.push(SessionEnd {
             viewer: v,
+            started: st.session_start,
             steps: st.session_steps,
             minutes: now - st.session_start,
             reward: st.session_reward,
@@ -953,6 +956,11 @@ impl World {
     /// Sessions that ended since the last call (drains the buffer).
     pub fn take_session_ends(&mut self) -> std::vec::Drain<'_, SessionEnd> {
         self.session_ends.drain(..)
+    }
+    /// Viewers in a session now (waiting for a recommendation or watching).
+    pub fn sessions_in_progress(&self) -> u64 {
+        let open = |st: &&ViewerState| matches!(st.status, Status::Active | Status::Watching(_));
+        self.viewers.iter().filter(open).count() as u64
     }
     /// Distinct viewers with a session start on each completed day.
     pub fn daily_active(&self) -> &[u32] {
