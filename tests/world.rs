@@ -363,7 +363,10 @@ fn evaluation_counts_only_sessions_begun_under_the_evaluated_policy() {
         e.finish();
         let t = e.metrics().totals(e.world());
         let r = &t.rates;
-        assert!(t.sessions_carried_in > 0, "warm-up sessions end during evaluation");
+        assert!(
+            t.sessions_carried_in > 0,
+            "warm-up sessions end during evaluation"
+        );
         assert!(t.sessions_open > 0, "sessions are running when it stops");
         let counted_steps = r.sessions as f64 * r.mean_session_length;
         assert!(
@@ -372,6 +375,48 @@ fn evaluation_counts_only_sessions_begun_under_the_evaluated_policy() {
         );
         let counted_minutes = r.sessions as f64 * r.mean_session_minutes;
         let elapsed = e.world().now().minutes() - start;
-        assert!(r.mean_session_minutes <= elapsed + 1e-9, "{counted_minutes} {elapsed}");
+        assert!(
+            r.mean_session_minutes <= elapsed + 1e-9,
+            "{counted_minutes} {elapsed}"
+        );
     }
+}
+
+/// A watch cut off by its stream's end wakes the viewer at that instant: the viewer is asked
+/// again only once the stream is offline. One streamer with short streams and near-certain,
+/// long watches: a stream that has ended is never offered, and the clock keeps moving.
+#[test]
+fn a_stream_that_has_ended_is_never_offered() {
+    let mut scenario = Scenario::builtin_default();
+    let p = &mut scenario.params;
+    p.streamers.count = 1;
+    p.streamers.stream_hours = 0.25;
+    p.streamers.days_per_week = 7.0;
+    p.streamers.skip_probability = 0.0;
+    p.streamers.jitter_minutes = 0.0;
+    p.viewers.count = 30;
+    p.viewers.organic_share = 0.0;
+    p.viewers.session_minutes = 10_000.0;
+    p.response.outside_option = -30.0;
+    p.response.watch_minutes = 10_000.0;
+    let mut world = World::new(&scenario, 3);
+    let mut cut_off = 0;
+    for step in 0..20_000 {
+        world.next_decision().expect("viewers");
+        world
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("step {step}: {e}"));
+        let choice = world.observe().live.first().copied();
+        let o = world.respond(choice).unwrap();
+        cut_off += (o.accepted && o.engagement.watch_minutes < 10.0) as u32;
+    }
+    assert!(
+        cut_off > 100,
+        "watches were cut off by the stream's end: {cut_off}"
+    );
+    let days = world.now().minutes() / (24.0 * 60.0);
+    assert!(
+        days > 20.0,
+        "the clock reached {days:.2} days in 20,000 steps"
+    );
 }

@@ -10,8 +10,11 @@ pub struct StreamPublic {
     pub live: bool,
     /// Viewers watching right now.
     pub viewers: u32,
-    /// Primary topic (index into the scenario's topic names).
+    /// Primary topic (index into the scenario's topic names): the stream's category.
     pub topic: u16,
+    /// The stream's topic mix as public tags: the primary topic, then the secondary one (the
+    /// same twice in a world of one topic). How much of each the stream holds is not public.
+    pub tags: [u16; 2],
     /// When the current (or last) stream started, minutes.
     pub live_since: f64,
     /// When the last stream ended, minutes (−∞ before the first).
@@ -20,8 +23,8 @@ pub struct StreamPublic {
     pub recommended: u64,
     /// Hours watched after accepted recommendations of the slot's current streamer, and the
     /// likes and comments those watches drew: the engagement counts a platform shows on a
-    /// channel. Counted when the recommendation is accepted (the watch's length and engagement
-    /// are drawn then); they start at 0 when a new streamer takes the slot.
+    /// channel. Counted when each watch ends, never ahead of time; they start at 0 when a new
+    /// streamer takes the slot.
     pub hours_watched: f64,
     pub likes: u64,
     pub comments: u64,
@@ -33,6 +36,7 @@ impl Default for StreamPublic {
             live: false,
             viewers: 0,
             topic: 0,
+            tags: [0, 0],
             live_since: f64::NEG_INFINITY,
             ended_at: f64::NEG_INFINITY,
             recommended: 0,
@@ -78,11 +82,12 @@ pub fn intra_list_diversity(streams: &[StreamPublic], slate: &[u32]) -> f64 {
 /// A viewer's history as the platform logged it.
 #[derive(Debug, Clone, Copy)]
 pub struct ViewerHistory<'a> {
-    /// Hours watched per topic, halving every day; stored as of `recent_at`.
+    /// Hours watched per topic, halving every day; stored as of `recent_at`. A watch's hours
+    /// are split evenly between the stream's public tags.
     pub recent_hours: &'a [f32],
     /// When `recent_hours` was last updated, minutes.
     pub recent_at: f64,
-    /// Likes, comments, gifts and follows given, per topic, ever.
+    /// Likes, comments, gifts and follows given, per topic (the stream's primary one), ever.
     pub engagement: &'a [f32],
     /// Recommendations shown per topic (the stream's topic), halving every three days; stored as of
     /// `shown_at`.
@@ -91,7 +96,8 @@ pub struct ViewerHistory<'a> {
     pub accepted: &'a [f32],
     /// When `shown` and `accepted` were last updated, minutes.
     pub shown_at: f64,
-    /// Hours watched per topic, halving every week; stored as of `recent_at`.
+    /// Hours watched per topic (split between tags alike), halving every week; stored as of
+    /// `recent_at`.
     pub week_hours: &'a [f32],
     /// Recommendations answered in this session so far.
     pub session_steps: u32,

@@ -99,6 +99,9 @@ pub struct ViewerState {
     pub last_visit_end: f64,
     pub days_since_last_visit: f64,
     pub last_active_day: u64,
+    /// What the watch under way adds to its channel's public counts when it ends (hours,
+    /// likes, comments; zero for an organic watch).
+    pub watch_credit: (f64, u32, u32),
 }
 
 /// A finished session, reported to metrics and to learning policies.
@@ -254,6 +257,7 @@ impl World {
             };
             let h = w.fresh_streamer(kind, 0);
             w.streams[i].topic = h.primary;
+            w.streams[i].tags = [h.primary, h.secondary];
             w.hidden.push(h);
         }
         for i in 0..n as u32 {
@@ -376,6 +380,7 @@ impl World {
             last_active_day: u64::MAX,
             last_topic: u16::MAX,
             last_watch_at: f64::NEG_INFINITY,
+            watch_credit: (0.0, 0, 0),
         }
     }
 
@@ -466,12 +471,20 @@ impl World {
                 }
                 Kind::WatchEnd => {
                     let v = ev.id as usize;
+                    let mut stream_ends_now = false;
                     if let Status::Watching(i) = self.viewers[v].status {
                         self.streams[i as usize].viewers -= 1;
+                        self.credit_watch(ev.id, i);
+                        stream_ends_now = self.hidden[i as usize].live_until <= self.now;
                     }
                     self.viewers[v].status = Status::Active;
                     if self.viewers[v].budget <= 0.0 {
                         self.end_session(ev.id);
+                    } else if stream_ends_now {
+                        // The watch was cut off by its stream's end, which is due at this very
+                        // instant: the viewer asks for the next stream once that stream is
+                        // offline (a wake sorts after a stream's end at equal times).
+                        self.queue.push(self.now, Kind::ViewerWake, ev.id);
                     } else if !self.organic_pick(ev.id) {
                         self.pending = Some(ev.id);
                         return self.pending;
@@ -562,6 +575,7 @@ impl World {
             let h = self.fresh_streamer(kind, generation);
             self.streams[i] = StreamPublic {
                 topic: h.primary,
+                tags: [h.primary, h.secondary],
                 ..StreamPublic::default()
             };
             self.hidden[i] = h;
@@ -807,11 +821,8 @@ impl World {
                     < response::follow_probability(rp, &x)) as u32,
             };
             self.after_watch(v, i, hours, &e);
-            let s = &mut self.streams[i as usize];
-            s.viewers += 1;
-            s.hours_watched += hours;
-            s.likes += e.likes as u64;
-            s.comments += e.comments as u64;
+            self.streams[i as usize].viewers += 1;
+            self.viewers[v as usize].watch_credit = (hours, e.likes, e.comments);
             self.session_watches[v as usize].push((i, watch as f32));
             self.viewers[v as usize].status = Status::Watching(i);
             self.queue.push(wake, Kind::WatchEnd, v);
@@ -848,6 +859,18 @@ impl World {
             reward,
             session_ended,
         })
+    }
+
+    /// Adds the watch of viewer `v` that just ended on stream `i` to the channel's public
+    /// counts: a platform counts hours, likes and comments as they happen, never ahead of
+    /// time, so they are credited when the watch ends.
+    fn credit_watch(&mut self, v: u32, i: u32) {
+        let st = &mut self.viewers[v as usize];
+        let (hours, likes, comments) = std::mem::take(&mut st.watch_credit);
+        let s = &mut self.streams[i as usize];
+        s.hours_watched += hours;
+        s.likes += likes as u64;
+        s.comments += comments as u64;
     }
 
     /// Counts a recommendation of streamer `i` to viewer `v` (and whether it was accepted) under
@@ -917,11 +940,19 @@ impl World {
         st.recent_at = now;
         st.last_topic = p as u16;
         st.last_watch_at = now;
-        recent[p] += focus * hours as f32;
-        recent[s] += (1.0 - focus) * hours as f32;
+        // The logs see the stream's public tags only, not how much of each it holds: the
+        // hours are split evenly between them.
+        let hours = hours as f32;
+        let logged = if p == s {
+            [hours, 0.0]
+        } else {
+            [0.5 * hours; 2]
+        };
+        for (t, h) in [p, s].into_iter().zip(logged) {
+            recent[t] += h;
+            week[t] += h;
+        }
         engagement[p] += (e.likes + e.comments + e.gifts + e.follows) as f32;
-        week[p] += focus * hours as f32;
-        week[s] += (1.0 - focus) * hours as f32;
     }
 
     // ----- reading the world ----------------------------------------------------------------
@@ -999,6 +1030,12 @@ impl World {
             }
         }
         for (i, s) in self.streams.iter().enumerate() {
+            if self.pending.is_some() && s.live && self.hidden[i].live_until <= self.now {
+                return Err(format!(
+                    "stream {i} ended at {} but is live when a viewer is asked at {}",
+                    self.hidden[i].live_until, self.now
+                ));
+            }
             if s.viewers != audience[i] {
                 return Err(format!(
                     "stream {i} shows {} viewers but {} watch",
@@ -1020,3 +1057,7 @@ impl World {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "world_tests.rs"]
+mod tests;
