@@ -191,7 +191,33 @@ pub struct ViewerParams {
     pub churn_max: f64,
     /// Churned viewers are replaced by new ones after this many days on average (0 = never).
     pub replacement_days: f64,
+    /// Public demographics, drawn per viewer: shares of the age bands 13–17, 18–24, 25–34,
+    /// 35–49 and 50+;
+    pub age_band_weights: Vec<f64>,
+    /// of viewers who give their gender as female, male, or leave it unspecified;
+    pub gender_weights: Vec<f64>,
+    /// of the regions (one weight per region, 1 to 16 of them);
+    pub region_weights: Vec<f64>,
+    /// of viewers on mobile, desktop and TV.
+    pub device_weights: Vec<f64>,
+    /// Session time budget on each device (mobile, desktop, TV), times `session_minutes`.
+    pub device_session_factor: Vec<f64>,
+    /// Mean watch time on each device, times the response's `watch_minutes`.
+    pub device_watch_factor: Vec<f64>,
+    /// How far hidden tastes lean towards the taste profile of the viewer's demographic group
+    /// (age band, gender, region): 0 = independent of demographics, 1 = the profile itself.
+    pub demographic_taste_strength: f64,
 }
+
+/// Most regions a scenario may have.
+pub const MAX_REGIONS: usize = 16;
+
+/// The age bands of `[viewers] age_band_weights`, as shown.
+pub const AGE_BANDS: [&str; 5] = ["13-17", "18-24", "25-34", "35-49", "50+"];
+/// The genders of `[viewers] gender_weights`, as shown.
+pub const GENDERS: [&str; 3] = ["female", "male", "unspecified"];
+/// The devices of `[viewers] device_weights`, as shown.
+pub const DEVICES: [&str; 3] = ["mobile", "desktop", "tv"];
 
 impl Default for ViewerParams {
     fn default() -> Self {
@@ -216,6 +242,13 @@ impl Default for ViewerParams {
             return_days: 1.0,
             churn_max: 0.3,
             replacement_days: 3.0,
+            age_band_weights: vec![0.12, 0.30, 0.28, 0.20, 0.10],
+            gender_weights: vec![0.45, 0.45, 0.10],
+            region_weights: vec![0.4, 0.3, 0.2, 0.1],
+            device_weights: vec![0.7, 0.25, 0.05],
+            device_session_factor: vec![1.0, 1.0, 1.0],
+            device_watch_factor: vec![1.0, 1.0, 1.0],
+            demographic_taste_strength: 0.0,
         }
     }
 }

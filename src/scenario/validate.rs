@@ -2,7 +2,7 @@
 //!
 //! Each problem names the dotted key it is about; `scenario::load` adds the file and line.
 
-use super::params::RawScenario;
+use super::params::{AGE_BANDS, DEVICES, GENDERS, MAX_REGIONS, RawScenario};
 
 /// One thing wrong with a scenario, before the file and line are attached.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,6 +193,51 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     c.positive("viewers.return_days", v.return_days, 365.0);
     c.probability("viewers.churn_max", v.churn_max);
     c.range("viewers.replacement_days", v.replacement_days, 0.0, 3_650.0);
+    c.weights(
+        "viewers.age_band_weights",
+        &v.age_band_weights,
+        AGE_BANDS.len(),
+    );
+    c.weights("viewers.gender_weights", &v.gender_weights, GENDERS.len());
+    if v.region_weights.is_empty() || v.region_weights.len() > MAX_REGIONS {
+        c.fail(
+            "viewers.region_weights",
+            format!(
+                "must have between 1 and {MAX_REGIONS} values (one per region), got {}",
+                v.region_weights.len()
+            ),
+        );
+    } else {
+        c.weights(
+            "viewers.region_weights",
+            &v.region_weights,
+            v.region_weights.len(),
+        );
+    }
+    c.weights("viewers.device_weights", &v.device_weights, DEVICES.len());
+    for (key, factors) in [
+        ("viewers.device_session_factor", &v.device_session_factor),
+        ("viewers.device_watch_factor", &v.device_watch_factor),
+    ] {
+        if factors.len() != DEVICES.len() {
+            c.fail(
+                key,
+                format!(
+                    "must have {} values (mobile, desktop, tv), got {}",
+                    DEVICES.len(),
+                    factors.len()
+                ),
+            );
+        } else {
+            for &f in factors.iter() {
+                c.positive(key, f, 10.0);
+            }
+        }
+    }
+    c.probability(
+        "viewers.demographic_taste_strength",
+        v.demographic_taste_strength,
+    );
 
     let r = &raw.response;
     for (key, value) in [

@@ -28,6 +28,14 @@ pub struct StreamPublic {
     pub hours_watched: f64,
     pub likes: u64,
     pub comments: u64,
+    /// Streams the slot's current streamer has finished.
+    pub streams_done: u32,
+    /// Hours and likes of those watches, halving every week ([`WEEK_HALF_LIFE`]), as of the
+    /// last watch that ended: their ratio is the streamer's likes per hour watched over about
+    /// the last week ([`StreamPublic::likes_per_hour`]).
+    pub week_hours: f32,
+    pub week_likes: f32,
+    pub week_at: f64,
 }
 
 impl Default for StreamPublic {
@@ -43,6 +51,10 @@ impl Default for StreamPublic {
             hours_watched: 0.0,
             likes: 0,
             comments: 0,
+            streams_done: 0,
+            week_hours: 0.0,
+            week_likes: 0.0,
+            week_at: 0.0,
         }
     }
 }
@@ -53,6 +65,26 @@ impl StreamPublic {
     /// use it.
     pub fn similarity(&self, other: &StreamPublic) -> f64 {
         (self.topic == other.topic) as u8 as f64
+    }
+
+    /// The streamer's likes per hour watched over about the last week (0 before any watch).
+    pub fn likes_per_hour(&self) -> f32 {
+        if self.week_hours > 0.0 {
+            self.week_likes / self.week_hours
+        } else {
+            0.0
+        }
+    }
+
+    /// Adds a watch that ended at `now` to the channel's counts.
+    pub(super) fn credit(&mut self, now: f64, hours: f64, likes: u32, comments: u32) {
+        self.hours_watched += hours;
+        self.likes += likes as u64;
+        self.comments += comments as u64;
+        let d = (-(now - self.week_at).max(0.0) / WEEK_HALF_LIFE).exp2() as f32;
+        self.week_hours = self.week_hours * d + hours as f32;
+        self.week_likes = self.week_likes * d + likes as f32;
+        self.week_at = now;
     }
 
     /// Whether the stream was live at some moment since `since` (minutes).
@@ -77,6 +109,17 @@ pub fn intra_list_diversity(streams: &[StreamPublic], slate: &[u32]) -> f64 {
     } else {
         1.0 - similar / pairs as f64
     }
+}
+
+/// What a viewer told the platform about themselves, or the platform knows from the app:
+/// indices into [`crate::scenario::AGE_BANDS`], [`crate::scenario::GENDERS`], the scenario's
+/// regions and [`crate::scenario::DEVICES`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Demographics {
+    pub age_band: u8,
+    pub gender: u8,
+    pub region: u8,
+    pub device: u8,
 }
 
 /// A viewer's history as the platform logged it.
@@ -114,6 +157,8 @@ pub struct ViewerHistory<'a> {
     /// Primary topic of the last stream the viewer watched, if any, and when that watch began.
     pub last_topic: Option<u16>,
     pub last_watch_at: f64,
+    /// The viewer's public profile.
+    pub demographics: Demographics,
 }
 
 impl ViewerHistory<'static> {
@@ -135,6 +180,12 @@ impl ViewerHistory<'static> {
         days_since_last_visit: 0.0,
         last_topic: None,
         last_watch_at: 0.0,
+        demographics: Demographics {
+            age_band: 0,
+            gender: 0,
+            region: 0,
+            device: 0,
+        },
     };
 }
 

@@ -22,7 +22,7 @@
 use crate::scenario::{ResponseParams, RewardWeights};
 
 /// What the response depends on, for one viewer and one candidate stream at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pair {
     /// Interest in the stream's topics relative to the viewer's strongest interest, in [0, 1].
     pub matching: f64,
@@ -36,6 +36,23 @@ pub struct Pair {
     pub viewers: u32,
     /// Minutes until the stream ends (watch time is cut there).
     pub remaining: f64,
+    /// The viewer's device's factor on mean watch time (1 on every device by default).
+    pub watch_factor: f64,
+}
+
+impl Default for Pair {
+    fn default() -> Self {
+        Pair {
+            matching: 0.0,
+            fatigue: 0.0,
+            quality: 0.0,
+            appeal: 0.0,
+            social: 0.0,
+            viewers: 0,
+            remaining: 0.0,
+            watch_factor: 1.0,
+        }
+    }
 }
 
 /// Utility of accepting, before the outside option.
@@ -86,6 +103,7 @@ pub fn slate_choice(p: &ResponseParams, pairs: &[Pair], out: &mut [f64]) -> f64 
 #[inline]
 pub fn watch_mean(p: &ResponseParams, x: &Pair) -> f64 {
     p.watch_minutes
+        * x.watch_factor
         * (0.2 + 0.8 * x.matching)
         * (1.0 + p.watch_quality_effect * (2.0 * x.quality - 1.0))
         / (1.0 + x.fatigue)
@@ -168,6 +186,7 @@ mod tests {
             social: 0.0,
             viewers: 0,
             remaining: 1e9,
+            watch_factor: 1.0,
         }
     }
 

@@ -9,12 +9,12 @@
 use super::clock::{DAY, SimTime};
 use super::events::{Kind, Queue};
 use super::observation::{
-    IMPRESSION_HALF_LIFE, Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory,
+    Demographics, IMPRESSION_HALF_LIFE, Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory,
     WEEK_HALF_LIFE,
 };
 use super::random::{self, Rng};
 use super::response::{self, Engagement, Pair};
-use crate::scenario::{MAX_SLATE_SIZE, RawScenario, Scenario};
+use crate::scenario::{AGE_BANDS, GENDERS, MAX_SLATE_SIZE, RawScenario, Scenario};
 
 /// What kind of streamer a slot holds (hidden from policies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -102,6 +102,8 @@ pub struct ViewerState {
     /// What the watch under way adds to its channel's public counts when it ends (hours,
     /// likes, comments; zero for an organic watch).
     pub watch_credit: (f64, u32, u32),
+    /// The viewer's public profile.
+    pub demographics: Demographics,
 }
 
 /// A finished session, reported to metrics and to learning policies.
@@ -150,6 +152,13 @@ pub enum StepError {
     Repeated(u32),
 }
 
+/// Where [`World::lean_to_profile`] writes: a viewer's interests, or the scratch row.
+#[derive(Clone, Copy)]
+enum TasteTarget {
+    Interest(u32),
+    Scratch,
+}
+
 /// Parts of a viewer's row in `World::topic_state`.
 pub(super) const INTEREST: usize = 0;
 pub(super) const FATIGUE: usize = 1;
@@ -172,6 +181,8 @@ const RNG_POPULATION: u64 = 1;
 const RNG_SCHEDULE: u64 = 2;
 const RNG_RESPONSE: u64 = 3;
 const RNG_VIEWERS: u64 = 4;
+const RNG_DEMOGRAPHICS: u64 = 5;
+const RNG_TASTE_PROFILES: u64 = 6;
 
 /// The simulated platform.
 #[derive(Clone)]
@@ -196,6 +207,11 @@ pub struct World {
     rng_sched: Rng,
     rng_resp: Rng,
     rng_view: Rng,
+    rng_demo: Rng,
+    /// The platform's taste profile (a distribution over topics) of each age band, gender and
+    /// region, one row of `k` after another in that order: a viewer's hidden tastes lean
+    /// towards the normalised sum of its three rows by `demographic_taste_strength`.
+    taste_profiles: Vec<f32>,
     pending: Option<u32>,
     /// Viewers who churned and will never be replaced: when all are, no one comes again.
     gone: usize,
@@ -237,6 +253,8 @@ impl World {
             rng_sched: random::stream(seed, RNG_SCHEDULE),
             rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
             rng_view: random::stream(viewer_seed, RNG_VIEWERS),
+            rng_demo: random::stream(viewer_seed, RNG_DEMOGRAPHICS),
+            taste_profiles: Vec::new(),
             pending: None,
             gone: 0,
             session_ends: Vec::with_capacity(64),
@@ -247,6 +265,7 @@ impl World {
             scratch: vec![0.0; k],
             p,
         };
+        w.draw_taste_profiles(seed);
         for i in 0..n {
             let kind = if i < w.p.streamers.superstars {
                 StreamerKind::Superstar
@@ -381,6 +400,12 @@ impl World {
             last_topic: u16::MAX,
             last_watch_at: f64::NEG_INFINITY,
             watch_credit: (0.0, 0, 0),
+            demographics: Demographics {
+                age_band: random::weighted(&mut self.rng_demo, &v.age_band_weights) as u8,
+                gender: random::weighted(&mut self.rng_demo, &v.gender_weights) as u8,
+                region: random::weighted(&mut self.rng_demo, &v.region_weights) as u8,
+                device: random::weighted(&mut self.rng_demo, &v.device_weights) as u8,
+            },
         }
     }
 
@@ -394,7 +419,47 @@ impl World {
             self.p.viewers.interest_concentration,
             interest,
         );
+        let d = self.viewers[v as usize].demographics;
+        self.lean_to_profile(d, TasteTarget::Interest(v));
+        let interest = &self.topic_state[part(k, v, INTEREST)];
         self.viewers[v as usize].interest_max = interest.iter().copied().fold(0.0, f32::max);
+    }
+
+    /// Draws the platform's taste profiles from the platform's seed: the training, validation
+    /// and evaluation worlds share them. Nothing is drawn when tastes ignore demographics.
+    fn draw_taste_profiles(&mut self, seed: u64) {
+        if self.p.viewers.demographic_taste_strength == 0.0 {
+            return;
+        }
+        let rows = AGE_BANDS.len() + GENDERS.len() + self.p.viewers.region_weights.len();
+        let mut rng = random::stream(seed, RNG_TASTE_PROFILES);
+        self.taste_profiles = vec![0.0; rows * self.k];
+        for row in self.taste_profiles.chunks_mut(self.k) {
+            random::dirichlet(&mut rng, self.p.viewers.interest_concentration, row);
+        }
+    }
+
+    /// Moves a fresh taste draw towards the profile of demographic group `d` by
+    /// `demographic_taste_strength` (a no-op at 0, so such worlds draw exactly as before).
+    fn lean_to_profile(&mut self, d: Demographics, target: TasteTarget) {
+        let strength = self.p.viewers.demographic_taste_strength as f32;
+        if strength == 0.0 {
+            return;
+        }
+        let k = self.k;
+        let rows = [
+            d.age_band as usize,
+            AGE_BANDS.len() + d.gender as usize,
+            AGE_BANDS.len() + GENDERS.len() + d.region as usize,
+        ];
+        let out = match target {
+            TasteTarget::Interest(v) => &mut self.topic_state[part(k, v, INTEREST)],
+            TasteTarget::Scratch => &mut self.scratch[..],
+        };
+        for (t, x) in out.iter_mut().enumerate() {
+            let prior: f32 = rows.iter().map(|r| self.taste_profiles[r * k + t]).sum();
+            *x = (1.0 - strength) * *x + strength * prior / rows.len() as f32;
+        }
     }
 
     /// The next scheduled start of streamer `i` strictly after `after`.
@@ -435,6 +500,7 @@ impl World {
         );
         self.streams[i as usize].live = false;
         self.streams[i as usize].ended_at = self.now;
+        self.streams[i as usize].streams_done += 1;
         let pos = self.live_pos[i as usize] as usize;
         self.live.swap_remove(pos);
         if let Some(&moved) = self.live.get(pos) {
@@ -594,8 +660,13 @@ impl World {
         );
         self.session_watches[v as usize].clear();
         let st = &mut self.viewers[v as usize];
+        let device = st.demographics.device as usize;
         st.status = Status::Active;
         st.budget = session_minutes * (0.5 + random::uniform(&mut self.rng_view));
+        let factor = self.p.viewers.device_session_factor[device];
+        if factor != 1.0 {
+            st.budget *= factor;
+        }
         st.sessions += 1;
         st.session_start = now;
         st.session_steps = 0;
@@ -615,6 +686,8 @@ impl World {
             st.taste_at = now;
             let rate = (1.0 - (1.0 - drift).powf(days)) as f32;
             random::dirichlet(&mut self.rng_view, alpha, &mut self.scratch);
+            let d = self.viewers[v as usize].demographics;
+            self.lean_to_profile(d, TasteTarget::Scratch);
             let mut max = 0.0f32;
             let interest = &mut self.topic_state[part(self.k, v, INTEREST)];
             for (x, f) in interest.iter_mut().zip(&self.scratch) {
@@ -686,6 +759,7 @@ impl World {
                 days_since_last_visit: st.days_since_last_visit,
                 last_topic: (st.last_topic != u16::MAX).then_some(st.last_topic),
                 last_watch_at: st.last_watch_at,
+                demographics: st.demographics,
             },
             live: &self.live,
             streams: &self.streams,
@@ -709,6 +783,7 @@ impl World {
             social: st.social,
             viewers: self.streams[i as usize].viewers,
             remaining: h.live_until - self.now,
+            watch_factor: self.p.viewers.device_watch_factor[st.demographics.device as usize],
         }
     }
 
@@ -867,10 +942,7 @@ impl World {
     fn credit_watch(&mut self, v: u32, i: u32) {
         let st = &mut self.viewers[v as usize];
         let (hours, likes, comments) = std::mem::take(&mut st.watch_credit);
-        let s = &mut self.streams[i as usize];
-        s.hours_watched += hours;
-        s.likes += likes as u64;
-        s.comments += comments as u64;
+        self.streams[i as usize].credit(self.now, hours, likes, comments);
     }
 
     /// Counts a recommendation of streamer `i` to viewer `v` (and whether it was accepted) under

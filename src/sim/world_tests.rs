@@ -111,3 +111,100 @@ fn channel_counts_are_credited_when_the_watch_ends() {
         checked += 1;
     }
 }
+
+fn demographic_world(strength: f64, seed: u64) -> World {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.count = 4_000;
+    scenario.params.viewers.demographic_taste_strength = strength;
+    World::new(&scenario, seed)
+}
+
+/// Mean over viewers of how much of their taste lies on their own group's favourite topic,
+/// minus the same for another group's favourite topic.
+fn taste_lean(w: &World) -> f64 {
+    let k = w.k;
+    let groups = AGE_BANDS.len() + GENDERS.len() + w.p.viewers.region_weights.len();
+    let favourite = |d: &Demographics| -> usize {
+        // The profile the viewer's tastes lean towards, from the platform's rows.
+        let rows = [
+            d.age_band as usize,
+            AGE_BANDS.len() + d.gender as usize,
+            AGE_BANDS.len() + GENDERS.len() + d.region as usize,
+        ];
+        (0..k)
+            .max_by(|&a, &b| {
+                let s =
+                    |t: usize| -> f32 { rows.iter().map(|r| w.taste_profiles[r * k + t]).sum() };
+                s(a).total_cmp(&s(b))
+            })
+            .unwrap()
+    };
+    let (mut own, mut other) = (0.0, 0.0);
+    let n = w.viewers.len();
+    for v in 0..n {
+        let interest = &w.topic_state[part(k, v as u32, INTEREST)];
+        let mine = favourite(&w.viewers[v].demographics);
+        let theirs = favourite(&w.viewers[(v * 7 + 13) % n].demographics);
+        own += interest[mine] as f64;
+        other += interest[theirs] as f64;
+    }
+    assert_eq!(w.taste_profiles.len(), groups * k);
+    (own - other) / n as f64
+}
+
+/// Hidden tastes lean towards the viewer's demographic group as far as the strength says:
+/// viewers hold more of their own group's favourite topic than of another group's, more so
+/// at a higher strength; demographics are public and drawn in the configured shares.
+#[test]
+fn demographic_prior_shifts_tastes_as_configured() {
+    let weak = taste_lean(&demographic_world(0.2, 5));
+    let strong = taste_lean(&demographic_world(0.8, 5));
+    assert!(weak > 0.01, "{weak}");
+    assert!(strong > 2.5 * weak, "{strong} against {weak}");
+    let w = demographic_world(0.0, 5);
+    assert!(w.taste_profiles.is_empty(), "no profiles without a prior");
+    let mobile = w
+        .viewers
+        .iter()
+        .filter(|s| s.demographics.device == 0)
+        .count() as f64;
+    let share = mobile / w.viewers.len() as f64;
+    assert!((share - 0.7).abs() < 0.03, "mobile share {share}");
+    let unspecified = w
+        .viewers
+        .iter()
+        .filter(|s| s.demographics.gender == 2)
+        .count() as f64;
+    assert!((unspecified / w.viewers.len() as f64 - 0.1).abs() < 0.02);
+}
+
+/// A device's factors scale the session budget and the mean watch time.
+#[test]
+fn devices_shift_session_length_and_watch_time() {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.device_weights = vec![1.0, 1.0, 0.0];
+    scenario.params.viewers.device_session_factor = vec![0.5, 2.0, 1.0];
+    scenario.params.viewers.device_watch_factor = vec![0.8, 1.5, 1.0];
+    let mut w = World::new(&scenario, 2);
+    let mut budgets = [(0.0, 0u32); 2];
+    for _ in 0..30_000 {
+        let v = w.next_decision().expect("viewers");
+        let st = &w.viewers[v as usize];
+        let device = st.demographics.device as usize;
+        if st.session_steps == 0 && st.session_accepted == 0 && w.now - st.session_start < 1e-9 {
+            budgets[device].0 += st.budget;
+            budgets[device].1 += 1;
+        }
+        if let Some(&i) = w.live().first() {
+            let want = [0.8, 1.5][device];
+            assert_eq!(w.pair(v, i).watch_factor, want);
+        }
+        let choice = w.live().first().copied();
+        w.respond(choice).unwrap();
+    }
+    let mean = |(sum, n): (f64, u32)| sum / n as f64;
+    let (mobile, desktop) = (mean(budgets[0]), mean(budgets[1]));
+    // Budgets are session_minutes (60) × U(0.5, 1.5) × the device's factor.
+    assert!((mobile - 30.0).abs() < 3.0, "mobile {mobile}");
+    assert!((desktop - 120.0).abs() < 12.0, "desktop {desktop}");
+}
