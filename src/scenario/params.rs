@@ -207,6 +207,15 @@ pub struct ViewerParams {
     /// How far hidden tastes lean towards the taste profile of the viewer's demographic group
     /// (age band, gender, region): 0 = independent of demographics, 1 = the profile itself.
     pub demographic_taste_strength: f64,
+    /// Most streamers a viewer follows (follow events beyond it do not happen), 1–255.
+    pub max_follows: usize,
+    /// Mean number of friends per viewer (0 = no friendships).
+    pub friends_mean: f64,
+    /// Share of friendships inside the viewer's region and age band.
+    pub friend_homophily: f64,
+    /// When a followed streamer goes live, each online follower is notified with this
+    /// probability and considers the stream at its next choice, by itself.
+    pub notification_pick: f64,
 }
 
 /// Most regions a scenario may have.
@@ -249,6 +258,10 @@ impl Default for ViewerParams {
             device_session_factor: vec![1.0, 1.0, 1.0],
             device_watch_factor: vec![1.0, 1.0, 1.0],
             demographic_taste_strength: 0.0,
+            max_follows: 50,
+            friends_mean: 0.0,
+            friend_homophily: 0.7,
+            notification_pick: 0.0,
         }
     }
 }
@@ -293,6 +306,8 @@ pub struct ResponseParams {
     pub examine: Vec<f64>,
     /// Examination of position p (0-based) is `position_decay`^p when `examine` is empty.
     pub position_decay: f64,
+    /// Utility of a stream rises by this times ln(1 + friends of the viewer watching it).
+    pub friend_weight: f64,
 }
 
 /// The most streams one slate may show.
@@ -335,6 +350,7 @@ impl Default for ResponseParams {
             slate_size: 1,
             examine: Vec::new(),
             position_decay: 1.0,
+            friend_weight: 0.0,
         }
     }
 }

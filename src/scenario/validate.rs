@@ -238,6 +238,10 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
         "viewers.demographic_taste_strength",
         v.demographic_taste_strength,
     );
+    c.count("viewers.max_follows", v.max_follows, 255);
+    c.range("viewers.friends_mean", v.friends_mean, 0.0, 200.0);
+    c.probability("viewers.friend_homophily", v.friend_homophily);
+    c.probability("viewers.notification_pick", v.notification_pick);
 
     let r = &raw.response;
     for (key, value) in [
@@ -247,6 +251,7 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
         ("response.social_weight", r.social_weight),
         ("response.fatigue_weight", r.fatigue_weight),
         ("response.outside_option", r.outside_option),
+        ("response.friend_weight", r.friend_weight),
     ] {
         c.range(key, value, -1_000.0, 1_000.0);
     }

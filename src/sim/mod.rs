@@ -8,6 +8,7 @@ mod events;
 pub mod observation;
 pub mod random;
 pub mod response;
+pub mod social;
 mod world;
 
 pub use clock::{DAY, SimTime};

@@ -30,6 +30,8 @@ pub struct StreamPublic {
     pub comments: u64,
     /// Streams the slot's current streamer has finished.
     pub streams_done: u32,
+    /// Viewers following the slot's current streamer.
+    pub followers: u32,
     /// Hours and likes of those watches, halving every week ([`WEEK_HALF_LIFE`]), as of the
     /// last watch that ended: their ratio is the streamer's likes per hour watched over about
     /// the last week ([`StreamPublic::likes_per_hour`]).
@@ -52,6 +54,7 @@ impl Default for StreamPublic {
             likes: 0,
             comments: 0,
             streams_done: 0,
+            followers: 0,
             week_hours: 0.0,
             week_likes: 0.0,
             week_at: 0.0,
@@ -159,6 +162,10 @@ pub struct ViewerHistory<'a> {
     pub last_watch_at: f64,
     /// The viewer's public profile.
     pub demographics: Demographics,
+    /// The streamer slots the viewer follows (their current streamers).
+    pub follows: &'a [u32],
+    /// Live streams some of the viewer's friends are watching now: (slot, how many friends).
+    pub friends_watching: &'a [(u32, u16)],
 }
 
 impl ViewerHistory<'static> {
@@ -186,6 +193,8 @@ impl ViewerHistory<'static> {
             region: 0,
             device: 0,
         },
+        follows: &[],
+        friends_watching: &[],
     };
 }
 

@@ -38,6 +38,8 @@ pub struct Pair {
     pub remaining: f64,
     /// The viewer's device's factor on mean watch time (1 on every device by default).
     pub watch_factor: f64,
+    /// The viewer's friends watching the stream now.
+    pub friends: u32,
 }
 
 impl Default for Pair {
@@ -51,6 +53,7 @@ impl Default for Pair {
             viewers: 0,
             remaining: 0.0,
             watch_factor: 1.0,
+            friends: 0,
         }
     }
 }
@@ -63,6 +66,17 @@ pub fn utility(p: &ResponseParams, x: &Pair) -> f64 {
         + p.appeal_weight * x.appeal
         + p.social_weight * x.social * (1.0 + x.viewers as f64).ln()
         - p.fatigue_weight * x.fatigue
+        + friend_term(p, x)
+}
+
+/// What friends watching add to a stream's utility (nothing unless `friend_weight` is set).
+#[inline]
+fn friend_term(p: &ResponseParams, x: &Pair) -> f64 {
+    if x.friends == 0 {
+        0.0
+    } else {
+        p.friend_weight * (1.0 + x.friends as f64).ln()
+    }
 }
 
 /// Probability that the viewer accepts the recommendation.
@@ -187,6 +201,7 @@ mod tests {
             viewers: 0,
             remaining: 1e9,
             watch_factor: 1.0,
+            friends: 0,
         }
     }
 

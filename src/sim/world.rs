@@ -14,6 +14,7 @@ use super::observation::{
 };
 use super::random::{self, Rng};
 use super::response::{self, Engagement, Pair};
+use super::social::Social;
 use crate::scenario::{AGE_BANDS, GENDERS, MAX_SLATE_SIZE, RawScenario, Scenario};
 
 /// What kind of streamer a slot holds (hidden from policies).
@@ -100,8 +101,11 @@ pub struct ViewerState {
     pub days_since_last_visit: f64,
     pub last_active_day: u64,
     /// What the watch under way adds to its channel's public counts when it ends (hours,
-    /// likes, comments; zero for an organic watch).
-    pub watch_credit: (f64, u32, u32),
+    /// likes, comments, whether the viewer followed; zero for an organic watch).
+    pub watch_credit: (f64, u32, u32, bool),
+    /// A followed streamer that went live and that the viewer was notified of (slot + 1; 0
+    /// for none): the viewer considers it at its next choice.
+    pub notified: u32,
     /// The viewer's public profile.
     pub demographics: Demographics,
 }
@@ -183,6 +187,7 @@ const RNG_RESPONSE: u64 = 3;
 const RNG_VIEWERS: u64 = 4;
 const RNG_DEMOGRAPHICS: u64 = 5;
 const RNG_TASTE_PROFILES: u64 = 6;
+const RNG_SOCIAL: u64 = 7;
 
 /// The simulated platform.
 #[derive(Clone)]
@@ -212,6 +217,11 @@ pub struct World {
     /// region, one row of `k` after another in that order: a viewer's hidden tastes lean
     /// towards the normalised sum of its three rows by `demographic_taste_strength`.
     taste_profiles: Vec<f32>,
+    /// Follows and friendships, and the social draws (notifications, their watches).
+    social: Social,
+    rng_social: Rng,
+    /// For the pending viewer: live streams its friends are watching, and how many.
+    friends_watching: Vec<(u32, u16)>,
     pending: Option<u32>,
     /// Viewers who churned and will never be replaced: when all are, no one comes again.
     gone: usize,
@@ -255,6 +265,9 @@ impl World {
             rng_view: random::stream(viewer_seed, RNG_VIEWERS),
             rng_demo: random::stream(viewer_seed, RNG_DEMOGRAPHICS),
             taste_profiles: Vec::new(),
+            social: Social::default(),
+            rng_social: random::stream(viewer_seed, RNG_SOCIAL),
+            friends_watching: Vec::new(),
             pending: None,
             gone: 0,
             session_ends: Vec::with_capacity(64),
@@ -306,6 +319,16 @@ impl World {
             }
             w.queue.push(t, Kind::ViewerWake, v);
         }
+        let demographics: Vec<Demographics> = w.viewers.iter().map(|s| s.demographics).collect();
+        let vp = &w.p.viewers;
+        w.social = Social::new(
+            n,
+            vp.max_follows,
+            &demographics,
+            vp.friends_mean,
+            vp.friend_homophily,
+            &mut w.rng_social,
+        );
         w.queue.push(DAY, Kind::Midnight, 0);
         w
     }
@@ -399,7 +422,8 @@ impl World {
             last_active_day: u64::MAX,
             last_topic: u16::MAX,
             last_watch_at: f64::NEG_INFINITY,
-            watch_credit: (0.0, 0, 0),
+            watch_credit: (0.0, 0, 0, false),
+            notified: 0,
             demographics: Demographics {
                 age_band: random::weighted(&mut self.rng_demo, &v.age_band_weights) as u8,
                 gender: random::weighted(&mut self.rng_demo, &v.gender_weights) as u8,
@@ -491,6 +515,16 @@ impl World {
         self.live_pos[i as usize] = self.live.len() as u32;
         self.live.push(i);
         self.queue.push(h.live_until, Kind::StreamEnd, i);
+        let pick = self.p.viewers.notification_pick;
+        if pick > 0.0 {
+            for &v in self.social.followers(i) {
+                let st = &mut self.viewers[v as usize];
+                let online = matches!(st.status, Status::Active | Status::Watching(_));
+                if online && random::uniform(&mut self.rng_social) < pick {
+                    st.notified = i + 1;
+                }
+            }
+        }
     }
 
     fn go_offline(&mut self, i: u32) {
@@ -551,9 +585,8 @@ impl World {
                         // instant: the viewer asks for the next stream once that stream is
                         // offline (a wake sorts after a stream's end at equal times).
                         self.queue.push(self.now, Kind::ViewerWake, ev.id);
-                    } else if !self.organic_pick(ev.id) {
-                        self.pending = Some(ev.id);
-                        return self.pending;
+                    } else if !self.notified_pick(ev.id) && !self.organic_pick(ev.id) {
+                        return self.ask(ev.id);
                     }
                 }
                 Kind::ViewerWake => {
@@ -561,6 +594,7 @@ impl World {
                     match self.viewers[v as usize].status {
                         Status::Away => self.start_session(v),
                         Status::Churned => {
+                            self.social_leave(v);
                             self.viewers[v as usize] = self.fresh_viewer_state();
                             self.init_viewer_vectors(v);
                             self.new_viewers += 1;
@@ -569,14 +603,83 @@ impl World {
                         Status::Active => {}
                         Status::Watching(_) => unreachable!("a watching viewer has no wake event"),
                     }
-                    if !self.organic_pick(v) {
-                        self.pending = Some(v);
-                        return self.pending;
+                    if !self.notified_pick(v) && !self.organic_pick(v) {
+                        return self.ask(v);
                     }
                 }
             }
         }
         None
+    }
+
+    /// Viewer `v` needs a recommendation: it is pending, and what its friends are watching is
+    /// counted for its observation.
+    fn ask(&mut self, v: u32) -> Option<u32> {
+        self.friends_watching.clear();
+        if self.social.has_friends() {
+            for &f in self.social.friends(v) {
+                if let Status::Watching(i) = self.viewers[f as usize].status {
+                    match self.friends_watching.iter_mut().find(|(s, _)| *s == i) {
+                        Some((_, n)) => *n = n.saturating_add(1),
+                        None => self.friends_watching.push((i, 1)),
+                    }
+                }
+            }
+        }
+        self.pending = Some(v);
+        self.pending
+    }
+
+    /// Friends of viewer `v` watching stream `i` now (0 unless friends matter to the choice).
+    fn friends_on(&self, v: u32, i: u32) -> u32 {
+        if self.p.response.friend_weight == 0.0 || !self.social.has_friends() {
+            return 0;
+        }
+        let watching = |&&f: &&u32| self.viewers[f as usize].status == Status::Watching(i);
+        self.social.friends(v).iter().filter(watching).count() as u32
+    }
+
+    /// Viewer `v`'s slot is taken by a newcomer: the old viewer's follows leave the
+    /// streamers' follower counts.
+    fn social_leave(&mut self, v: u32) {
+        for &i in self.social.follows(v) {
+            self.streams[i as usize].followers -= 1;
+        }
+        self.social.viewer_replaced(v);
+    }
+
+    /// A notification the viewer got while online: if the followed stream is still live, the
+    /// viewer considers it by itself first (accepting it with the choice model's probability)
+    /// and watches it without asking for a recommendation. Returns whether it did.
+    fn notified_pick(&mut self, v: u32) -> bool {
+        let slot = std::mem::take(&mut self.viewers[v as usize].notified);
+        if slot == 0 || !self.streams[slot as usize - 1].live {
+            return false;
+        }
+        let i = slot - 1;
+        let x = self.pair(v, i);
+        let rp = &self.p.response;
+        if random::uniform(&mut self.rng_social) >= response::accept_probability(rp, &x) {
+            return false;
+        }
+        let draw = random::exponential(&mut self.rng_social, response::watch_mean(rp, &x));
+        self.watch_by_choice(v, i, &x, draw);
+        true
+    }
+
+    /// Viewer `v` starts watching stream `i` by its own choice (organic or notified) for a
+    /// drawn `draw` minutes, cut at the stream's end: the logs see it, the recommender earns
+    /// nothing and the channel's recommendation counts do not move.
+    fn watch_by_choice(&mut self, v: u32, i: u32, x: &Pair, draw: f64) {
+        let (watch, wake) = if draw >= x.remaining {
+            (x.remaining, self.hidden[i as usize].live_until)
+        } else {
+            (draw, self.now + draw)
+        };
+        self.after_watch(v, i, watch / 60.0, &Engagement::default());
+        self.streams[i as usize].viewers += 1;
+        self.viewers[v as usize].status = Status::Watching(i);
+        self.queue.push(wake, Kind::WatchEnd, v);
     }
 
     /// With probability `organic_share`, viewer `v` picks a stream by themselves: it looks at
@@ -606,15 +709,7 @@ impl World {
         }
         let rp = &self.p.response;
         let draw = random::exponential(&mut self.rng_view, response::watch_mean(rp, &x));
-        let (watch, wake) = if draw >= x.remaining {
-            (x.remaining, self.hidden[i as usize].live_until)
-        } else {
-            (draw, self.now + draw)
-        };
-        self.after_watch(v, i, watch / 60.0, &Engagement::default());
-        self.streams[i as usize].viewers += 1;
-        self.viewers[v as usize].status = Status::Watching(i);
-        self.queue.push(wake, Kind::WatchEnd, v);
+        self.watch_by_choice(v, i, &x, draw);
         true
     }
 
@@ -645,6 +740,7 @@ impl World {
                 ..StreamPublic::default()
             };
             self.hidden[i] = h;
+            self.social.streamer_replaced(i as u32);
             self.new_streamers += 1;
         }
     }
@@ -760,6 +856,8 @@ impl World {
                 last_topic: (st.last_topic != u16::MAX).then_some(st.last_topic),
                 last_watch_at: st.last_watch_at,
                 demographics: st.demographics,
+                follows: self.social.follows(v as u32),
+                friends_watching: &self.friends_watching,
             },
             live: &self.live,
             streams: &self.streams,
@@ -784,6 +882,7 @@ impl World {
             viewers: self.streams[i as usize].viewers,
             remaining: h.live_until - self.now,
             watch_factor: self.p.viewers.device_watch_factor[st.demographics.device as usize],
+            friends: self.friends_on(v, i),
         }
     }
 
@@ -897,7 +996,11 @@ impl World {
             };
             self.after_watch(v, i, hours, &e);
             self.streams[i as usize].viewers += 1;
-            self.viewers[v as usize].watch_credit = (hours, e.likes, e.comments);
+            if e.follows > 0 && !self.social.can_follow(v, i) {
+                // A viewer follows a streamer once, and only so many streamers.
+                e.follows = 0;
+            }
+            self.viewers[v as usize].watch_credit = (hours, e.likes, e.comments, e.follows > 0);
             self.session_watches[v as usize].push((i, watch as f32));
             self.viewers[v as usize].status = Status::Watching(i);
             self.queue.push(wake, Kind::WatchEnd, v);
@@ -941,8 +1044,11 @@ impl World {
     /// time, so they are credited when the watch ends.
     fn credit_watch(&mut self, v: u32, i: u32) {
         let st = &mut self.viewers[v as usize];
-        let (hours, likes, comments) = std::mem::take(&mut st.watch_credit);
+        let (hours, likes, comments, followed) = std::mem::take(&mut st.watch_credit);
         self.streams[i as usize].credit(self.now, hours, likes, comments);
+        if followed && self.social.follow(v, i) {
+            self.streams[i as usize].followers += 1;
+        }
     }
 
     /// Counts a recommendation of streamer `i` to viewer `v` (and whether it was accepted) under

@@ -208,3 +208,102 @@ fn devices_shift_session_length_and_watch_time() {
     assert!((mobile - 30.0).abs() < 3.0, "mobile {mobile}");
     assert!((desktop - 120.0).abs() < 12.0, "desktop {desktop}");
 }
+
+/// Follow events create follow edges, once per streamer and at most `max_follows` per viewer;
+/// the public follower counts agree with the edges.
+#[test]
+fn follow_events_create_capped_edges() {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.count = 300;
+    scenario.params.viewers.max_follows = 2;
+    scenario.params.viewers.churn_max = 0.0; // a viewer who churns takes its follows along
+    scenario.params.response.follow_probability = 1.0;
+    scenario.params.response.outside_option = -5.0;
+    let mut w = World::new(&scenario, 4);
+    let mut follows = 0u64;
+    for _ in 0..40_000 {
+        w.next_decision().expect("viewers");
+        let choice = w.live().first().copied();
+        follows += w.respond(choice).unwrap().engagement.follows as u64;
+    }
+    let edges: usize = (0..300).map(|v| w.social.follows(v).len()).sum();
+    assert!(edges > 100, "{edges} edges");
+    assert!((0..300).all(|v| w.social.follows(v).len() <= 2));
+    // Follow events still waiting to be credited at the end of their watch are not edges yet.
+    let waiting = w.viewers.iter().filter(|s| s.watch_credit.3).count();
+    assert_eq!(follows as usize, edges + waiting, "one event per edge");
+    for (i, s) in w.streams().iter().enumerate() {
+        assert_eq!(s.followers as usize, w.social.followers(i as u32).len());
+    }
+}
+
+/// When a followed streamer goes live, only its online followers are notified.
+#[test]
+fn notifications_reach_online_followers_only() {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.notification_pick = 1.0;
+    scenario.params.response.outside_option = -30.0;
+    let mut w = World::new(&scenario, 6);
+    let i = (0..w.streams.len() as u32)
+        .find(|&i| !w.streams[i as usize].live)
+        .unwrap();
+    let j = *w.live().first().expect("something live");
+    let statuses = [
+        Status::Active,
+        Status::Watching(j),
+        Status::Away,
+        Status::Churned,
+    ];
+    for (v, status) in statuses.into_iter().enumerate() {
+        w.viewers[v].status = status;
+        assert!(w.social.follow(v as u32, i));
+    }
+    w.viewers[4].status = Status::Active; // online, not a follower
+    let now = w.now;
+    w.go_live(i, now);
+    let notified: Vec<u32> = (0..5).map(|v| w.viewers[v].notified).collect();
+    assert_eq!(notified, [i + 1, i + 1, 0, 0, 0]);
+    // At its next choice the notified viewer watches the stream by itself.
+    let audience = w.streams[i as usize].viewers;
+    assert!(w.notified_pick(0));
+    assert_eq!(w.viewers[0].status, Status::Watching(i));
+    assert_eq!(w.streams[i as usize].viewers, audience + 1);
+    assert_eq!(w.viewers[0].notified, 0, "a notification is used once");
+}
+
+/// The observation counts the viewer's friends on each live stream, and friends watching
+/// raise a stream's utility by `friend_weight`·ln(1 + friends).
+#[test]
+fn friends_watching_are_observed_and_raise_appeal() {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.count = 2_000;
+    scenario.params.viewers.friends_mean = 20.0;
+    scenario.params.response.friend_weight = 0.7;
+    let mut w = World::new(&scenario, 8);
+    let mut seen = 0;
+    for _ in 0..20_000 {
+        let v = w.next_decision().expect("viewers");
+        let mut want: Vec<(u32, u16)> = Vec::new();
+        for &f in w.social.friends(v) {
+            if let Status::Watching(i) = w.viewers[f as usize].status {
+                match want.iter_mut().find(|(s, _)| *s == i) {
+                    Some((_, n)) => *n += 1,
+                    None => want.push((i, 1)),
+                }
+            }
+        }
+        let got = w.observe().history.friends_watching.to_vec();
+        assert_eq!(got, want);
+        for &(i, n) in &got {
+            let x = w.pair(v, i);
+            assert_eq!(x.friends, n as u32);
+            let alone = response::utility(&w.p.response, &Pair { friends: 0, ..x });
+            let with = response::utility(&w.p.response, &x);
+            assert!((with - alone - 0.7 * (1.0 + n as f64).ln()).abs() < 1e-12);
+            seen += 1;
+        }
+        let choice = w.live().first().copied();
+        w.respond(choice).unwrap();
+    }
+    assert!(seen > 100, "friends were watching {seen} times");
+}
