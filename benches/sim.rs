@@ -55,6 +55,8 @@ fn slate_choice_us(rerank: Rerank) -> f64 {
         live: &live,
         streams: &streams,
         num_topics: 8,
+        content: &[],
+        content_len: 0,
     };
     let mut rng = random::stream(3, 4);
     let scores: Vec<Vec<f64>> = (0..64)

@@ -237,6 +237,8 @@ mod tests {
             live,
             streams,
             num_topics: 4,
+            content: &[],
+            content_len: 0,
         }
     }
 

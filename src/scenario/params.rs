@@ -105,7 +105,18 @@ pub struct StreamerParams {
     /// New streamers keep appearing: per simulated day, this share of the catalogue is replaced by
     /// fresh streamers (new id-slot occupant, fresh quality and appeal, empty history). 0 = none.
     pub turnover_per_day: f64,
+    /// Length of each stream's content vector per modality (0 = no content features), up to 64.
+    pub content_dim: usize,
+    /// The content modalities, 1 to 4 distinct names (each gets its own projection).
+    pub content_modalities: Vec<String>,
+    /// Standard deviation of the noise on each modality's content vector (one per modality).
+    pub content_noise: Vec<f64>,
 }
+
+/// Longest content vector per modality.
+pub const MAX_CONTENT_DIM: usize = 64;
+/// Most content modalities.
+pub const MAX_MODALITIES: usize = 4;
 
 impl Default for StreamerParams {
     fn default() -> Self {
@@ -127,6 +138,9 @@ impl Default for StreamerParams {
             skip_probability: 0.1,
             jitter_minutes: 20.0,
             turnover_per_day: 0.0,
+            content_dim: 0,
+            content_modalities: vec!["text".into(), "visual".into(), "audio".into()],
+            content_noise: vec![0.5, 0.5, 0.5],
         }
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Each problem names the dotted key it is about; `scenario::load` adds the file and line.
 
-use super::params::{AGE_BANDS, DEVICES, GENDERS, MAX_REGIONS, RawScenario};
+use super::params::{
+    AGE_BANDS, DEVICES, GENDERS, MAX_CONTENT_DIM, MAX_MODALITIES, MAX_REGIONS, RawScenario,
+};
 
 /// One thing wrong with a scenario, before the file and line are attached.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +161,52 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     c.range("streamers.skip_probability", s.skip_probability, 0.0, 0.95);
     c.range("streamers.jitter_minutes", s.jitter_minutes, 0.0, 240.0);
     c.probability("streamers.turnover_per_day", s.turnover_per_day);
+    if s.content_dim > MAX_CONTENT_DIM {
+        c.fail(
+            "streamers.content_dim",
+            format!("must be at most {MAX_CONTENT_DIM}, got {}", s.content_dim),
+        );
+    }
+    let modalities = &s.content_modalities;
+    if modalities.is_empty() || modalities.len() > MAX_MODALITIES {
+        c.fail(
+            "streamers.content_modalities",
+            format!(
+                "must name between 1 and {MAX_MODALITIES} modalities, got {}",
+                modalities.len()
+            ),
+        );
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        for name in modalities {
+            if name.trim().is_empty() {
+                c.fail(
+                    "streamers.content_modalities",
+                    "a modality has an empty name".into(),
+                );
+            } else if !seen.insert(name) {
+                c.fail(
+                    "streamers.content_modalities",
+                    format!("modality `{name}` appears twice"),
+                );
+            } else {
+                c.text("streamers.content_modalities", name, MAX_NAME_CHARS);
+            }
+        }
+        if s.content_noise.len() != modalities.len() {
+            c.fail(
+                "streamers.content_noise",
+                format!(
+                    "must have one value per modality ({}), got {}",
+                    modalities.len(),
+                    s.content_noise.len()
+                ),
+            );
+        }
+    }
+    for &sd in s.content_noise.iter().take(MAX_MODALITIES + 1) {
+        c.range("streamers.content_noise", sd, 0.0, 100.0);
+    }
 
     let v = &raw.viewers;
     c.count("viewers.count", v.count, MAX_VIEWERS);

@@ -226,11 +226,22 @@ pub struct Observation<'a> {
     /// Public features of every streamer slot, indexed by id.
     pub streams: &'a [StreamPublic],
     pub num_topics: usize,
+    /// Every slot's content vectors, `content_len` values per slot (its modalities one after
+    /// another); empty when the scenario has no content features.
+    pub content: &'a [f32],
+    pub content_len: usize,
 }
 
 impl Observation<'_> {
     pub fn num_streamers(&self) -> usize {
         self.streams.len()
+    }
+    /// Content vectors of streamer `id` (all modalities; empty without content features).
+    pub fn content(&self, id: u32) -> &[f32] {
+        let n = self.content_len;
+        self.content
+            .get(id as usize * n..(id as usize + 1) * n)
+            .unwrap_or(&[])
     }
     /// Whether streamer `id` can be recommended now.
     pub fn is_live(&self, id: u32) -> bool {

@@ -188,6 +188,7 @@ const RNG_VIEWERS: u64 = 4;
 const RNG_DEMOGRAPHICS: u64 = 5;
 const RNG_TASTE_PROFILES: u64 = 6;
 const RNG_SOCIAL: u64 = 7;
+const RNG_CONTENT: u64 = 8;
 
 /// The simulated platform.
 #[derive(Clone)]
@@ -220,6 +221,12 @@ pub struct World {
     /// Follows and friendships, and the social draws (notifications, their watches).
     social: Social,
     rng_social: Rng,
+    /// Content vectors of every slot's streamer (`content_len()` values per slot), the fixed
+    /// projections they come from (per modality, `content_dim` rows of `k + 2`), and the
+    /// platform's draws of their noise.
+    content: Vec<f32>,
+    content_projection: Vec<f32>,
+    rng_content: Rng,
     /// For the pending viewer: live streams its friends are watching, and how many.
     friends_watching: Vec<(u32, u16)>,
     pending: Option<u32>,
@@ -268,6 +275,9 @@ impl World {
             social: Social::default(),
             rng_social: random::stream(viewer_seed, RNG_SOCIAL),
             friends_watching: Vec::new(),
+            content: Vec::new(),
+            content_projection: Vec::new(),
+            rng_content: random::stream(seed, RNG_CONTENT),
             pending: None,
             gone: 0,
             session_ends: Vec::with_capacity(64),
@@ -279,6 +289,7 @@ impl World {
             p,
         };
         w.draw_taste_profiles(seed);
+        w.draw_content_projections();
         for i in 0..n {
             let kind = if i < w.p.streamers.superstars {
                 StreamerKind::Superstar
@@ -291,6 +302,7 @@ impl World {
             w.streams[i].topic = h.primary;
             w.streams[i].tags = [h.primary, h.secondary];
             w.hidden.push(h);
+            w.draw_content(i);
         }
         for i in 0..n as u32 {
             // A stream that started before time 0 and is still running is live at the start.
@@ -460,6 +472,49 @@ impl World {
         self.taste_profiles = vec![0.0; rows * self.k];
         for row in self.taste_profiles.chunks_mut(self.k) {
             random::dirichlet(&mut rng, self.p.viewers.interest_concentration, row);
+        }
+    }
+
+    /// Values of content per slot: every modality's vector, one after another.
+    pub fn content_len(&self) -> usize {
+        self.p.streamers.content_dim * self.p.streamers.content_modalities.len()
+    }
+
+    /// The fixed random projections of each modality (from the platform's seed).
+    fn draw_content_projections(&mut self) {
+        let len = self.content_len();
+        if len == 0 {
+            return;
+        }
+        let inputs = self.k + 2;
+        let sd = 1.0 / (inputs as f64).sqrt();
+        self.content_projection = (0..len * inputs)
+            .map(|_| random::normal(&mut self.rng_content, 0.0, sd) as f32)
+            .collect();
+        self.content = vec![0.0; self.p.streamers.count * len];
+    }
+
+    /// The content vectors of slot `i`'s streamer: per modality, its projection of the
+    /// streamer's topic mix, quality and appeal (both centred and doubled, so in [−1, 1]),
+    /// plus Normal(0, `content_noise`) per value.
+    fn draw_content(&mut self, i: usize) {
+        let len = self.content_len();
+        if len == 0 {
+            return;
+        }
+        let (k, dim) = (self.k, self.p.streamers.content_dim);
+        let h = &self.hidden[i];
+        let mut x = vec![0.0f32; k + 2];
+        x[h.primary as usize] += h.focus as f32;
+        x[h.secondary as usize] += (1.0 - h.focus) as f32;
+        x[k] = (2.0 * h.quality - 1.0) as f32;
+        x[k + 1] = (2.0 * h.appeal - 1.0) as f32;
+        for j in 0..len {
+            let row = &self.content_projection[j * (k + 2)..(j + 1) * (k + 2)];
+            let clean: f32 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let sd = self.p.streamers.content_noise[j / dim];
+            let noise = random::normal(&mut self.rng_content, 0.0, sd) as f32;
+            self.content[i * len + j] = clean + noise;
         }
     }
 
@@ -741,6 +796,7 @@ impl World {
             };
             self.hidden[i] = h;
             self.social.streamer_replaced(i as u32);
+            self.draw_content(i);
             self.new_streamers += 1;
         }
     }
@@ -862,6 +918,8 @@ impl World {
             live: &self.live,
             streams: &self.streams,
             num_topics: self.k,
+            content: &self.content,
+            content_len: self.content_len(),
         }
     }
 

@@ -307,3 +307,68 @@ fn friends_watching_are_observed_and_raise_appeal() {
     }
     assert!(seen > 100, "friends were watching {seen} times");
 }
+
+fn content_world(noise: f64) -> World {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.streamers.count = 1_000;
+    scenario.params.streamers.content_dim = 8;
+    scenario.params.streamers.content_noise = vec![noise, 0.0, 3.0];
+    World::new(&scenario, 12)
+}
+
+/// Correlation of quality with the best linear read-out of one modality's vector.
+fn quality_evidence(w: &World, modality: usize) -> f64 {
+    let dim = w.p.streamers.content_dim;
+    let len = w.content_len();
+    // The clean projection's quality column says how quality enters each value.
+    let k = w.k;
+    let weights: Vec<f32> = (0..dim)
+        .map(|d| w.content_projection[(modality * dim + d) * (k + 2) + k])
+        .collect();
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for (i, h) in w.hidden.iter().enumerate() {
+        let v = &w.content[i * len + modality * dim..][..dim];
+        xs.push(
+            v.iter()
+                .zip(&weights)
+                .map(|(a, b)| (a * b) as f64)
+                .sum::<f64>(),
+        );
+        ys.push(h.quality);
+    }
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let cov: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let vx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    let vy: f64 = ys.iter().map(|y| (y - my).powi(2)).sum();
+    cov / (vx * vy).sqrt()
+}
+
+/// Content vectors carry evidence of quality, weaker as the modality's noise grows; they are
+/// public (in the observation) and the same on every world of the platform.
+#[test]
+fn content_vectors_correlate_with_quality_as_the_noise_says() {
+    let w = content_world(0.5);
+    let (mid, clean, noisy) = (
+        quality_evidence(&w, 0),
+        quality_evidence(&w, 1),
+        quality_evidence(&w, 2),
+    );
+    assert!(clean > mid && mid > noisy, "{clean} {mid} {noisy}");
+    assert!(clean > 0.3 && noisy < clean / 2.0, "{clean} {noisy}");
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.streamers.count = 1_000;
+    scenario.params.streamers.content_dim = 8;
+    scenario.params.streamers.content_noise = vec![0.5, 0.0, 3.0];
+    let other_viewers = World::with_viewer_seed(&scenario, 12, 99);
+    assert_eq!(
+        w.content, other_viewers.content,
+        "content belongs to the platform"
+    );
+    let mut w = w;
+    w.next_decision().unwrap();
+    let i = *w.live().first().expect("something live");
+    let o = w.observe();
+    assert_eq!(o.content(i).len(), 24);
+    assert_eq!(o.content(i), &w.content[i as usize * 24..][..24]);
+}
