@@ -15,7 +15,7 @@ use super::slate::{SlateSpec, select};
 use super::slateq::{Deferred, SlateQ};
 use super::{AgentStats, HyperInfo, Mode, Next, Policy, StateEncoder, Transition};
 use crate::scenario::Scenario;
-use crate::scenario::{LrSchedule, SlateTarget, SlateValue};
+use crate::scenario::{FeatureFamily, LrSchedule, SlateTarget, SlateValue};
 use crate::sim::{Observation, OracleView};
 
 /// Q of the chosen action is measured on every n-th greedy or exploring choice (one extra
@@ -59,21 +59,39 @@ pub struct DqnPolicy {
 }
 
 impl DqnPolicy {
-    /// A fresh learner for `scenario`'s world, with the hyperparameters of its `[agent]` section.
-    pub fn new(scenario: &Scenario, seed: u64, device: ResolvedDevice) -> Result<Self, String> {
+    /// The state encoder of `scenario`'s `[agent]` settings: the feature families it reads
+    /// and the per-slot options.
+    pub fn encoder(scenario: &Scenario) -> StateEncoder {
         let actions = scenario.num_streamers();
+        let agent = &scenario.params.agent;
         let mut encoder = StateEncoder::new(scenario.topics().len());
-        if scenario.params.agent.stream_features {
+        if !agent.reads(FeatureFamily::History) {
+            encoder = encoder.without_history();
+        }
+        if agent.stream_features {
             let minutes = scenario.params.streamers.stream_hours * 60.0;
             encoder = encoder.with_stream_features(actions, minutes);
         }
-        if scenario.params.agent.taste_features {
+        if agent.taste_features {
             encoder = encoder.with_taste_features(actions);
         }
-        if scenario.params.agent.engagement_features {
+        if agent.reads(FeatureFamily::Engagement) {
             encoder = encoder.with_engagement_features(actions);
         }
+        if agent.reads(FeatureFamily::Demographics) {
+            encoder = encoder.with_demographics(scenario.params.viewers.region_weights.len());
+        }
+        if agent.reads(FeatureFamily::Social) {
+            encoder = encoder.with_social_features(actions);
+        }
+        encoder
+    }
+
+    /// A fresh learner for `scenario`'s world, with the hyperparameters of its `[agent]` section.
+    pub fn new(scenario: &Scenario, seed: u64, device: ResolvedDevice) -> Result<Self, String> {
+        let actions = scenario.num_streamers();
         let agent = &scenario.params.agent;
+        let encoder = Self::encoder(scenario);
         let slate_size = scenario.params.response.slate_size;
         let slateq = (slate_size > 1 && agent.slate_value == SlateValue::Slateq).then(|| {
             let click = ClickModel::new(

@@ -53,6 +53,15 @@
 //!
 //! The network reads these through its per-action feature head (one weight per feature,
 //! computed from the viewer's state and shared by all streams), not through its hidden stack.
+//!
+//! The feature families of `[agent] features` change the layout. Without "history" the first
+//! 6K + 2 entries above (the viewer's logs, from the recent hours to the recommendations
+//! shown) are left out, and there are no taste features. With "demographics" the viewer's part
+//! ends with one-hot blocks of its age band (5), gender (3), region (one per region) and device
+//! (3). With "social" it ends with one more entry, log1p(streamers followed)/4 (≤2), and
+//! [`SOCIAL_FEATURES`] entries per slot follow all the others: 1 if the viewer follows the
+//! slot's streamer, log1p(friends of the viewer watching it)/2 (≤2), and log1p(its
+//! followers)/8 (≤2).
 
 use crate::sim::Observation;
 use crate::sim::observation::{IMPRESSION_HALF_LIFE, StreamPublic};
@@ -72,6 +81,18 @@ pub const ENGAGEMENT_FEATURES: usize = 2;
 /// Session entries that come with the engagement features (see the module docs).
 pub const SESSION_ENGAGEMENT: usize = 3;
 
+/// Social features per streamer slot (see the module docs).
+pub const SOCIAL_FEATURES: usize = 3;
+
+/// Entries of the viewer's part that come with the social features.
+pub const SOCIAL_VIEWER: usize = 1;
+
+/// Entries of the viewer's part before the session block that hold its logs (the "history"
+/// family), with K topics.
+fn history_len(topics: usize) -> usize {
+    6 * topics + 2
+}
+
 /// Hours of platform-average engagement every streamer's rates start from.
 pub const ENGAGEMENT_PRIOR_HOURS: f64 = 2.0;
 
@@ -87,6 +108,12 @@ pub struct StateEncoder {
     taste: bool,
     /// Engagement features ([`ENGAGEMENT_FEATURES`] per slot) are on.
     engagement: bool,
+    /// The viewer's logs are in the state (the "history" family).
+    history: bool,
+    /// Regions of the demographics blocks (0 = no demographics).
+    regions: usize,
+    /// Social features ([`SOCIAL_FEATURES`] per slot, [`SOCIAL_VIEWER`] for the viewer) are on.
+    social: bool,
     /// The usual stream length `L`, minutes.
     stream_minutes: f64,
 }
@@ -99,7 +126,49 @@ impl StateEncoder {
             stream: false,
             taste: false,
             engagement: false,
+            history: true,
+            regions: 0,
+            social: false,
             stream_minutes: 240.0,
+        }
+    }
+
+    /// The same encoder without the viewer's logs (the "history" family); no taste features.
+    pub fn without_history(self) -> Self {
+        assert!(!self.taste, "taste features read the history");
+        StateEncoder {
+            history: false,
+            ..self
+        }
+    }
+
+    /// The same encoder with the viewer's demographics, in a world of `regions` regions.
+    pub fn with_demographics(self, regions: usize) -> Self {
+        StateEncoder {
+            regions: regions.max(1),
+            ..self
+        }
+    }
+
+    /// The same encoder with [`SOCIAL_FEATURES`] features of each of `slots` streamer slots
+    /// (after the others) and the viewer's follows.
+    pub fn with_social_features(self, slots: usize) -> Self {
+        StateEncoder {
+            slots,
+            social: true,
+            ..self
+        }
+    }
+
+    /// Entries of the demographics blocks (0 without them).
+    fn demographics_len(&self) -> usize {
+        if self.regions == 0 {
+            0
+        } else {
+            crate::scenario::AGE_BANDS.len()
+                + crate::scenario::GENDERS.len()
+                + self.regions
+                + crate::scenario::DEVICES.len()
         }
     }
 
@@ -117,6 +186,7 @@ impl StateEncoder {
     /// The same encoder with [`TASTE_FEATURES`] features of each of `slots` streamer slots (after
     /// its per-stream features, if any): the viewer's logs at the topic of the slot's stream.
     pub fn with_taste_features(self, slots: usize) -> Self {
+        assert!(self.history, "taste features read the history");
         StateEncoder {
             slots,
             taste: true,
@@ -136,7 +206,10 @@ impl StateEncoder {
 
     /// Length of the part of the state that describes the viewer and the world.
     pub fn viewer_dim(&self) -> usize {
-        8 * self.topics + 14 + self.engagement as usize * SESSION_ENGAGEMENT
+        8 * self.topics + 14 - (!self.history as usize) * history_len(self.topics)
+            + self.engagement as usize * SESSION_ENGAGEMENT
+            + self.demographics_len()
+            + self.social as usize * SOCIAL_VIEWER
     }
 
     /// Features of each slot: [`STREAM_FEATURES`] per-stream ones, [`TASTE_FEATURES`] taste ones
@@ -145,6 +218,7 @@ impl StateEncoder {
         self.stream as usize * STREAM_FEATURES
             + self.taste as usize * TASTE_FEATURES
             + self.engagement as usize * ENGAGEMENT_FEATURES
+            + self.social as usize * SOCIAL_FEATURES
     }
 
     /// Length of the state vector.
@@ -165,49 +239,52 @@ impl StateEncoder {
         // engagement shares, last topic, accepted shares, recommendations shown.
         let mut taste = [0usize; TASTE_FEATURES];
 
-        taste[0] = at;
-        let mut total = 0.0f32;
-        for t in 0..k {
-            let r = h.recent(t, now);
-            out[at + t] = r;
-            total += r;
-        }
-        normalise(&mut out[at..at + k], total);
-        out[at + k] = (total.ln_1p() / 3.0).min(2.0);
-        at += k + 1;
+        if self.history {
+            taste[0] = at;
+            let mut total = 0.0f32;
+            for t in 0..k {
+                let r = h.recent(t, now);
+                out[at + t] = r;
+                total += r;
+            }
+            normalise(&mut out[at..at + k], total);
+            out[at + k] = (total.ln_1p() / 3.0).min(2.0);
+            at += k + 1;
 
-        taste[1] = at;
-        let mut total = 0.0f32;
-        for t in 0..k {
-            out[at + t] = h.week_hours[t];
-            total += h.week_hours[t];
-        }
-        normalise(&mut out[at..at + k], total);
-        at += k;
+            taste[1] = at;
+            let mut total = 0.0f32;
+            for t in 0..k {
+                out[at + t] = h.week_hours[t];
+                total += h.week_hours[t];
+            }
+            normalise(&mut out[at..at + k], total);
+            at += k;
 
-        taste[2] = at;
-        let total: f32 = h.engagement.iter().sum();
-        out[at..at + k].copy_from_slice(h.engagement);
-        normalise(&mut out[at..at + k], total);
-        let sessions = h.sessions.max(1) as f32;
-        out[at + k] = ((total / sessions).ln_1p() / 3.0).min(2.0);
-        at += k + 1;
+            taste[2] = at;
+            let total: f32 = h.engagement.iter().sum();
+            out[at..at + k].copy_from_slice(h.engagement);
+            normalise(&mut out[at..at + k], total);
+            let sessions = h.sessions.max(1) as f32;
+            out[at + k] = ((total / sessions).ln_1p() / 3.0).min(2.0);
+            at += k + 1;
 
-        taste[3] = at;
-        if let Some(t) = h.last_topic {
-            let age = (now.minutes() - h.last_watch_at).max(0.0);
-            out[at + t as usize] = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
-        }
-        at += k;
+            taste[3] = at;
+            if let Some(t) = h.last_topic {
+                let age = (now.minutes() - h.last_watch_at).max(0.0);
+                out[at + t as usize] = (-age / LAST_TOPIC_HALF_LIFE).exp2() as f32;
+            }
+            at += k;
 
-        (taste[4], taste[5]) = (at, at + k);
-        // Both counts decay alike, so their ratio needs no decay to now; the count does.
-        let fade = (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
-        for t in 0..k {
-            out[at + t] = (h.accepted[t] + 0.5) / (h.shown[t] + 1.0);
-            out[at + k + t] = ((h.shown[t] * fade).ln_1p() / 3.0).min(2.0);
+            (taste[4], taste[5]) = (at, at + k);
+            // Both counts decay alike, so their ratio needs no decay to now; the count does.
+            let fade = (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
+            for t in 0..k {
+                out[at + t] = (h.accepted[t] + 0.5) / (h.shown[t] + 1.0);
+                out[at + k + t] = ((h.shown[t] * fade).ln_1p() / 3.0).min(2.0);
+            }
+            at += 2 * k;
+
         }
-        at += 2 * k;
 
         let steps = h.session_steps as f32;
         out[at] = (steps / 10.0).min(3.0);
@@ -251,6 +328,20 @@ impl StateEncoder {
             }
             at += SESSION_ENGAGEMENT;
         }
+        if self.regions > 0 {
+            let d = &h.demographics;
+            let bands = crate::scenario::AGE_BANDS.len();
+            let genders = crate::scenario::GENDERS.len();
+            out[at + d.age_band as usize] = 1.0;
+            out[at + bands + d.gender as usize] = 1.0;
+            out[at + bands + genders + (d.region as usize).min(self.regions - 1)] = 1.0;
+            out[at + bands + genders + self.regions + d.device as usize] = 1.0;
+            at += self.demographics_len();
+        }
+        if self.social {
+            out[at] = ((h.follows.len() as f32).ln_1p() / 4.0).min(2.0);
+            at += SOCIAL_VIEWER;
+        }
         debug_assert_eq!(at, self.viewer_dim());
 
         if self.slots > 0 {
@@ -275,7 +366,23 @@ impl StateEncoder {
                     f = &mut f[TASTE_FEATURES..];
                 }
                 if let Some(m) = mean {
-                    f.copy_from_slice(&m.features(s));
+                    f[..ENGAGEMENT_FEATURES].copy_from_slice(&m.features(s));
+                    f = &mut f[ENGAGEMENT_FEATURES..];
+                }
+                if self.social {
+                    f[2] = ((s.followers as f32).ln_1p() / 8.0).min(2.0);
+                }
+            }
+            if self.social {
+                // Where each slot's social entries start.
+                let social = per - SOCIAL_FEATURES;
+                for &i in h.follows {
+                    if obs.streams[i as usize].live {
+                        slots[i as usize * per + social] = 1.0;
+                    }
+                }
+                for &(i, n) in h.friends_watching {
+                    slots[i as usize * per + social + 1] = ((n as f32).ln_1p() / 2.0).min(2.0);
                 }
             }
         }
@@ -370,6 +477,75 @@ mod tests {
             let choice = obs.live.first().copied();
             world.respond(choice).unwrap();
         }
+    }
+
+    /// The feature families lay out as documented: without history the viewer's logs are
+    /// left out and the rest is unchanged; demographics are one-hot blocks; the social
+    /// entries say which live streams the viewer follows, how many friends watch each, and
+    /// their followers.
+    #[test]
+    fn feature_families_lay_out_as_documented() {
+        let mut scenario = Scenario::builtin_default();
+        scenario.params.viewers.friends_mean = 15.0;
+        scenario.params.viewers.region_weights = vec![1.0, 1.0, 1.0];
+        scenario.params.response.follow_probability = 0.5;
+        let mut world = World::new(&scenario, 6);
+        let (k, slots) = (world.num_topics(), world.num_streamers());
+        let full = StateEncoder::new(k);
+        let bare = StateEncoder::new(k).without_history();
+        let rich = StateEncoder::new(k)
+            .with_engagement_features(slots)
+            .with_demographics(3)
+            .with_social_features(slots);
+        let cut = history_len(k);
+        assert_eq!(bare.dim(), full.dim() - cut);
+        assert_eq!(rich.viewer_dim(), full.dim() + SESSION_ENGAGEMENT + 5 + 3 + 3 + 3 + 1);
+        assert_eq!(rich.features_per_slot(), ENGAGEMENT_FEATURES + SOCIAL_FEATURES);
+        let (mut a, mut b, mut c) = (
+            vec![0.0; full.dim()],
+            vec![0.0; bare.dim()],
+            vec![0.0; rich.dim()],
+        );
+        let (mut follows_seen, mut friends_seen) = (0, 0);
+        for _ in 0..30_000 {
+            world.next_decision().unwrap();
+            let obs = world.observe();
+            full.encode(&obs, &mut a);
+            bare.encode(&obs, &mut b);
+            rich.encode(&obs, &mut c);
+            assert_eq!(&a[cut..], &b[..], "the rest of the viewer part is unchanged");
+            assert!(c.iter().all(|x| x.is_finite() && (-1.0..=3.0).contains(x)));
+            let demo = &c[full.dim() + SESSION_ENGAGEMENT..][..14];
+            let d = obs.history.demographics;
+            let ones: Vec<usize> = (0..14).filter(|&j| demo[j] == 1.0).collect();
+            let want = [
+                d.age_band as usize,
+                5 + d.gender as usize,
+                8 + d.region as usize,
+                11 + d.device as usize,
+            ];
+            assert_eq!(ones, want);
+            let per = rich.features_per_slot();
+            let social = |i: u32| &c[rich.viewer_dim() + i as usize * per + ENGAGEMENT_FEATURES..][..3];
+            for &i in obs.live {
+                let f = social(i);
+                let follows = obs.history.follows.contains(&i);
+                assert_eq!(f[0], follows as u8 as f32, "slot {i}");
+                follows_seen += follows as u32;
+                let friends = obs
+                    .history
+                    .friends_watching
+                    .iter()
+                    .find(|(s, _)| *s == i)
+                    .map_or(0, |&(_, n)| n);
+                friends_seen += (friends > 0) as u32;
+                assert!((f[1] - (friends as f32).ln_1p() / 2.0).abs() < 1e-6);
+                let followers = obs.streams[i as usize].followers as f32;
+                assert!((f[2] - (followers.ln_1p() / 8.0).min(2.0)).abs() < 1e-6);
+            }
+            world.respond(obs.live.first().copied()).unwrap();
+        }
+        assert!(follows_seen > 100 && friends_seen > 100, "{follows_seen} {friends_seen}");
     }
 
     /// Per-stream features follow the viewer part, slot by slot: zero for offline slots, and
@@ -615,14 +791,21 @@ mod tests {
                 all_likes += s.likes as f64;
                 all_comments += s.comments as f64;
             }
-            let (ml, mc) = (all_likes / hours, all_comments / hours);
+            // Before anyone liked (or commented) every stream reads as average, 0.5.
+            let feature = |count: u64, all: f64, h: f64| {
+                if hours > 0.0 && all > 0.0 {
+                    0.5 * (count as f64 / (all / hours) + ENGAGEMENT_PRIOR_HOURS) / h
+                } else {
+                    0.5
+                }
+            };
             let mut want = [0.0f64; 3];
             for &(i, minutes) in mine.iter() {
                 let s = &obs.streams[i as usize];
                 let h = s.hours_watched + ENGAGEMENT_PRIOR_HOURS;
                 want[0] += minutes;
-                want[1] += minutes * 0.5 * (s.likes as f64 / ml + ENGAGEMENT_PRIOR_HOURS) / h;
-                want[2] += minutes * 0.5 * (s.comments as f64 / mc + ENGAGEMENT_PRIOR_HOURS) / h;
+                want[1] += minutes * feature(s.likes, all_likes, h);
+                want[2] += minutes * feature(s.comments, all_comments, h);
             }
             for (j, w) in want.iter().enumerate() {
                 let w = (w / 120.0).min(3.0);

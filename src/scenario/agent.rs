@@ -55,6 +55,46 @@ pub enum Norm {
     Batch,
 }
 
+/// A family of features the learner reads (`[agent] features`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureFamily {
+    /// The viewer's logs: hours watched, engagement given, recommendations shown and accepted
+    /// per topic, the last topic watched.
+    History,
+    /// The viewer's age band, gender, region and device.
+    Demographics,
+    /// Follows and friends: whether the viewer follows each stream, how many of its friends
+    /// watch it, its followers.
+    Social,
+    /// Each stream's likes and comments per hour watched (the same as `engagement_features`).
+    Engagement,
+}
+
+impl FeatureFamily {
+    /// Every family, in the order the encoder lays them out.
+    pub const ALL: [FeatureFamily; 4] = [
+        FeatureFamily::History,
+        FeatureFamily::Demographics,
+        FeatureFamily::Social,
+        FeatureFamily::Engagement,
+    ];
+
+    /// The name in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeatureFamily::History => "history",
+            FeatureFamily::Demographics => "demographics",
+            FeatureFamily::Social => "social",
+            FeatureFamily::Engagement => "engagement",
+        }
+    }
+}
+
+fn default_features() -> Vec<FeatureFamily> {
+    vec![FeatureFamily::History]
+}
+
 /// How the learner values a slate of several streams (`[agent] slate_value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -112,6 +152,10 @@ pub struct DqnConfig {
     /// the platform's), through the same per-action head: a stream's public engagement says how
     /// good it is before the learner has tried it.
     pub engagement_features: bool,
+    /// The feature families the learner reads (see [`FeatureFamily`]); `engagement_features =
+    /// true` adds "engagement".
+    #[serde(default = "default_features")]
+    pub features: Vec<FeatureFamily>,
     /// Reward head: `Q(s, a) = R(s, a) + C(s, a)`, where `R` (a linear head on the shared
     /// hidden layers) is fitted to the immediate reward of the action alone and `C` carries
     /// the discounted rest through the TD loss. What an action earns now is then learnt from
@@ -214,6 +258,7 @@ impl Default for DqnConfig {
             stream_features: false,
             taste_features: false,
             engagement_features: false,
+            features: default_features(),
             reward_head: false,
             reward_head_weight: 1.0,
             lr: 6.25e-5,
@@ -492,7 +537,27 @@ impl DqnConfig {
                 format!("must be in (0, 1] (got {})", self.click_lr),
             );
         }
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.features {
+            if !seen.insert(*f) {
+                bad("features", format!("\"{}\" is listed twice", f.name()));
+            }
+        }
+        if self.taste_features && !self.reads(FeatureFamily::History) {
+            bad(
+                "taste_features",
+                "taste features are the viewer's history at each stream's topic: add \"history\" \
+                 to features, or turn them off"
+                    .into(),
+            );
+        }
         if errs.is_empty() { Ok(()) } else { Err(errs) }
+    }
+
+    /// Whether the learner reads feature family `f` (`engagement_features = true` counts as
+    /// listing "engagement").
+    pub fn reads(&self, f: FeatureFamily) -> bool {
+        self.features.contains(&f) || (f == FeatureFamily::Engagement && self.engagement_features)
     }
 
     /// The learning rate of the update after `updates` gradient updates: a linear warm-up to

@@ -18,7 +18,9 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// At most this many problems of one file are reported (with a count of the rest).
 pub const MAX_PROBLEMS: usize = 50;
 
-pub use agent::{DqnConfig, LrSchedule, Norm, SlateBuilder, SlateTarget, SlateValue};
+pub use agent::{
+    DqnConfig, FeatureFamily, LrSchedule, Norm, SlateBuilder, SlateTarget, SlateValue,
+};
 pub use feed::{FeedParams, MAX_DIVERSITY_WEIGHT, Rerank};
 pub use params::*;
 pub use validate::{MAX_STREAMERS, MAX_TOPICS, MAX_VIEWERS, Problem};
