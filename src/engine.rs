@@ -6,7 +6,7 @@
 use crate::agent::{Mode, Next, Policy, RandomPolicy, Rerank, SlateSpec, Transition};
 use crate::inspect::Decision;
 use crate::metrics::ranking::Grader;
-use crate::metrics::{LearnerRow, Metrics};
+use crate::metrics::{LearnerRow, Metrics, StepFacts};
 use crate::scenario::MAX_SLATE_SIZE;
 use crate::scenario::Scenario;
 use crate::sim::{Observation, OracleView, StepError, World, random};
@@ -124,6 +124,8 @@ impl Engine {
         }
         let mut slate = std::mem::take(&mut self.slate);
         slate.clear();
+        let first_session = obs.history.sessions <= 1;
+        let mut satisfaction = None;
         let (regret, ranking) = if obs.live.is_empty() {
             self.policy.nothing_live(&obs);
             (None, None)
@@ -163,6 +165,7 @@ impl Engine {
                     oracle.best_slate_value(viewer)
                 };
                 let regret = best - oracle.slate_value(viewer, &slate);
+                satisfaction = Some(oracle.viewer(viewer).satisfaction);
                 (Some(regret), Some(ranking))
             } else {
                 (None, None)
@@ -179,8 +182,17 @@ impl Engine {
                 });
             }
         };
+        let now = self.world.now().minutes();
+        let streams = self.world.streams();
+        let facts = StepFacts {
+            newcomer: outcome
+                .streamer
+                .is_some_and(|i| streams[i as usize].is_newcomer(now)),
+            first_session,
+            satisfaction,
+        };
         self.metrics
-            .record_step(&outcome, &slate, self.world.streams(), regret, ranking);
+            .record_step(&outcome, &slate, streams, regret, ranking, &facts);
         if let Some(d) = self.decision.as_mut().filter(|d| d.step == step_index) {
             d.choice = outcome.streamer.unwrap_or(d.choice);
             d.position = outcome.position;

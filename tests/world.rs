@@ -420,3 +420,28 @@ fn a_stream_that_has_ended_is_never_offered() {
         "the clock reached {days:.2} days in 20,000 steps"
     );
 }
+
+/// The metrics that single out newcomers, first sessions and satisfaction: newcomer steps
+/// exist only where streamers change hands, first sessions dominate a young world, and the
+/// sampled satisfaction is a mean of values in [0, 1].
+#[test]
+fn newcomer_first_session_and_satisfaction_metrics() {
+    let run = |name: &str| {
+        let scenario = Scenario::load(name).unwrap();
+        let p = make_policy("random", &scenario, 2).unwrap();
+        let mut e = Engine::new(&scenario, 2, p);
+        e.run(60_000).unwrap();
+        e.finish();
+        e.metrics().totals(e.world()).rates
+    };
+    let cold = run("cold_start");
+    let calm = run("default");
+    assert!(cold.newcomer_share > 0.01, "{}", cold.newcomer_share);
+    assert!(cold.newcomer_reward_per_step > 0.0);
+    assert_eq!(calm.newcomer_share, 0.0, "nobody joins the default world");
+    for r in [&cold, &calm] {
+        assert!(r.first_session_share > 0.05 && r.first_session_share < 1.0);
+        assert!(r.first_session_reward_per_step > 0.0);
+        assert!(r.mean_satisfaction > 0.0 && r.mean_satisfaction < 1.0);
+    }
+}

@@ -277,13 +277,13 @@ impl StateEncoder {
 
             (taste[4], taste[5]) = (at, at + k);
             // Both counts decay alike, so their ratio needs no decay to now; the count does.
-            let fade = (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
+            let fade =
+                (-(now.minutes() - h.shown_at).max(0.0) / IMPRESSION_HALF_LIFE).exp2() as f32;
             for t in 0..k {
                 out[at + t] = (h.accepted[t] + 0.5) / (h.shown[t] + 1.0);
                 out[at + k + t] = ((h.shown[t] * fade).ln_1p() / 3.0).min(2.0);
             }
             at += 2 * k;
-
         }
 
         let steps = h.session_steps as f32;
@@ -499,8 +499,14 @@ mod tests {
             .with_social_features(slots);
         let cut = history_len(k);
         assert_eq!(bare.dim(), full.dim() - cut);
-        assert_eq!(rich.viewer_dim(), full.dim() + SESSION_ENGAGEMENT + 5 + 3 + 3 + 3 + 1);
-        assert_eq!(rich.features_per_slot(), ENGAGEMENT_FEATURES + SOCIAL_FEATURES);
+        assert_eq!(
+            rich.viewer_dim(),
+            full.dim() + SESSION_ENGAGEMENT + 5 + 3 + 3 + 3 + 1
+        );
+        assert_eq!(
+            rich.features_per_slot(),
+            ENGAGEMENT_FEATURES + SOCIAL_FEATURES
+        );
         let (mut a, mut b, mut c) = (
             vec![0.0; full.dim()],
             vec![0.0; bare.dim()],
@@ -513,7 +519,11 @@ mod tests {
             full.encode(&obs, &mut a);
             bare.encode(&obs, &mut b);
             rich.encode(&obs, &mut c);
-            assert_eq!(&a[cut..], &b[..], "the rest of the viewer part is unchanged");
+            assert_eq!(
+                &a[cut..],
+                &b[..],
+                "the rest of the viewer part is unchanged"
+            );
             assert!(c.iter().all(|x| x.is_finite() && (-1.0..=3.0).contains(x)));
             let demo = &c[full.dim() + SESSION_ENGAGEMENT..][..14];
             let d = obs.history.demographics;
@@ -526,7 +536,8 @@ mod tests {
             ];
             assert_eq!(ones, want);
             let per = rich.features_per_slot();
-            let social = |i: u32| &c[rich.viewer_dim() + i as usize * per + ENGAGEMENT_FEATURES..][..3];
+            let social =
+                |i: u32| &c[rich.viewer_dim() + i as usize * per + ENGAGEMENT_FEATURES..][..3];
             for &i in obs.live {
                 let f = social(i);
                 let follows = obs.history.follows.contains(&i);
@@ -545,7 +556,10 @@ mod tests {
             }
             world.respond(obs.live.first().copied()).unwrap();
         }
-        assert!(follows_seen > 100 && friends_seen > 100, "{follows_seen} {friends_seen}");
+        assert!(
+            follows_seen > 100 && friends_seen > 100,
+            "{follows_seen} {friends_seen}"
+        );
     }
 
     /// Per-stream features follow the viewer part, slot by slot: zero for offline slots, and

@@ -45,6 +45,12 @@ struct Accum {
     ndcg_sum: f64,
     mrr_sum: f64,
     hits: u64,
+    newcomer_steps: u64,
+    newcomer_reward: f64,
+    first_session_steps: u64,
+    first_session_reward: f64,
+    satisfaction_sum: f64,
+    satisfaction_samples: u64,
 }
 
 impl Accum {
@@ -66,6 +72,21 @@ impl Accum {
         self.ndcg_sum += r.ndcg;
         self.mrr_sum += r.mrr;
         self.hits += r.hit as u64;
+    }
+
+    fn add_facts(&mut self, o: &Outcome, f: &StepFacts) {
+        if f.newcomer {
+            self.newcomer_steps += 1;
+            self.newcomer_reward += o.reward;
+        }
+        if f.first_session {
+            self.first_session_steps += 1;
+            self.first_session_reward += o.reward;
+        }
+        if let Some(s) = f.satisfaction {
+            self.satisfaction_sum += s;
+            self.satisfaction_samples += 1;
+        }
     }
 
     fn add_step(&mut self, o: &Outcome) {
@@ -108,6 +129,14 @@ impl Accum {
             return_rate: ratio((self.sessions - self.churned) as f64, sessions),
             churned: self.churned,
             myopic_regret_per_step: ratio(self.regret, self.regret_samples as f64),
+            newcomer_share: ratio(self.newcomer_steps as f64, steps),
+            newcomer_reward_per_step: ratio(self.newcomer_reward, self.newcomer_steps as f64),
+            first_session_share: ratio(self.first_session_steps as f64, steps),
+            first_session_reward_per_step: ratio(
+                self.first_session_reward,
+                self.first_session_steps as f64,
+            ),
+            mean_satisfaction: ratio(self.satisfaction_sum, self.satisfaction_samples as f64),
             ranking: self.ranking(),
         }
     }
@@ -125,6 +154,18 @@ impl Accum {
             intra_list_diversity: ratio(self.diversity_sum, self.slates as f64),
         }
     }
+}
+
+/// What the engine knows about a step beyond its outcome, for the metrics that single out
+/// newcomers, first sessions and satisfaction.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepFacts {
+    /// The step's stream (the chosen one, or the slate's first) joined less than a day ago.
+    pub newcomer: bool,
+    /// The viewer is in its first session.
+    pub first_session: bool,
+    /// The viewer's hidden satisfaction, on the sampled (regret) steps.
+    pub satisfaction: Option<f64>,
 }
 
 /// Rates over a span of steps.
@@ -151,6 +192,20 @@ pub struct Rates {
     pub churned: u64,
     /// Best expected immediate reward minus that of the slate shown (sampled steps).
     pub myopic_regret_per_step: f64,
+    /// Share of steps whose stream (the chosen one, or the slate's first) is a newcomer (its
+    /// streamer took the slot less than a day ago), and the reward per such step.
+    #[serde(default)]
+    pub newcomer_share: f64,
+    #[serde(default)]
+    pub newcomer_reward_per_step: f64,
+    /// Share of steps in viewers' first sessions, and the reward per such step.
+    #[serde(default)]
+    pub first_session_share: f64,
+    #[serde(default)]
+    pub first_session_reward_per_step: f64,
+    /// Mean hidden satisfaction of the viewers asked, sampled on the regret steps.
+    #[serde(default)]
+    pub mean_satisfaction: f64,
     #[serde(flatten)]
     pub ranking: RankingRates,
 }
@@ -300,9 +355,12 @@ impl Metrics {
         streams: &[StreamPublic],
         regret: Option<f64>,
         ranking: Option<RankingSample>,
+        facts: &StepFacts,
     ) {
         self.window.add_step(o);
         self.total.add_step(o);
+        self.window.add_facts(o, facts);
+        self.total.add_facts(o, facts);
         if !slate.is_empty() {
             let diversity = ranking::intra_list_diversity(streams, slate);
             self.window.add_slate(o, diversity);

@@ -28,6 +28,9 @@ pub struct StreamPublic {
     pub hours_watched: f64,
     pub likes: u64,
     pub comments: u64,
+    /// When the slot's current streamer joined the platform, minutes (−∞ for those there
+    /// from the start).
+    pub joined_at: f64,
     /// Streams the slot's current streamer has finished.
     pub streams_done: u32,
     /// Viewers following the slot's current streamer.
@@ -53,6 +56,7 @@ impl Default for StreamPublic {
             hours_watched: 0.0,
             likes: 0,
             comments: 0,
+            joined_at: f64::NEG_INFINITY,
             streams_done: 0,
             followers: 0,
             week_hours: 0.0,
@@ -68,6 +72,11 @@ impl StreamPublic {
     /// use it.
     pub fn similarity(&self, other: &StreamPublic) -> f64 {
         (self.topic == other.topic) as u8 as f64
+    }
+
+    /// Whether the slot's streamer joined less than a day before `now` (minutes).
+    pub fn is_newcomer(&self, now: f64) -> bool {
+        now - self.joined_at < super::clock::DAY
     }
 
     /// The streamer's likes per hour watched over about the last week (0 before any watch).

@@ -792,6 +792,7 @@ impl World {
             self.streams[i] = StreamPublic {
                 topic: h.primary,
                 tags: [h.primary, h.secondary],
+                joined_at: self.now,
                 ..StreamPublic::default()
             };
             self.hidden[i] = h;
