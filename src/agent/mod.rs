@@ -9,9 +9,11 @@
 mod bandit;
 mod baselines;
 mod click;
+mod content;
 pub mod dqn;
 mod dqn_policy;
 mod encoder;
+mod mf;
 mod oracle;
 pub mod slate;
 mod slateq;
@@ -21,8 +23,10 @@ use crate::sim::{Observation, OracleView, random};
 
 pub use bandit::Bandit;
 pub use baselines::{Popular, RandomPolicy};
+pub use content::ContentKnn;
 pub use dqn_policy::DqnPolicy;
 pub use encoder::StateEncoder;
+pub use mf::Mf;
 pub use oracle::{MyopicOracle, QualityOracle};
 pub use slate::{Rerank, SlateSpec};
 
@@ -228,6 +232,14 @@ pub const POLICIES: &[(&str, &str)] = &[
         "UCB1 or epsilon-greedy over streamers, by mean reward per recommendation",
     ),
     (
+        "content-knn",
+        "the live streams whose content most resembles what the viewer watched lately",
+    ),
+    (
+        "mf",
+        "matrix factorisation of viewers × streamers from the recommendation log, trained online",
+    ),
+    (
         "myopic-oracle",
         "reads the hidden state; maximises expected immediate reward",
     ),
@@ -246,6 +258,9 @@ pub fn learns(name: &str) -> bool {
 /// The name of the learning policy.
 pub const LEARNER: &str = "dqn";
 
+/// Share of `mf`'s training slates drawn at random.
+pub const MF_EXPLORATION: f64 = 0.1;
+
 /// Builds a baseline policy by name.
 pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn Policy>> {
     let rng = random::stream(seed, 10);
@@ -257,6 +272,8 @@ pub fn make_policy(name: &str, scenario: &Scenario, seed: u64) -> Option<Box<dyn
             scenario.num_streamers(),
             rng,
         )),
+        "content-knn" => Box::new(ContentKnn::new()),
+        "mf" => Box::new(Mf::new(scenario.num_streamers(), MF_EXPLORATION, rng)),
         "myopic-oracle" => Box::new(MyopicOracle::default()),
         "quality-oracle" => Box::new(QualityOracle::default()),
         _ => return None,

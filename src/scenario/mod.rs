@@ -65,6 +65,14 @@ pub const BUNDLED: &[Bundled] = &[
         name: "feed",
         text: include_str!("../../scenarios/feed.toml"),
     },
+    Bundled {
+        name: "social",
+        text: include_str!("../../scenarios/social.toml"),
+    },
+    Bundled {
+        name: "multimodal",
+        text: include_str!("../../scenarios/multimodal.toml"),
+    },
 ];
 
 /// A validated scenario: every parameter is in range and the sizes are sane.

@@ -175,6 +175,21 @@ pub struct ViewerHistory<'a> {
     pub follows: &'a [u32],
     /// Live streams some of the viewer's friends are watching now: (slot, how many friends).
     pub friends_watching: &'a [(u32, u16)],
+    /// The viewer's last [`WATCH_LOG`] watches (recommended or not), in no particular order.
+    pub recent_watches: &'a [Watch],
+}
+
+/// How many of a viewer's last watches its observation lists.
+pub const WATCH_LOG: usize = 16;
+
+/// One logged watch: the streamer slot, minutes watched, and when the watch began (minutes).
+/// A watch began before the slot's streamer joined (`StreamPublic::joined_at`) was of an
+/// earlier streamer.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Watch {
+    pub slot: u32,
+    pub minutes: f32,
+    pub at: f32,
 }
 
 impl ViewerHistory<'static> {
@@ -204,6 +219,7 @@ impl ViewerHistory<'static> {
         },
         follows: &[],
         friends_watching: &[],
+        recent_watches: &[],
     };
 }
 

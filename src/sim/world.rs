@@ -10,7 +10,7 @@ use super::clock::{DAY, SimTime};
 use super::events::{Kind, Queue};
 use super::observation::{
     Demographics, IMPRESSION_HALF_LIFE, Observation, RECENT_HALF_LIFE, StreamPublic, ViewerHistory,
-    WEEK_HALF_LIFE,
+    WATCH_LOG, WEEK_HALF_LIFE, Watch,
 };
 use super::random::{self, Rng};
 use super::response::{self, Engagement, Pair};
@@ -209,6 +209,11 @@ pub struct World {
     /// Per viewer, the streams watched after accepted recommendations in the current session:
     /// (streamer slot, minutes watched).
     session_watches: Vec<Vec<(u32, f32)>>,
+    /// Per viewer, its last [`WATCH_LOG`] watches (a ring, `WATCH_LOG` entries per viewer), how
+    /// many are filled, and where the next goes.
+    watch_log: Vec<Watch>,
+    watch_log_len: Vec<u8>,
+    watch_log_next: Vec<u8>,
     rng_pop: Rng,
     rng_sched: Rng,
     rng_resp: Rng,
@@ -266,6 +271,9 @@ impl World {
             topic_state: vec![0.0; m * PARTS * k],
             viewers: Vec::with_capacity(m),
             session_watches: vec![Vec::new(); m],
+            watch_log: vec![Watch::default(); m * WATCH_LOG],
+            watch_log_len: vec![0; m],
+            watch_log_next: vec![0; m],
             rng_pop: random::stream(seed, RNG_POPULATION),
             rng_sched: random::stream(seed, RNG_SCHEDULE),
             rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
@@ -650,6 +658,8 @@ impl World {
                         Status::Away => self.start_session(v),
                         Status::Churned => {
                             self.social_leave(v);
+                            self.watch_log_len[v as usize] = 0;
+                            self.watch_log_next[v as usize] = 0;
                             self.viewers[v as usize] = self.fresh_viewer_state();
                             self.init_viewer_vectors(v);
                             self.new_viewers += 1;
@@ -915,6 +925,7 @@ impl World {
                 demographics: st.demographics,
                 follows: self.social.follows(v as u32),
                 friends_watching: &self.friends_watching,
+                recent_watches: &self.watch_log[v * WATCH_LOG..][..self.watch_log_len[v] as usize],
             },
             live: &self.live,
             streams: &self.streams,
@@ -1177,6 +1188,14 @@ impl World {
         st.recent_at = now;
         st.last_topic = p as u16;
         st.last_watch_at = now;
+        let (vi, next) = (v as usize, self.watch_log_next[v as usize] as usize);
+        self.watch_log[vi * WATCH_LOG + next] = Watch {
+            slot: i,
+            minutes: watched as f32,
+            at: now as f32,
+        };
+        self.watch_log_next[vi] = ((next + 1) % WATCH_LOG) as u8;
+        self.watch_log_len[vi] = (self.watch_log_len[vi] + 1).min(WATCH_LOG as u8);
         // The logs see the stream's public tags only, not how much of each it holds: the
         // hours are split evenly between them.
         let hours = hours as f32;
