@@ -10,7 +10,7 @@ use liveq::engine::Engine;
 use liveq::scenario::Scenario;
 use liveq::sim::{OracleView, StepError, World};
 
-/// Every value of `recorded` (a run's JSON written by liveq before slates existed) is in
+/// Every value of `recorded` (a run's JSON recorded with single recommendations) is in
 /// `now` unchanged, timing keys aside. When a change is meant to move results, regenerate the
 /// fixtures with the command in their test and say so.
 fn same_results(recorded: &serde_json::Value, now: &serde_json::Value, path: &str) {
