@@ -315,3 +315,53 @@ fn sharded_and_merged_is_the_unsharded_bench() {
         (1, 4)
     );
 }
+
+/// `--ablate features` runs the learner on each scenario as it is and without each feature
+/// family it reads, one table row per variant.
+#[test]
+fn ablation_runs_the_learner_without_each_feature_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("ablate.json");
+    let out = liveq(&[
+        "bench",
+        "--scenario",
+        "social",
+        "--ablate",
+        "features",
+        "--seeds",
+        "1",
+        "--train-steps",
+        "600",
+        "--eval-steps",
+        "300",
+        "--device",
+        "cpu",
+        "--quiet",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let mut rows: Vec<(String, String)> = v["table"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["scenario"].as_str().unwrap().to_string(),
+                r["policy"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    let want = ["social", "social~no-history", "social~no-social"];
+    assert_eq!(rows.len(), want.len(), "{rows:?}");
+    for ((scenario, policy), w) in rows.iter().zip(want) {
+        assert_eq!((scenario.as_str(), policy.as_str()), (w, "dqn"));
+    }
+}

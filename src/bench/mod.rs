@@ -3,6 +3,7 @@
 //! and 95% confidence intervals per metric, the learning curves, and images of both.
 //! Runs go through the same worker as `liveq run`, several at a time across cores.
 
+pub mod ablation;
 pub mod diversity;
 pub mod plot;
 pub mod shard;

@@ -33,6 +33,14 @@ pub const METRICS: &[Metric] = &[
     ("myopic_regret_per_step", "myopic regret", |t| {
         t.rates.myopic_regret_per_step
     }),
+    ("newcomer_reward_per_step", "newcomer reward/step", |t| {
+        t.rates.newcomer_reward_per_step
+    }),
+    (
+        "first_session_reward_per_step",
+        "first-session reward/step",
+        |t| t.rates.first_session_reward_per_step,
+    ),
     ("ndcg_at_k", "NDCG@K", |t| t.rates.ranking.ndcg_at_k),
     ("precision_at_k", "precision@K", |t| {
         t.rates.ranking.precision_at_k

@@ -27,8 +27,16 @@ pub fn execute(args: &BenchArgs) -> Result<(), CliError> {
             .flat_map(bench::diversity::variants)
             .collect();
     }
+    if args.ablate.is_some() {
+        scenarios = scenarios
+            .iter()
+            .flat_map(bench::ablation::variants)
+            .collect();
+    }
     let known: Vec<&str> = crate::agent::POLICIES.iter().map(|(n, _)| *n).collect();
-    let policies: Vec<String> = if args.policies.is_empty() {
+    let policies: Vec<String> = if args.policies.is_empty() && args.ablate.is_some() {
+        vec![crate::agent::LEARNER.to_string()]
+    } else if args.policies.is_empty() {
         known.iter().map(|s| s.to_string()).collect()
     } else {
         args.policies.iter().map(|p| p.trim().to_string()).collect()

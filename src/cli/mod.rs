@@ -274,6 +274,11 @@ pub struct BenchArgs {
     /// Gini against the weight)
     #[arg(long, conflicts_with = "rerank")]
     pub rerank_sweep: bool,
+    /// What each feature family buys the learner: `features` runs every scenario as it is and
+    /// once without each feature family its learner reads (rows `<scenario>~no-<family>`);
+    /// policies default to `dqn` alone
+    #[arg(long, value_name = "WHAT", value_parser = ["features"], conflicts_with = "rerank_sweep")]
+    pub ablate: Option<String>,
     /// Write runs and table as JSON to PATH (`-` for stdout).
     #[arg(long, value_name = "PATH")]
     pub json: Option<String>,
