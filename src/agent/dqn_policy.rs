@@ -51,6 +51,8 @@ pub struct DqnPolicy {
     messages: Vec<String>,
     /// The learner's action groups were set from an observation.
     topics_set: bool,
+    /// `joined_at` of the streamer whose content the learner holds for each slot (NaN: none).
+    content_for: Vec<f64>,
     /// Checkpoints hold the replay buffer's transitions too.
     save_replay: bool,
     /// SlateQ's click model and slate building (feeds with `slate_value = "slateq"`).
@@ -103,9 +105,15 @@ impl DqnPolicy {
             );
             SlateQ::new(click, agent.slate_builder, agent.slate_target)
         });
+        let streamers = &scenario.params.streamers;
         let layout = ActionLayout {
             groups: scenario.topics().len(),
             features: encoder.features_per_slot(),
+            content: if agent.reads(FeatureFamily::Content) {
+                streamers.content_dim * streamers.content_modalities.len()
+            } else {
+                0
+            },
             slate: if slateq.is_some() { slate_size } else { 0 },
         };
         let learner = DqnLearner::with_layout(
@@ -136,6 +144,7 @@ impl DqnPolicy {
             chosen_q_n: 0,
             messages: vec![format!("learner device: {}", learner_reason)],
             topics_set: false,
+            content_for: vec![f64::NAN; actions],
             save_replay: false,
             slateq,
             next_weights: Vec::new(),
@@ -235,6 +244,24 @@ impl DqnPolicy {
                 self.messages.push(e.to_string());
             }
             self.topics_set = true;
+        }
+    }
+
+    /// Keep the learner's action content (each slot's content vectors) in step with the
+    /// world: a new streamer in a slot brings new content. Nothing without a content head.
+    fn sync_content(&mut self, obs: &Observation<'_>) {
+        if self.learner.content_len() == 0 {
+            return;
+        }
+        let same = |i: usize| self.content_for[i].to_bits() == obs.streams[i].joined_at.to_bits();
+        if obs.live.iter().all(|&i| same(i as usize)) {
+            return;
+        }
+        if let Err(e) = self.learner.set_action_content(obs.content) {
+            self.messages.push(e.to_string());
+        }
+        for (held, s) in self.content_for.iter_mut().zip(obs.streams) {
+            *held = s.joined_at;
         }
     }
 
@@ -397,6 +424,7 @@ impl Policy for DqnPolicy {
         out: &mut Vec<u32>,
     ) {
         self.sync_topics(obs);
+        self.sync_content(obs);
         self.encoder.encode(obs, &mut self.state);
         StateEncoder::mask(obs, &mut self.mask);
         let explore = self.mode == Mode::Train;

@@ -23,7 +23,7 @@ pub fn variants(scenario: &Scenario) -> Vec<Scenario> {
         match family {
             FeatureFamily::History => a.taste_features = false,
             FeatureFamily::Engagement => a.engagement_features = false,
-            FeatureFamily::Demographics | FeatureFamily::Social => {}
+            FeatureFamily::Demographics | FeatureFamily::Social | FeatureFamily::Content => {}
         }
         s.params.scenario.name = format!("{}{SEPARATOR}{}", scenario.name(), family.name());
         out.push(s);

@@ -69,15 +69,19 @@ pub enum FeatureFamily {
     Social,
     /// Each stream's likes and comments per hour watched (the same as `engagement_features`).
     Engagement,
+    /// Each stream's content vectors, through the network's content head (an item tower);
+    /// needs a world with content (`[streamers] content_dim`).
+    Content,
 }
 
 impl FeatureFamily {
     /// Every family, in the order the encoder lays them out.
-    pub const ALL: [FeatureFamily; 4] = [
+    pub const ALL: [FeatureFamily; 5] = [
         FeatureFamily::History,
         FeatureFamily::Demographics,
         FeatureFamily::Social,
         FeatureFamily::Engagement,
+        FeatureFamily::Content,
     ];
 
     /// The name in scenario files.
@@ -87,6 +91,7 @@ impl FeatureFamily {
             FeatureFamily::Demographics => "demographics",
             FeatureFamily::Social => "social",
             FeatureFamily::Engagement => "engagement",
+            FeatureFamily::Content => "content",
         }
     }
 }

@@ -286,6 +286,14 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
         "viewers.demographic_taste_strength",
         v.demographic_taste_strength,
     );
+    if raw.agent.reads(crate::scenario::FeatureFamily::Content) && s.content_dim == 0 {
+        c.fail(
+            "agent.features",
+            "\"content\" reads the streams' content, and this world has none: set [streamers] \
+             content_dim"
+                .into(),
+        );
+    }
     c.count("viewers.max_follows", v.max_follows, 255);
     c.range("viewers.friends_mean", v.friends_mean, 0.0, 200.0);
     c.probability("viewers.friend_homophily", v.friend_homophily);

@@ -5,7 +5,7 @@
 //! (group, reward); the others keep a layer of their own. The inner loop is an axpy over
 //! contiguous output rows, dispatched to an AVX2 + FMA build at run time.
 
-use super::heads::{Dims, dueling, features, group, reward};
+use super::heads::{ActionMaps, Dims, content, dueling, features, group, reward};
 use super::norm::layer_norm;
 use super::shape::{Dense, Head, ParamLayout};
 use super::simd::avx2_dispatch;
@@ -172,9 +172,9 @@ impl CpuPolicy {
         }
     }
 
-    /// The acting copy of host parameters laid out by `layout`, with the group of each
-    /// action for the group head.
-    pub fn from_host(layout: &ParamLayout, params: &[Vec<f32>], action_groups: &[u16]) -> Self {
+    /// The acting copy of host parameters laid out by `layout`, with each action's group and
+    /// content for the heads that fold them.
+    pub fn from_host(layout: &ParamLayout, params: &[Vec<f32>], maps: &ActionMaps) -> Self {
         let dims = Dims::of(&layout.shape);
         let hidden = layout
             .hidden
@@ -195,7 +195,10 @@ impl CpuPolicy {
         for &(head, dense) in &layout.heads {
             match head {
                 Head::Group { .. } => {
-                    group::fold(dense, params, action_groups, &mut output.w, &mut output.b)
+                    group::fold(dense, params, &maps.groups, &mut output.w, &mut output.b)
+                }
+                Head::Content { .. } => {
+                    content::fold(dense, params, &maps.content, &mut output.w, &mut output.b)
                 }
                 Head::Reward => reward::fold(
                     dims,
@@ -214,7 +217,7 @@ impl CpuPolicy {
                     policy.kept.push((head, CpuLayer::of(dense, params)));
                     policy.features = features;
                 }
-                Head::Dueling | Head::Group { .. } | Head::Reward => {}
+                Head::Dueling | Head::Group { .. } | Head::Content { .. } | Head::Reward => {}
             }
         }
         policy.kept.sort_by_key(|(h, _)| *h);
@@ -255,8 +258,9 @@ impl ActingNet for CpuPolicy {
                     layer.forward(&a, &mut tmp, false);
                     features::act_add(&tmp, &state[trunk..], &mut b);
                 }
-                Head::Dueling => {}                     // combined last
-                Head::Group { .. } | Head::Reward => {} // folded into the output layer
+                Head::Dueling => {} // combined last
+                // Folded into the output layer.
+                Head::Group { .. } | Head::Content { .. } | Head::Reward => {}
             }
         }
         out.copy_from_slice(&b);
@@ -266,7 +270,10 @@ impl ActingNet for CpuPolicy {
                     layer.forward(&a, &mut tmp, false);
                     dueling::act_combine(tmp[0], &b, out);
                 }
-                Head::ActionFeatures { .. } | Head::Group { .. } | Head::Reward => {}
+                Head::ActionFeatures { .. }
+                | Head::Group { .. }
+                | Head::Content { .. }
+                | Head::Reward => {}
             }
         }
     }

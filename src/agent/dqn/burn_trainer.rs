@@ -9,8 +9,8 @@ use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
 
 use super::acting::CpuPolicy;
 use super::error::DqnError;
-use super::heads::group;
-use super::network::{QNetwork, read_back};
+use super::heads::ActionMaps;
+use super::network::{MapTensors, QNetwork, read_back};
 use super::optim::{BETA1, BETA2, bias_terms};
 use super::replay::Batch;
 use super::shape::ParamLayout;
@@ -237,9 +237,9 @@ pub struct BurnTrainer {
     online: QNetwork,
     target: QNetwork,
     optim: DeviceAdam,
-    action_groups: Vec<u16>,
-    /// `[groups, num_actions]` one-hot of `action_groups` (with a group head).
-    group_map: Option<Tensor<2>>,
+    maps: ActionMaps,
+    /// `maps` as tensors.
+    map_tensors: MapTensors,
     snapshot: (QNetwork, QNetwork, DeviceAdam),
 }
 
@@ -251,9 +251,8 @@ impl BurnTrainer {
         let target = online.valid();
         let zeros = layout.zeros();
         let optim = DeviceAdam::from_host(&layout, &zeros, &zeros, 0, &device);
-        let action_groups = vec![0u16; layout.shape.num_actions];
-        let groups = layout.shape.groups();
-        let group_map = (groups > 0).then(|| group::onehot(groups, &action_groups, &device));
+        let maps = ActionMaps::new(&layout.shape);
+        let map_tensors = MapTensors::new(&layout, &maps, &device);
         Ok(Self {
             snapshot: (online.clone(), target.clone(), optim.clone()),
             layout,
@@ -262,13 +261,13 @@ impl BurnTrainer {
             online,
             target,
             optim,
-            action_groups,
-            group_map,
+            maps,
+            map_tensors,
         })
     }
 
     fn targets(&self, bt: &BatchTensors, double_dqn: bool) -> Tensor<2> {
-        let map = self.group_map.as_ref();
+        let map = &self.map_tensors;
         let q_next_target = self
             .target
             .forward(&self.layout, bt.next_states.clone(), map);
@@ -300,14 +299,14 @@ impl BurnTrainer {
         poison: bool,
     ) -> Result<(Vec<(Tensor<2>, Tensor<1>)>, Tensor<2>, Tensor<2>), DqnError> {
         let bt = self.batch(batch);
-        let map_ad = self.group_map.clone().map(|m| m.autodiff());
+        let map_ad = self.map_tensors.autodiff();
         // Q(s, ·) with gradients, and the bootstrap target without. With a reward head,
         // Q = C + R: the TD loss sees R as a constant, R is fitted to the immediate reward.
         let masks: Vec<Tensor<2>> = bt.dropout.iter().map(|m| m.clone().autodiff()).collect();
         let (c, r) = self.online.forward_parts(
             &self.layout,
             bt.states.clone().autodiff(),
-            map_ad.as_ref(),
+            &map_ad,
             (!masks.is_empty()).then_some(masks.as_slice()),
         );
         let q = match &r {
@@ -363,13 +362,9 @@ impl Trainer for BurnTrainer {
         &self.layout
     }
 
-    fn set_action_groups(&mut self, action_groups: &[u16]) {
-        self.action_groups.clear();
-        self.action_groups.extend_from_slice(action_groups);
-        let groups = self.layout.shape.groups();
-        if groups > 0 {
-            self.group_map = Some(group::onehot(groups, &self.action_groups, &self.device));
-        }
+    fn set_action_maps(&mut self, maps: &ActionMaps) {
+        self.maps.clone_from(maps);
+        self.map_tensors = MapTensors::new(&self.layout, &self.maps, &self.device);
     }
 
     fn update(&mut self, batch: &Batch, spec: &UpdateSpec) -> Result<UpdateOutcome, DqnError> {
@@ -408,7 +403,7 @@ impl Trainer for BurnTrainer {
         let (c, r) = self.online.valid().forward_parts(
             &self.layout,
             bt.states.clone(),
-            self.group_map.as_ref(),
+            &self.map_tensors,
             (!bt.dropout.is_empty()).then_some(bt.dropout.as_slice()),
         );
         let q = match &r {
@@ -495,7 +490,7 @@ impl Trainer for BurnTrainer {
         Ok(CpuPolicy::from_host(
             &self.layout,
             &self.online.to_host()?,
-            &self.action_groups,
+            &self.maps,
         ))
     }
 }

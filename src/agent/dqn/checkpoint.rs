@@ -387,6 +387,7 @@ impl DqnLearner {
         let layout = super::learner::ActionLayout {
             groups: shape.groups(),
             features: shape.action_features(),
+            content: shape.content_len(),
             slate: header.replay.as_ref().map_or(0, |r| r.slate as usize),
         };
         let mut l = DqnLearner::with_layout(

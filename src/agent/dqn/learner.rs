@@ -31,6 +31,7 @@ use super::acting::{ActingNet, masked_argmax};
 use super::config::DqnConfig;
 use super::device::{BackendKind, ResolvedDevice};
 use super::error::DqnError;
+use super::heads::ActionMaps;
 use super::nstep::NStep;
 use super::replay::{Batch, ReplayBuffer};
 use super::shape::{NetShape, ParamLayout};
@@ -57,6 +58,9 @@ pub struct ActionLayout {
     pub groups: usize,
     /// Features per action at the end of each state vector (0 = none).
     pub features: usize,
+    /// Content values per action for the content head (0 = none): each action's content
+    /// vector, set with [`DqnLearner::set_action_content`].
+    pub content: usize,
     /// Entries of the next slate stored with each transition, whose bootstrap value is then
     /// `Σ weight · Q_target(s', action)` over them (SlateQ); 0 = the greedy next action's.
     pub slate: usize,
@@ -67,8 +71,9 @@ pub struct DqnLearner {
     layout: ParamLayout,
     /// Action groups the learner was built for (the group head uses them when configured).
     groups_available: usize,
-    /// The group of each action (all 0 until [`DqnLearner::set_action_groups`]).
-    action_groups: Vec<u16>,
+    /// Each action's group and content (all 0 until [`DqnLearner::set_action_groups`] and
+    /// [`DqnLearner::set_action_content`]).
+    maps: ActionMaps,
     config: DqnConfig,
     resolved: ResolvedDevice,
     trainer: Box<dyn Trainer>,
@@ -157,7 +162,35 @@ impl DqnLearner {
 
     /// The group of each action.
     pub fn action_groups(&self) -> &[u16] {
-        &self.action_groups
+        &self.maps.groups
+    }
+
+    /// Content values per action of the content head (0 = none).
+    pub fn content_len(&self) -> usize {
+        self.layout.shape.content_len()
+    }
+
+    /// The content vector of each action, one after another.
+    pub fn action_content(&self) -> &[f32] {
+        &self.maps.content
+    }
+
+    /// Set each action's content vector (`content_len` values per action, every modality; a
+    /// stream's changes when a new streamer takes its slot). Acting uses them at once;
+    /// replayed transitions are scored with the current vectors. Without a content head
+    /// there is nothing to set.
+    pub fn set_action_content(&mut self, content: &[f32]) -> Result<(), DqnError> {
+        let len = self.content_len();
+        self.check_len("action_content", content.len(), self.num_actions() * len)?;
+        if len == 0 || self.maps.content == content {
+            return Ok(());
+        }
+        if let Some(x) = content.iter().find(|x| !x.is_finite()) {
+            return Err(DqnError::Shape(format!("action content holds {x}")));
+        }
+        self.maps.content.copy_from_slice(content);
+        self.trainer.set_action_maps(&self.maps);
+        self.sync_policy()
     }
 
     /// Set the group of each action (a stream's topic; it changes when a new streamer takes
@@ -165,7 +198,7 @@ impl DqnLearner {
     /// current map. Without a group head this only records the map.
     pub fn set_action_groups(&mut self, action_groups: &[u16]) -> Result<(), DqnError> {
         self.check_len("action_groups", action_groups.len(), self.num_actions())?;
-        if self.action_groups == action_groups {
+        if self.maps.groups == action_groups {
             return Ok(());
         }
         let groups = self.groups();
@@ -176,9 +209,9 @@ impl DqnLearner {
                 "action group {g} out of range ({groups} groups)"
             )));
         }
-        self.action_groups.copy_from_slice(action_groups);
+        self.maps.groups.copy_from_slice(action_groups);
         if groups > 0 {
-            self.trainer.set_action_groups(&self.action_groups);
+            self.trainer.set_action_maps(&self.maps);
             self.sync_policy()?;
         }
         Ok(())

@@ -42,6 +42,7 @@ pub use self::checkpoint::{
 pub use self::config::DqnConfig;
 pub use self::device::{BackendKind, DeviceChoice, ResolvedDevice};
 pub use self::error::DqnError;
+pub use self::heads::ActionMaps;
 pub use self::learner::{ActionLayout, DqnEvent, DqnLearner, DqnStats, Hyper};
 pub use self::network::QNetwork;
 pub use self::nstep::NStep;

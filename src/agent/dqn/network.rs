@@ -8,7 +8,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
 
 use super::error::DqnError;
-use super::heads::{dueling, features, group, reward};
+use super::heads::{ActionMaps, content, dueling, features, group, reward};
 use super::shape::{Head, ParamLayout};
 
 /// MLP Q-network with its heads.
@@ -96,16 +96,10 @@ impl QNetwork {
         read_back(tx, "reading weights")
     }
 
-    /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`. `groups` is the
-    /// `[groups, num_actions]` one-hot map of actions to groups ([`group::onehot`]); required
-    /// when the network has a group head, ignored otherwise.
-    pub fn forward(
-        &self,
-        layout: &ParamLayout,
-        x: Tensor<2>,
-        groups: Option<&Tensor<2>>,
-    ) -> Tensor<2> {
-        match self.forward_parts(layout, x, groups, None) {
+    /// Q-values `[batch, num_actions]` of states `[batch, input_dim]`, with the action maps
+    /// the group and content heads read.
+    pub fn forward(&self, layout: &ParamLayout, x: Tensor<2>, maps: &MapTensors) -> Tensor<2> {
+        match self.forward_parts(layout, x, maps, None) {
             (c, Some(r)) => c + r,
             (c, None) => c,
         }
@@ -120,7 +114,7 @@ impl QNetwork {
         &self,
         layout: &ParamLayout,
         x: Tensor<2>,
-        groups: Option<&Tensor<2>>,
+        maps: &MapTensors,
         dropout: Option<&[Tensor<2>]>,
     ) -> (Tensor<2>, Option<Tensor<2>>) {
         let [n, input_dim] = x.dims();
@@ -157,8 +151,11 @@ impl QNetwork {
             match head {
                 Head::Dueling => value = Some(lin), // combined after every additive term
                 Head::Group { .. } => {
-                    let map =
-                        groups.expect("a network with a group head needs the action-group map");
+                    let map = maps.groups.as_ref().expect("the group head's map");
+                    a = group::burn_add(a, lin, h.clone(), map);
+                }
+                Head::Content { .. } => {
+                    let map = maps.content.as_ref().expect("the content head's map");
                     a = group::burn_add(a, lin, h.clone(), map);
                 }
                 Head::ActionFeatures { .. } => {
@@ -175,5 +172,33 @@ impl QNetwork {
             Some(v) => dueling::burn_combine(a, v, h),
         };
         (c, r)
+    }
+}
+
+/// The action maps as burn tensors: the `[groups, num_actions]` one-hot of the action groups
+/// ([`group::onehot`]) with a group head, the `[len, num_actions]` content ([`content::map`])
+/// with a content head.
+#[derive(Debug, Clone, Default)]
+pub struct MapTensors {
+    pub groups: Option<Tensor<2>>,
+    pub content: Option<Tensor<2>>,
+}
+
+impl MapTensors {
+    /// The tensors of `maps` for the heads of `layout`.
+    pub fn new(layout: &ParamLayout, maps: &ActionMaps, device: &Device) -> Self {
+        let (groups, len) = (layout.shape.groups(), layout.shape.content_len());
+        MapTensors {
+            groups: (groups > 0).then(|| group::onehot(groups, &maps.groups, device)),
+            content: (len > 0).then(|| content::map(len, &maps.content, device)),
+        }
+    }
+
+    /// The same maps on the autodiff device.
+    pub fn autodiff(&self) -> Self {
+        MapTensors {
+            groups: self.groups.clone().map(|m| m.autodiff()),
+            content: self.content.clone().map(|m| m.autodiff()),
+        }
     }
 }

@@ -29,6 +29,13 @@ pub enum Head {
         /// Number of groups.
         groups: usize,
     },
+    /// An item tower over each action's content vector `c_a` (public per-stream content,
+    /// every modality): `(V·h + β)·c_a`, `len` outputs (the content length). The group head is
+    /// the special case of one-hot content.
+    Content {
+        /// Content values per action.
+        len: usize,
+    },
     /// Each action's own features at the end of the state, weighted by a function of the
     /// state shared by all actions: `Σ_j x_{a,j}·(u_j·h + e_j)`, `features` outputs.
     ActionFeatures {
@@ -45,6 +52,7 @@ impl Head {
         match *self {
             Head::Dueling => 1,
             Head::Group { groups } => groups,
+            Head::Content { len } => len,
             Head::ActionFeatures { features } => features,
             Head::Reward => num_actions,
         }
@@ -55,24 +63,29 @@ impl Head {
         match self {
             Head::Dueling => "dueling",
             Head::Group { .. } => "group",
+            Head::Content { .. } => "content",
             Head::ActionFeatures { .. } => "features",
             Head::Reward => "reward",
         }
     }
 
     /// One head of each kind (tests and tools that cover every kind use it).
-    pub fn one_of_each(groups: usize, features: usize) -> Vec<Head> {
+    pub fn one_of_each(groups: usize, content: usize, features: usize) -> Vec<Head> {
         let all = vec![
             Head::Dueling,
             Head::Group { groups },
+            Head::Content { len: content },
             Head::ActionFeatures { features },
             Head::Reward,
         ];
         for h in &all {
             // A new variant fails to compile here until it is listed above.
             match h {
-                Head::Dueling | Head::Group { .. } | Head::ActionFeatures { .. } | Head::Reward => {
-                }
+                Head::Dueling
+                | Head::Group { .. }
+                | Head::Content { .. }
+                | Head::ActionFeatures { .. }
+                | Head::Reward => {}
             }
         }
         all
@@ -113,7 +126,9 @@ impl NetShape {
         for h in heads {
             if matches!(
                 h,
-                Head::Group { groups: 0 } | Head::ActionFeatures { features: 0 }
+                Head::Group { groups: 0 }
+                    | Head::Content { len: 0 }
+                    | Head::ActionFeatures { features: 0 }
             ) {
                 continue;
             }
@@ -150,6 +165,14 @@ impl NetShape {
     pub fn groups(&self) -> usize {
         match self.find(|h| matches!(h, Head::Group { .. })) {
             Some(&Head::Group { groups }) => groups,
+            _ => 0,
+        }
+    }
+
+    /// Content values per action of the content head (0 = none).
+    pub fn content_len(&self) -> usize {
+        match self.find(|h| matches!(h, Head::Content { .. })) {
+            Some(&Head::Content { len }) => len,
             _ => 0,
         }
     }
@@ -191,7 +214,7 @@ impl NetShape {
             return Err(format!("a hidden layer of {w} (1 to {MAX_HIDDEN_WIDTH})"));
         }
         let features = self.action_features();
-        if features > 1 << 16 || self.groups() > u16::MAX as usize {
+        if features > 1 << 16 || self.groups() > u16::MAX as usize || self.content_len() > 1 << 12 {
             return Err("a head wider than any network liveq builds".into());
         }
         if self.num_actions * features >= self.input_dim {
@@ -233,6 +256,7 @@ impl fmt::Display for NetShape {
             .iter()
             .map(|h| match h {
                 Head::Group { groups } => format!("group ({groups})"),
+                Head::Content { len } => format!("content ({len} per action)"),
                 Head::ActionFeatures { features } => format!("features ({features} per action)"),
                 other => other.name().to_string(),
             })

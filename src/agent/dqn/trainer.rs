@@ -9,6 +9,7 @@
 
 use super::acting::CpuPolicy;
 use super::error::DqnError;
+use super::heads::ActionMaps;
 use super::replay::Batch;
 use super::shape::ParamLayout;
 
@@ -101,8 +102,8 @@ pub trait Trainer: Send {
     /// Where the parameters live.
     fn layout(&self) -> &ParamLayout;
 
-    /// The group of each action (the group head's map; a stream's topic).
-    fn set_action_groups(&mut self, action_groups: &[u16]);
+    /// Each action's group (a stream's topic) and content, for the heads that read them.
+    fn set_action_maps(&mut self, maps: &ActionMaps);
 
     /// One gradient step on `batch`. A non-finite gradient norm or read-back figure is a
     /// [`DqnError::NonFinite`] (the learner rolls back).

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::super::heads::{Dims, dueling, features, group, reward};
+use super::super::heads::{ActionMaps, Dims, content, dueling, features, group, reward};
 use super::super::norm::layer_norm;
 use super::super::replay::Batch;
 use super::super::shape::{Head, ParamLayout};
@@ -65,8 +65,8 @@ pub struct Net<'a> {
 }
 
 impl<'a> Net<'a> {
-    /// Prepare `params` (laid out by `layout`) with the group of each action.
-    pub fn new(layout: &'a ParamLayout, params: &'a [Vec<f32>], action_groups: &[u16]) -> Self {
+    /// Prepare `params` (laid out by `layout`) with each action's group and content.
+    pub fn new(layout: &'a ParamLayout, params: &'a [Vec<f32>], maps: &ActionMaps) -> Self {
         let dims = Dims::of(&layout.shape);
         let out = layout.output;
         let mut w_out = Cow::Borrowed(out.weight(params));
@@ -74,7 +74,10 @@ impl<'a> Net<'a> {
         for &(head, dense) in &layout.heads {
             match head {
                 Head::Group { .. } => {
-                    group::fold(dense, params, action_groups, w_out.to_mut(), b_out.to_mut())
+                    group::fold(dense, params, &maps.groups, w_out.to_mut(), b_out.to_mut())
+                }
+                Head::Content { .. } => {
+                    content::fold(dense, params, &maps.content, w_out.to_mut(), b_out.to_mut())
                 }
                 Head::Dueling | Head::ActionFeatures { .. } | Head::Reward => {}
             }
@@ -84,7 +87,10 @@ impl<'a> Net<'a> {
             .iter()
             .map(|&(head, dense)| match head {
                 Head::Dueling => dueling::prepare(dims, dense, params, &w_out, &b_out),
-                Head::Group { .. } | Head::ActionFeatures { .. } | Head::Reward => Vec::new(),
+                Head::Group { .. }
+                | Head::Content { .. }
+                | Head::ActionFeatures { .. }
+                | Head::Reward => Vec::new(),
             })
             .collect();
         Self {
@@ -108,7 +114,7 @@ impl<'a> Net<'a> {
         for (i, &(head, dense)) in self.layout.heads.iter().enumerate() {
             match head {
                 Head::Dueling => dueling::add_q(&self.prep[i], h, &mut q),
-                Head::Group { .. } => {} // folded into the output layer
+                Head::Group { .. } | Head::Content { .. } => {} // folded into the output layer
                 Head::ActionFeatures { .. } => {
                     features::View::new(dense, self.params).add_q(self.dims, h, x, act, &mut q)
                 }
@@ -131,7 +137,7 @@ impl<'a> Net<'a> {
             match head {
                 // The combination is constant per row: argmax and max need only advantages.
                 Head::Dueling => {}
-                Head::Group { .. } => {} // folded into the output layer
+                Head::Group { .. } | Head::Content { .. } => {} // folded into the output layer
                 Head::ActionFeatures { .. } => {
                     features::View::new(dense, self.params).add_all(self.dims, h, x, rows, out)
                 }
@@ -151,8 +157,8 @@ pub struct Ctx<'a> {
     dims: Dims,
     online_net: Net<'a>,
     target_net: Net<'a>,
-    /// The group of each action.
-    action_groups: &'a [u16],
+    /// Each action's group and content.
+    maps: &'a ActionMaps,
     /// The shape of each parameter.
     shapes: Vec<Vec<usize>>,
     /// Parameters whose gradient a gemm overwrites (the hidden weights): not zeroed first.
@@ -167,7 +173,7 @@ impl<'a> Ctx<'a> {
         target: &'a [Vec<f32>],
         batch: &'a Batch,
         spec: TdSpec,
-        action_groups: &'a [u16],
+        maps: &'a ActionMaps,
     ) -> Self {
         let mut overwritten = vec![false; layout.len()];
         for l in &layout.hidden {
@@ -179,9 +185,9 @@ impl<'a> Ctx<'a> {
             batch,
             spec,
             dims: Dims::of(&layout.shape),
-            online_net: Net::new(layout, online, action_groups),
-            target_net: Net::new(layout, target, action_groups),
-            action_groups,
+            online_net: Net::new(layout, online, maps),
+            target_net: Net::new(layout, target, maps),
+            maps,
             shapes: layout.param_shapes(),
             overwritten,
         }
@@ -433,7 +439,10 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
                 &mut out.reward_delta,
                 &mut g_r,
             ),
-            Head::Dueling | Head::Group { .. } | Head::ActionFeatures { .. } => {}
+            Head::Dueling
+            | Head::Group { .. }
+            | Head::Content { .. }
+            | Head::ActionFeatures { .. } => {}
         }
     }
 
@@ -489,9 +498,21 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
                 group::unfold_grads(
                     &head_grads[output.w],
                     &head_grads[output.b()],
-                    cx.action_groups,
+                    &cx.maps.groups,
                     &mut gu[0],
                     &mut gc[0],
+                );
+            }
+            Head::Content { .. } => {
+                // Likewise: the folded output layer's gradients, projected on the content.
+                let (head_grads, rest) = out.grads.split_at_mut(dense.w);
+                let (gv, gb) = rest.split_at_mut(1);
+                content::unfold_grads(
+                    &head_grads[output.w],
+                    &head_grads[output.b()],
+                    &cx.maps.content,
+                    &mut gv[0],
+                    &mut gb[0],
                 );
             }
             Head::ActionFeatures { .. } => features::View::new(dense, online).backward(

@@ -21,6 +21,7 @@ use self::kernels::{Ctx, Half, TdGrads, grads_half, targets_half};
 use self::threads::Helper;
 use super::acting::CpuPolicy;
 use super::error::DqnError;
+use super::heads::ActionMaps;
 use super::optim::{BETA1, BETA2, HostAdam, adam_kernel, bias_terms};
 use super::replay::Batch;
 use super::shape::{Head, NetShape, ParamLayout};
@@ -43,7 +44,11 @@ pub fn supports(shape: &NetShape) -> Result<(), String> {
     for head in &shape.heads {
         match head {
             // One action per row (a dot product), or folded into the output layer.
-            Head::Dueling | Head::Group { .. } | Head::ActionFeatures { .. } | Head::Reward => {}
+            Head::Dueling
+            | Head::Group { .. }
+            | Head::Content { .. }
+            | Head::ActionFeatures { .. }
+            | Head::Reward => {}
         }
     }
     Ok(())
@@ -69,11 +74,11 @@ pub fn td_grads<'s>(
     target: &[Vec<f32>],
     batch: &Batch,
     spec: TdSpec,
-    action_groups: &[u16],
+    maps: &ActionMaps,
     scratch: &'s mut Scratch,
 ) -> &'s TdGrads {
     let n = batch.size;
-    let cx = Ctx::new(layout, online, target, batch, spec, action_groups);
+    let cx = Ctx::new(layout, online, target, batch, spec, maps);
     let [h0, h1] = &mut scratch.halves;
     if n < SPLIT_MIN_ROWS || scratch.single_thread {
         grads_half(&cx, 0, n, h0);
@@ -109,11 +114,11 @@ pub fn td_targets(
     target: &[Vec<f32>],
     batch: &Batch,
     spec: TdSpec,
-    action_groups: &[u16],
+    maps: &ActionMaps,
 ) -> Vec<f32> {
     let mut h = Half::default();
     let mut y = Vec::new();
-    let cx = Ctx::new(layout, online, target, batch, spec, action_groups);
+    let cx = Ctx::new(layout, online, target, batch, spec, maps);
     targets_half(&cx, 0, batch.size, &mut h, &mut y);
     y
 }
@@ -273,7 +278,7 @@ pub struct CpuTrainer {
     layout: ParamLayout,
     adam: HostAdam,
     target: Vec<Vec<f32>>,
-    action_groups: Vec<u16>,
+    maps: ActionMaps,
     scratch: Scratch,
     snapshot: (HostAdam, Vec<Vec<f32>>),
 }
@@ -282,13 +287,13 @@ impl CpuTrainer {
     /// A trainer starting from `params` (online and target alike), fresh Adam state.
     pub fn new(layout: ParamLayout, params: Vec<Vec<f32>>) -> Self {
         let adam = HostAdam::new(params.clone());
-        let action_groups = vec![0; layout.shape.num_actions];
+        let maps = ActionMaps::new(&layout.shape);
         Self {
             layout,
             snapshot: (adam.clone(), params.clone()),
             adam,
             target: params,
-            action_groups,
+            maps,
             scratch: Scratch::default(),
         }
     }
@@ -299,9 +304,8 @@ impl Trainer for CpuTrainer {
         &self.layout
     }
 
-    fn set_action_groups(&mut self, action_groups: &[u16]) {
-        self.action_groups.clear();
-        self.action_groups.extend_from_slice(action_groups);
+    fn set_action_maps(&mut self, maps: &ActionMaps) {
+        self.maps.clone_from(maps);
     }
 
     fn update(&mut self, batch: &Batch, spec: &UpdateSpec) -> Result<UpdateOutcome, DqnError> {
@@ -311,7 +315,7 @@ impl Trainer for CpuTrainer {
             &self.target,
             batch,
             spec.td,
-            &self.action_groups,
+            &self.maps,
             &mut self.scratch,
         );
         let readback = Readback {
@@ -352,11 +356,11 @@ impl Trainer for CpuTrainer {
             target,
             batch,
             td,
-            &self.action_groups,
+            &self.maps,
             &mut scratch,
         );
         Ok(Inspection {
-            targets: td_targets(&self.layout, online, target, batch, td, &self.action_groups),
+            targets: td_targets(&self.layout, online, target, batch, td, &self.maps),
             td_errors: out.delta.clone(),
             reward_errors: self
                 .layout
@@ -377,7 +381,7 @@ impl Trainer for CpuTrainer {
             &self.target,
             batch,
             td,
-            &self.action_groups,
+            &self.maps,
             &mut scratch,
         );
         let [h0, h1] = &scratch.halves;
@@ -449,7 +453,7 @@ impl Trainer for CpuTrainer {
         Ok(CpuPolicy::from_host(
             &self.layout,
             &self.adam.params,
-            &self.action_groups,
+            &self.maps,
         ))
     }
 

@@ -15,10 +15,32 @@
 //! The CPU forms follow the fast-path rule (ARCHITECTURE.md): a head either touches `Q` at one
 //! action per row or folds into the output layer, so the loss never needs all actions' Q.
 
+pub mod content;
 pub mod dueling;
 pub mod features;
 pub mod group;
 pub mod reward;
+
+/// What the network knows of each action beyond its index, for the heads that fold a
+/// per-action description into the output layer: the action's group (the group head) and its
+/// content vector (the content head: `content_len` values per action, every modality).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionMaps {
+    /// The group of each action.
+    pub groups: Vec<u16>,
+    /// Row-major `[num_actions, content_len]` (empty without a content head).
+    pub content: Vec<f32>,
+}
+
+impl ActionMaps {
+    /// Every action in group 0, every content vector 0, for `shape`.
+    pub fn new(shape: &super::shape::NetShape) -> Self {
+        ActionMaps {
+            groups: vec![0; shape.num_actions],
+            content: vec![0.0; shape.num_actions * shape.content_len()],
+        }
+    }
+}
 
 /// Sizes the CPU forms of the heads need.
 #[derive(Debug, Clone, Copy)]

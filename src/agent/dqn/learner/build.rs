@@ -9,6 +9,7 @@ use super::super::acting::CpuPolicy;
 use super::super::config::DqnConfig;
 use super::super::device::{DeviceChoice, ResolvedDevice};
 use super::super::error::DqnError;
+use super::super::heads::ActionMaps;
 use super::super::nstep::NStep;
 use super::super::replay::{Batch, ReplayBuffer};
 use super::super::shape::{Head, NetShape, ParamLayout};
@@ -74,6 +75,9 @@ impl DqnLearner {
                 groups: layout.groups,
             });
         }
+        heads.push(Head::Content {
+            len: layout.content,
+        });
         heads.push(Head::ActionFeatures {
             features: layout.features,
         });
@@ -101,6 +105,7 @@ impl DqnLearner {
             groups,
             features: action_features,
             slate,
+            ..
         } = layout;
         config.validate().map_err(config_err)?;
         if num_actions.saturating_mul(action_features) >= input_dim {
@@ -159,8 +164,8 @@ impl DqnLearner {
         let param_layout = ParamLayout::new(&shape);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let params = param_layout.init(&mut rng);
-        let action_groups = vec![0u16; num_actions];
-        let policy = CpuPolicy::from_host(&param_layout, &params, &action_groups);
+        let maps = ActionMaps::new(&shape);
+        let policy = CpuPolicy::from_host(&param_layout, &params, &maps);
         let trainer = resolved.trainer(&param_layout, params)?;
         let replay = ReplayBuffer::new(
             input_dim,
@@ -174,7 +179,7 @@ impl DqnLearner {
         Ok(Self {
             layout: param_layout,
             groups_available: groups,
-            action_groups,
+            maps,
             nstep: NStep::new(config.n_step),
             config,
             resolved,

@@ -97,6 +97,7 @@ impl DqnLearner {
         let layout = ActionLayout {
             groups: self.groups_available,
             features: self.layout.shape.action_features(),
+            content: self.layout.shape.content_len(),
             slate: self.replay.slate_width(),
         };
         let mut fresh = Self::with_layout(
@@ -107,7 +108,8 @@ impl DqnLearner {
             self.resolved.clone(),
             self.seed,
         )?;
-        fresh.set_action_groups(&self.action_groups)?;
+        fresh.set_action_groups(&self.maps.groups)?;
+        fresh.set_action_content(&self.maps.content)?;
         fresh.set_kernel_threads(self.kernel_threads);
         *self = fresh;
         Ok(())

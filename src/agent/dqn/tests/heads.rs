@@ -136,9 +136,8 @@ fn per_action_features_carry_what_was_learnt_to_actions_never_taken() {
                 ..DqnConfig::default()
             };
             let layout = ActionLayout {
-                groups: 0,
                 features,
-                slate: 0,
+                ..ActionLayout::default()
             };
             let resolved = device.resolve().unwrap();
             let mut l = DqnLearner::with_layout(dim, A, layout, cfg, resolved, 11).unwrap();

@@ -17,6 +17,14 @@ const A: usize = 5;
 const TRUNK: usize = 3;
 const FEATURES: usize = 2;
 const GROUPS: usize = 3;
+const CONTENT: usize = 4;
+
+/// A content vector per action (`A × CONTENT`), varied and of both signs.
+fn action_content() -> Vec<f32> {
+    (0..A * CONTENT)
+        .map(|i| ((i * 7 % 11) as f32 - 5.0) / 6.0)
+        .collect()
+}
 
 /// A batch of `rows` random transitions over states of `dim` (the last `A·FEATURES` entries
 /// are per-action features when the network has them), some next actions invalid, some rows
@@ -108,14 +116,16 @@ fn subsets(heads: &[Head]) -> Vec<Vec<Head>> {
 fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
     let groups = [2u16, 0, 1, 2, 0]; // actions 0 and 3 share group 2, 1 and 4 group 0
     let mut cases = 0;
-    for heads in subsets(&Head::one_of_each(GROUPS, FEATURES)) {
+    for heads in subsets(&Head::one_of_each(GROUPS, CONTENT, FEATURES)) {
         let features = heads
             .iter()
             .any(|h| matches!(h, Head::ActionFeatures { .. }));
+        let content = heads.iter().any(|h| matches!(h, Head::Content { .. }));
         let dim = TRUNK + if features { A * FEATURES } else { 0 };
         let layout = ActionLayout {
             groups: GROUPS,
             features: if features { FEATURES } else { 0 },
+            content: if content { CONTENT } else { 0 },
             slate: 0,
         };
         // Double DQN, plain max, and SlateQ's average over the next slate.
@@ -155,6 +165,9 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
                     assert_eq!(burn.shape().heads, heads, "{what}");
                     for l in [&mut burn, &mut own] {
                         l.set_action_groups(&groups).unwrap();
+                        if content {
+                            l.set_action_content(&action_content()).unwrap();
+                        }
                     }
                     assert_eq!(burn.online_params().unwrap(), own.online_params().unwrap());
                     let mut last = Batch::default();
@@ -230,7 +243,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
             }
         }
     }
-    assert_eq!(cases, 16 * 18);
+    assert_eq!(cases, 32 * 18);
 }
 
 fn cfg_reward(heads: &[Head]) -> bool {
@@ -270,7 +283,7 @@ fn loss(t: &CpuTrainer, b: &Batch, td: TdSpec, e0: &[f32]) -> f64 {
 /// together), the target network held fixed.
 #[test]
 fn cpu_gradients_match_finite_differences_for_each_head() {
-    let all = Head::one_of_each(2, FEATURES);
+    let all = Head::one_of_each(2, CONTENT, FEATURES);
     let mut shapes: Vec<(Vec<Head>, bool)> = all.iter().map(|&h| (vec![h], false)).collect();
     shapes.push((all.clone(), false));
     // Layer normalisation's backward, alone and under every head.
@@ -299,7 +312,14 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
         };
         let at = |params: Vec<Vec<f32>>| {
             let mut t = CpuTrainer::new(layout.clone(), params.clone());
-            t.set_action_groups(&[1, 0, 1, 0, 0]);
+            t.set_action_maps(&ActionMaps {
+                groups: vec![1, 0, 1, 0, 0],
+                content: if shape.content_len() > 0 {
+                    action_content()
+                } else {
+                    Vec::new()
+                },
+            });
             t.restore(TrainerState {
                 online: params,
                 target: target.clone(),
