@@ -114,6 +114,7 @@ impl DqnPolicy {
             } else {
                 0
             },
+            modalities: streamers.content_modalities.len(),
             slate: if slateq.is_some() { slate_size } else { 0 },
         };
         let learner = DqnLearner::with_layout(

@@ -100,6 +100,20 @@ fn default_features() -> Vec<FeatureFamily> {
     vec![FeatureFamily::History]
 }
 
+/// How the content head fuses the modalities of a stream's content (`[agent] fusion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fusion {
+    /// Every modality's vector, concatenated, read by one item tower (folds into the output
+    /// layer: the CPU kernels run it).
+    #[default]
+    Concat,
+    /// One tower per modality, each weighted by a gate in (0, 1) computed from the viewer's
+    /// state, so the learner can lean on the modality that tells most for this viewer (the
+    /// gates depend on the state, so it does not fold: it runs on burn).
+    Gated,
+}
+
 /// How the learner values a slate of several streams (`[agent] slate_value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -252,6 +266,8 @@ pub struct DqnConfig {
     pub slate_target: SlateTarget,
     /// With `slateq`: the click model's learning rate.
     pub click_lr: f64,
+    /// How the content head fuses the content's modalities (with "content" in `features`).
+    pub fusion: Fusion,
 }
 
 impl Default for DqnConfig {
@@ -302,6 +318,7 @@ impl Default for DqnConfig {
             slate_builder: SlateBuilder::TopK,
             slate_target: SlateTarget::QLearning,
             click_lr: 0.05,
+            fusion: Fusion::Concat,
         }
     }
 }

@@ -19,7 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 pub const MAX_PROBLEMS: usize = 50;
 
 pub use agent::{
-    DqnConfig, FeatureFamily, LrSchedule, Norm, SlateBuilder, SlateTarget, SlateValue,
+    DqnConfig, FeatureFamily, Fusion, LrSchedule, Norm, SlateBuilder, SlateTarget, SlateValue,
 };
 pub use feed::{FeedParams, MAX_DIVERSITY_WEIGHT, Rerank};
 pub use params::*;

@@ -151,6 +151,9 @@ pub struct CpuPolicy {
     kept: Vec<(Head, CpuLayer)>,
     /// Features per action at the end of the state (0 = none).
     features: usize,
+    /// Gated content: each action's content (`[actions, len]`) and the modalities.
+    content: Vec<f32>,
+    modalities: usize,
     max_width: usize,
 }
 
@@ -168,6 +171,8 @@ impl CpuPolicy {
             output,
             kept: value.map(|v| (Head::Dueling, v)).into_iter().collect(),
             features: 0,
+            content: Vec::new(),
+            modalities: 0,
             max_width,
         }
     }
@@ -200,6 +205,7 @@ impl CpuPolicy {
                 Head::Content { .. } => {
                     content::fold(dense, params, &maps.content, &mut output.w, &mut output.b)
                 }
+                Head::GatedContent { .. } => {}
                 Head::Reward => reward::fold(
                     dims,
                     dense,
@@ -216,6 +222,11 @@ impl CpuPolicy {
                 Head::ActionFeatures { features } => {
                     policy.kept.push((head, CpuLayer::of(dense, params)));
                     policy.features = features;
+                }
+                Head::GatedContent { modalities, .. } => {
+                    policy.kept.push((head, CpuLayer::of(dense, params)));
+                    policy.content = maps.content.clone();
+                    policy.modalities = modalities;
                 }
                 Head::Dueling | Head::Group { .. } | Head::Content { .. } | Head::Reward => {}
             }
@@ -258,6 +269,10 @@ impl ActingNet for CpuPolicy {
                     layer.forward(&a, &mut tmp, false);
                     features::act_add(&tmp, &state[trunk..], &mut b);
                 }
+                Head::GatedContent { .. } => {
+                    layer.forward(&a, &mut tmp, false);
+                    content::act_add_gated(&tmp, &self.content, self.modalities, &mut b);
+                }
                 Head::Dueling => {} // combined last
                 // Folded into the output layer.
                 Head::Group { .. } | Head::Content { .. } | Head::Reward => {}
@@ -273,6 +288,7 @@ impl ActingNet for CpuPolicy {
                 Head::ActionFeatures { .. }
                 | Head::Group { .. }
                 | Head::Content { .. }
+                | Head::GatedContent { .. }
                 | Head::Reward => {}
             }
         }

@@ -379,6 +379,11 @@ impl DqnLearner {
         config.dueling = shape.dueling();
         config.topic_head = shape.groups() > 0;
         config.reward_head = shape.reward_head();
+        config.fusion = if shape.gated_modalities() > 0 {
+            crate::scenario::Fusion::Gated
+        } else {
+            crate::scenario::Fusion::Concat
+        };
         config.norm = if shape.layer_norm {
             crate::scenario::Norm::Layer
         } else {
@@ -388,6 +393,7 @@ impl DqnLearner {
             groups: shape.groups(),
             features: shape.action_features(),
             content: shape.content_len(),
+            modalities: shape.gated_modalities(),
             slate: header.replay.as_ref().map_or(0, |r| r.slate as usize),
         };
         let mut l = DqnLearner::with_layout(

@@ -61,6 +61,8 @@ pub struct ActionLayout {
     /// Content values per action for the content head (0 = none): each action's content
     /// vector, set with [`DqnLearner::set_action_content`].
     pub content: usize,
+    /// Modalities the content is made of (for `fusion = "gated"`; 0 or 1: one).
+    pub modalities: usize,
     /// Entries of the next slate stored with each transition, whose bootstrap value is then
     /// `Σ weight · Q_target(s', action)` over them (SlateQ); 0 = the greedy next action's.
     pub slate: usize,

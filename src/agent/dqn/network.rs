@@ -158,6 +158,11 @@ impl QNetwork {
                     let map = maps.content.as_ref().expect("the content head's map");
                     a = group::burn_add(a, lin, h.clone(), map);
                 }
+                Head::GatedContent { .. } => {
+                    let map = maps.content.as_ref().expect("the content head's map");
+                    let expand = maps.expand.as_ref().expect("the modalities' expansion");
+                    a = content::burn_add_gated(a, lin, h.clone(), map, expand);
+                }
                 Head::ActionFeatures { .. } => {
                     let xf = per_action
                         .clone()
@@ -182,6 +187,8 @@ impl QNetwork {
 pub struct MapTensors {
     pub groups: Option<Tensor<2>>,
     pub content: Option<Tensor<2>>,
+    /// Gated content: the `[modalities, len]` spread of the gates ([`content::expand`]).
+    pub expand: Option<Tensor<2>>,
 }
 
 impl MapTensors {
@@ -191,6 +198,10 @@ impl MapTensors {
         MapTensors {
             groups: (groups > 0).then(|| group::onehot(groups, &maps.groups, device)),
             content: (len > 0).then(|| content::map(len, &maps.content, device)),
+            expand: match layout.shape.gated_modalities() {
+                0 => None,
+                m => Some(content::expand(len, m, device)),
+            },
         }
     }
 
@@ -199,6 +210,7 @@ impl MapTensors {
         MapTensors {
             groups: self.groups.clone().map(|m| m.autodiff()),
             content: self.content.clone().map(|m| m.autodiff()),
+            expand: self.expand.clone().map(|m| m.autodiff()),
         }
     }
 }

@@ -36,6 +36,16 @@ pub enum Head {
         /// Content values per action.
         len: usize,
     },
+    /// Gated fusion of the content's modalities: `Σ_m σ(g_m·h + e_m)·(V_m·h + β_m)·c_{a,m}`,
+    /// one tower per modality weighted by a gate computed from the state; `len + modalities`
+    /// outputs (the towers, then the gates). The gates depend on the state, so it does not
+    /// fold into the output layer: the CPU kernels refuse it (it runs on burn).
+    GatedContent {
+        /// Content values per action (every modality).
+        len: usize,
+        /// Modalities, each `len / modalities` values.
+        modalities: usize,
+    },
     /// Each action's own features at the end of the state, weighted by a function of the
     /// state shared by all actions: `Σ_j x_{a,j}·(u_j·h + e_j)`, `features` outputs.
     ActionFeatures {
@@ -53,6 +63,7 @@ impl Head {
             Head::Dueling => 1,
             Head::Group { groups } => groups,
             Head::Content { len } => len,
+            Head::GatedContent { len, modalities } => len + modalities,
             Head::ActionFeatures { features } => features,
             Head::Reward => num_actions,
         }
@@ -64,6 +75,7 @@ impl Head {
             Head::Dueling => "dueling",
             Head::Group { .. } => "group",
             Head::Content { .. } => "content",
+            Head::GatedContent { .. } => "gated content",
             Head::ActionFeatures { .. } => "features",
             Head::Reward => "reward",
         }
@@ -75,6 +87,10 @@ impl Head {
             Head::Dueling,
             Head::Group { groups },
             Head::Content { len: content },
+            Head::GatedContent {
+                len: content,
+                modalities: 2,
+            },
             Head::ActionFeatures { features },
             Head::Reward,
         ];
@@ -84,6 +100,7 @@ impl Head {
                 Head::Dueling
                 | Head::Group { .. }
                 | Head::Content { .. }
+                | Head::GatedContent { .. }
                 | Head::ActionFeatures { .. }
                 | Head::Reward => {}
             }
@@ -128,6 +145,8 @@ impl NetShape {
                 h,
                 Head::Group { groups: 0 }
                     | Head::Content { len: 0 }
+                    | Head::GatedContent { len: 0, .. }
+                    | Head::GatedContent { modalities: 0, .. }
                     | Head::ActionFeatures { features: 0 }
             ) {
                 continue;
@@ -171,8 +190,16 @@ impl NetShape {
 
     /// Content values per action of the content head (0 = none).
     pub fn content_len(&self) -> usize {
-        match self.find(|h| matches!(h, Head::Content { .. })) {
-            Some(&Head::Content { len }) => len,
+        match self.find(|h| matches!(h, Head::Content { .. } | Head::GatedContent { .. })) {
+            Some(&Head::Content { len }) | Some(&Head::GatedContent { len, .. }) => len,
+            _ => 0,
+        }
+    }
+
+    /// Modalities of the gated content head (0 = none).
+    pub fn gated_modalities(&self) -> usize {
+        match self.find(|h| matches!(h, Head::GatedContent { .. })) {
+            Some(&Head::GatedContent { modalities, .. }) => modalities,
             _ => 0,
         }
     }
@@ -214,6 +241,21 @@ impl NetShape {
             return Err(format!("a hidden layer of {w} (1 to {MAX_HIDDEN_WIDTH})"));
         }
         let features = self.action_features();
+        let contents = self
+            .heads
+            .iter()
+            .filter(|h| matches!(h, Head::Content { .. } | Head::GatedContent { .. }))
+            .count();
+        if contents > 1 {
+            return Err("a content head and a gated content head together".into());
+        }
+        let modalities = self.gated_modalities();
+        if modalities > 0 && !self.content_len().is_multiple_of(modalities) {
+            return Err(format!(
+                "gated content of {} values in {modalities} modalities of unequal length",
+                self.content_len()
+            ));
+        }
         if features > 1 << 16 || self.groups() > u16::MAX as usize || self.content_len() > 1 << 12 {
             return Err("a head wider than any network liveq builds".into());
         }
@@ -257,6 +299,9 @@ impl fmt::Display for NetShape {
             .map(|h| match h {
                 Head::Group { groups } => format!("group ({groups})"),
                 Head::Content { len } => format!("content ({len} per action)"),
+                Head::GatedContent { len, modalities } => {
+                    format!("gated content ({len} per action, {modalities} modalities)")
+                }
                 Head::ActionFeatures { features } => format!("features ({features} per action)"),
                 other => other.name().to_string(),
             })

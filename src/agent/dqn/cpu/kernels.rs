@@ -79,6 +79,7 @@ impl<'a> Net<'a> {
                 Head::Content { .. } => {
                     content::fold(dense, params, &maps.content, w_out.to_mut(), b_out.to_mut())
                 }
+                Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
                 Head::Dueling | Head::ActionFeatures { .. } | Head::Reward => {}
             }
         }
@@ -89,6 +90,7 @@ impl<'a> Net<'a> {
                 Head::Dueling => dueling::prepare(dims, dense, params, &w_out, &b_out),
                 Head::Group { .. }
                 | Head::Content { .. }
+                | Head::GatedContent { .. }
                 | Head::ActionFeatures { .. }
                 | Head::Reward => Vec::new(),
             })
@@ -115,6 +117,7 @@ impl<'a> Net<'a> {
             match head {
                 Head::Dueling => dueling::add_q(&self.prep[i], h, &mut q),
                 Head::Group { .. } | Head::Content { .. } => {} // folded into the output layer
+                Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
                 Head::ActionFeatures { .. } => {
                     features::View::new(dense, self.params).add_q(self.dims, h, x, act, &mut q)
                 }
@@ -138,6 +141,7 @@ impl<'a> Net<'a> {
                 // The combination is constant per row: argmax and max need only advantages.
                 Head::Dueling => {}
                 Head::Group { .. } | Head::Content { .. } => {} // folded into the output layer
+                Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
                 Head::ActionFeatures { .. } => {
                     features::View::new(dense, self.params).add_all(self.dims, h, x, rows, out)
                 }
@@ -443,6 +447,7 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
             | Head::Group { .. }
             | Head::Content { .. }
             | Head::ActionFeatures { .. } => {}
+            Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
         }
     }
 
@@ -515,6 +520,7 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
                     &mut gb[0],
                 );
             }
+            Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
             Head::ActionFeatures { .. } => features::View::new(dense, online).backward(
                 dims,
                 dense,

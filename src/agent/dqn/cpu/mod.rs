@@ -49,10 +49,15 @@ pub fn supports(shape: &NetShape) -> Result<(), String> {
             | Head::Content { .. }
             | Head::ActionFeatures { .. }
             | Head::Reward => {}
+            Head::GatedContent { .. } => return Err(NOT_ROW_LOCAL.into()),
         }
     }
     Ok(())
 }
+
+/// Why the CPU kernels refuse gated content fusion.
+pub const NOT_ROW_LOCAL: &str = "gated content fusion: its gates depend on the state, so its \
+     term does not fold into the output layer";
 
 /// Reusable buffers (one per half of the batch) so that an update allocates little.
 #[derive(Debug, Default)]

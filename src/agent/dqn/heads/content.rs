@@ -9,7 +9,16 @@
 //! `V`'s gradient is the folded layer's `dW·C` ([`unfold_grads`], `C` the `[actions, len]`
 //! content matrix). burn adds `(V·h + β)·Cᵀ` to the output instead. The group head is the
 //! special case of one-hot content.
+//!
+//! Gated fusion (`[agent] fusion = "gated"`, [`super::super::shape::Head::GatedContent`])
+//! gives each modality its own tower and weighs it by a gate `σ(g_m·h + e_m)` computed from
+//! the state: `Q_a += Σ_m σ_m·(V_m·h + β_m)·c_{a,m}`. One dense layer computes the towers
+//! (the first `len` outputs) and the gate logits (the last `modalities`). The gates depend on
+//! the state, so it does not fold into the output layer: burn trains it ([`burn_add_gated`])
+//! and the acting copy evaluates it row by row ([`act_add_gated`]).
 
+use burn::nn::Linear;
+use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::super::cpu::gemm::matmul;
@@ -48,6 +57,51 @@ pub fn unfold_grads(gw: &[f32], gb: &[f32], content: &[f32], gv: &mut [f32], gbe
     // dV = dW·C and dβ = db·C.
     matmul(d, len, a, gv, len, false, gw, a, 1, content, len, 1);
     matmul(1, len, a, gbeta, len, false, gb, a, 1, content, len, 1);
+}
+
+/// burn, gated fusion: `a += (z ⊙ σ(g)·E)·Cᵀ` where `[z | g]` is the head's dense layer on
+/// `h`, `map` the `[len, num_actions]` content ([`map`]) and `expand` the `[modalities, len]`
+/// block matrix that spreads each modality's gate over its values ([`expand`]).
+pub fn burn_add_gated(
+    a: Tensor<2>,
+    lin: &Linear,
+    h: Tensor<2>,
+    map: &Tensor<2>,
+    expand: &Tensor<2>,
+) -> Tensor<2> {
+    let [len, _] = map.dims();
+    let out = lin.forward(h);
+    let [n, width] = out.dims();
+    let z = out.clone().slice([0..n, 0..len]);
+    let gates = sigmoid(out.slice([0..n, len..width]));
+    a + (z * gates.matmul(expand.clone())).matmul(map.clone())
+}
+
+/// burn: the `[modalities, len]` matrix with 1 where value `l` belongs to modality `m`.
+pub fn expand(len: usize, modalities: usize, device: &Device) -> Tensor<2> {
+    let per = len / modalities.max(1);
+    let mut m = vec![0.0f32; modalities * len];
+    for k in 0..modalities {
+        m[k * len + k * per..k * len + (k + 1) * per].fill(1.0);
+    }
+    Tensor::from_data(TensorData::new(m, [modalities, len]), device)
+}
+
+/// Acting, gated fusion: adds `Σ_m σ(g_m)·z_m·c_{a,m}` to each action's `q`, from the head's
+/// outputs `out = [z | g]` for one state and the `[actions, len]` content.
+pub fn act_add_gated(out: &[f32], content: &[f32], modalities: usize, q: &mut [f32]) {
+    let len = out.len() - modalities;
+    let per = len / modalities.max(1);
+    let mut zg = out[..len].to_vec();
+    for (m, &g) in out[len..].iter().enumerate() {
+        let gate = 1.0 / (1.0 + (-g).exp());
+        zg[m * per..(m + 1) * per]
+            .iter_mut()
+            .for_each(|x| *x *= gate);
+    }
+    for (qa, c) in q.iter_mut().zip(content.chunks_exact(len)) {
+        *qa += zg.iter().zip(c).map(|(x, y)| x * y).sum::<f32>();
+    }
 }
 
 #[cfg(test)]

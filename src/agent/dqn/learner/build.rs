@@ -75,8 +75,14 @@ impl DqnLearner {
                 groups: layout.groups,
             });
         }
-        heads.push(Head::Content {
-            len: layout.content,
+        heads.push(match config.fusion {
+            crate::scenario::Fusion::Gated if layout.modalities > 1 => Head::GatedContent {
+                len: layout.content,
+                modalities: layout.modalities,
+            },
+            _ => Head::Content {
+                len: layout.content,
+            },
         });
         heads.push(Head::ActionFeatures {
             features: layout.features,

@@ -98,6 +98,7 @@ impl DqnLearner {
             groups: self.groups_available,
             features: self.layout.shape.action_features(),
             content: self.layout.shape.content_len(),
+            modalities: self.layout.shape.gated_modalities(),
             slate: self.replay.slate_width(),
         };
         let mut fresh = Self::with_layout(

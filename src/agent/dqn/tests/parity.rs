@@ -99,6 +99,94 @@ fn close_sets(a: &[Vec<f32>], b: &[Vec<f32>], tol: f32, what: &str) {
     }
 }
 
+/// The heads the CPU kernels run (all but gated content, which runs on burn alone).
+fn cpu_heads(mut heads: Vec<Head>) -> Vec<Head> {
+    heads.retain(|h| !matches!(h, Head::GatedContent { .. }));
+    heads
+}
+
+/// Gated content fusion runs on burn: the acting copy computes the Q-values burn's forward
+/// pass does, trained or not; `auto` resolves the network to burn and an explicit `cpu`
+/// refuses it with the reason.
+#[test]
+fn gated_content_acts_as_burn_computes_and_the_cpu_kernels_refuse_it() {
+    use super::super::network::{MapTensors, QNetwork};
+    let cfg = DqnConfig {
+        hidden: vec![8],
+        dueling: true,
+        fusion: crate::scenario::Fusion::Gated,
+        batch_size: 8,
+        buffer_capacity: 200,
+        learning_starts: 8,
+        ..DqnConfig::default()
+    };
+    let layout = ActionLayout {
+        groups: GROUPS,
+        content: CONTENT,
+        modalities: 2,
+        ..ActionLayout::default()
+    };
+    let flex = DeviceChoice::Flex.resolve().unwrap();
+    let mut l = DqnLearner::with_layout(TRUNK, A, layout, cfg.clone(), flex, 5).unwrap();
+    assert!(l.shape().heads.contains(&Head::GatedContent {
+        len: CONTENT,
+        modalities: 2
+    }));
+    l.set_action_groups(&[2, 0, 1, 2, 0]).unwrap();
+    l.set_action_content(&action_content()).unwrap();
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+    let mask = vec![true; A];
+    for round in 0..2 {
+        // The acting copy is refreshed every few updates: refresh it now.
+        l.sync_policy().unwrap();
+        let params = l.online_params().unwrap();
+        let layout = ParamLayout::new(l.shape());
+        let device = Device::flex();
+        let net = QNetwork::from_host(&layout, &params, &device);
+        let maps = ActionMaps {
+            groups: vec![2, 0, 1, 2, 0],
+            content: action_content(),
+        };
+        let tensors = MapTensors::new(&layout, &maps, &device);
+        for _ in 0..4 {
+            let x: Vec<f32> = (0..TRUNK)
+                .map(|_| rng.random::<f32>() * 2.0 - 1.0)
+                .collect();
+            let burn: Vec<f32> = net
+                .forward(
+                    &layout,
+                    Tensor::from_data(TensorData::new(x.clone(), [1, TRUNK]), &device),
+                    &tensors,
+                )
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let mut acting = vec![0.0; A];
+            l.q_values(&x, &mask, &mut acting).unwrap();
+            close(&burn, &acting, 1e-5, &format!("round {round}"));
+        }
+        // Train a little so the second round compares moved weights.
+        for k in 0..40u64 {
+            let s: Vec<f32> = (0..TRUNK)
+                .map(|j| ((k + j as u64) % 5) as f32 / 5.0)
+                .collect();
+            let (a, r) = ((k % A as u64) as usize, (k % 3) as f32);
+            l.observe(k % 4, &s, &mask, a, r, &s, &mask, false).unwrap();
+        }
+    }
+    let cpu = DeviceChoice::Cpu.resolve().unwrap();
+    let refused = DqnLearner::with_layout(TRUNK, A, layout, cfg.clone(), cpu, 5).err();
+    let why = refused.map(|e| e.to_string()).unwrap_or_default();
+    assert!(why.contains("gated content fusion"), "{why}");
+    let auto = DeviceChoice::Auto.resolve().unwrap();
+    let l = DqnLearner::with_layout(TRUNK, A, layout, cfg, auto, 5).unwrap();
+    assert!(
+        l.device().reason.contains("gated content fusion"),
+        "{}",
+        l.device().reason
+    );
+}
+
 fn subsets(heads: &[Head]) -> Vec<Vec<Head>> {
     (0..1u32 << heads.len())
         .map(|m| {
@@ -116,7 +204,7 @@ fn subsets(heads: &[Head]) -> Vec<Vec<Head>> {
 fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
     let groups = [2u16, 0, 1, 2, 0]; // actions 0 and 3 share group 2, 1 and 4 group 0
     let mut cases = 0;
-    for heads in subsets(&Head::one_of_each(GROUPS, CONTENT, FEATURES)) {
+    for heads in subsets(&cpu_heads(Head::one_of_each(GROUPS, CONTENT, FEATURES))) {
         let features = heads
             .iter()
             .any(|h| matches!(h, Head::ActionFeatures { .. }));
@@ -126,6 +214,7 @@ fn cpu_kernels_match_burn_autodiff_for_every_combination_of_heads() {
             groups: GROUPS,
             features: if features { FEATURES } else { 0 },
             content: if content { CONTENT } else { 0 },
+            modalities: 0,
             slate: 0,
         };
         // Double DQN, plain max, and SlateQ's average over the next slate.
@@ -283,7 +372,7 @@ fn loss(t: &CpuTrainer, b: &Batch, td: TdSpec, e0: &[f32]) -> f64 {
 /// together), the target network held fixed.
 #[test]
 fn cpu_gradients_match_finite_differences_for_each_head() {
-    let all = Head::one_of_each(2, CONTENT, FEATURES);
+    let all = cpu_heads(Head::one_of_each(2, CONTENT, FEATURES));
     let mut shapes: Vec<(Vec<Head>, bool)> = all.iter().map(|&h| (vec![h], false)).collect();
     shapes.push((all.clone(), false));
     // Layer normalisation's backward, alone and under every head.
