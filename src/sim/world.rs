@@ -657,7 +657,6 @@ impl World {
                     match self.viewers[v as usize].status {
                         Status::Away => self.start_session(v),
                         Status::Churned => {
-                            self.social_leave(v);
                             self.watch_log_len[v as usize] = 0;
                             self.watch_log_next[v as usize] = 0;
                             self.viewers[v as usize] = self.fresh_viewer_state();
@@ -867,6 +866,8 @@ impl World {
         let st = &mut self.viewers[v as usize];
         st.status = Status::Away;
         st.last_visit_end = now;
+        // A notification is for the session it came in.
+        st.notified = 0;
         let sigma = st.satisfaction;
         let churned = random::uniform(&mut self.rng_view) < vp.churn_max * (1.0 - sigma).powi(2);
         self.session_ends.push(SessionEnd {
@@ -885,6 +886,8 @@ impl World {
             } else {
                 self.gone += 1;
             }
+            // A viewer who leaves the platform follows nobody any more.
+            self.social_leave(v);
             return;
         }
         let gap = random::exponential(&mut self.rng_view, vp.return_days * (1.5 - sigma));
