@@ -496,29 +496,17 @@ pub fn grads_half(cx: &Ctx<'_>, r0: usize, rows: usize, h: &mut Half) {
                 output,
                 dense,
             ),
-            Head::Group { .. } => {
-                // The group head's gradients are the folded output layer's, summed per group.
+            Head::Group { .. } | Head::Content { .. } => {
+                // A folded head's gradients are the folded output layer's, summed per group
+                // (group) or projected on each action's content (content).
                 let (head_grads, rest) = out.grads.split_at_mut(dense.w);
-                let (gu, gc) = rest.split_at_mut(1);
-                group::unfold_grads(
-                    &head_grads[output.w],
-                    &head_grads[output.b()],
-                    &cx.maps.groups,
-                    &mut gu[0],
-                    &mut gc[0],
-                );
-            }
-            Head::Content { .. } => {
-                // Likewise: the folded output layer's gradients, projected on the content.
-                let (head_grads, rest) = out.grads.split_at_mut(dense.w);
-                let (gv, gb) = rest.split_at_mut(1);
-                content::unfold_grads(
-                    &head_grads[output.w],
-                    &head_grads[output.b()],
-                    &cx.maps.content,
-                    &mut gv[0],
-                    &mut gb[0],
-                );
+                let (gw, gb) = rest.split_at_mut(1);
+                let (fw, fb) = (&head_grads[output.w], &head_grads[output.b()]);
+                let (gw, gb) = (&mut gw[0], &mut gb[0]);
+                match head {
+                    Head::Group { .. } => group::unfold_grads(fw, fb, &cx.maps.groups, gw, gb),
+                    _ => content::unfold_grads(fw, fb, &cx.maps.content, gw, gb),
+                }
             }
             Head::GatedContent { .. } => unreachable!("{}", super::NOT_ROW_LOCAL),
             Head::ActionFeatures { .. } => features::View::new(dense, online).backward(
