@@ -359,7 +359,12 @@ fn ablation_runs_the_learner_without_each_feature_family() {
         })
         .collect();
     rows.sort();
-    let want = ["social", "social~no-history", "social~no-social"];
+    let want = [
+        "social",
+        "social~no-demographics",
+        "social~no-history",
+        "social~no-social",
+    ];
     assert_eq!(rows.len(), want.len(), "{rows:?}");
     for ((scenario, policy), w) in rows.iter().zip(want) {
         assert_eq!((scenario.as_str(), policy.as_str()), (w, "dqn"));

@@ -48,10 +48,19 @@ mod tests {
         let s = Scenario::load("social").unwrap();
         let v = variants(&s);
         let names: Vec<&str> = v.iter().map(|s| s.name()).collect();
-        assert_eq!(names, ["social", "social~no-history", "social~no-social"]);
+        assert_eq!(
+            names,
+            [
+                "social",
+                "social~no-history",
+                "social~no-demographics",
+                "social~no-social"
+            ]
+        );
         assert!(!v[1].params.agent.reads(FeatureFamily::History));
         assert!(v[1].params.agent.reads(FeatureFamily::Social));
-        assert!(!v[2].params.agent.reads(FeatureFamily::Social));
+        assert!(!v[2].params.agent.reads(FeatureFamily::Demographics));
+        assert!(!v[3].params.agent.reads(FeatureFamily::Social));
         assert!(v.iter().all(|s| s.params.agent.validate().is_ok()));
         assert_eq!(split("social~no-social"), ("social", Some("social")));
         assert_eq!(split("social"), ("social", None));
