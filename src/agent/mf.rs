@@ -137,9 +137,8 @@ impl Mf {
         *b += LR * (err - L2 * *b);
         let at = i as usize * FACTORS;
         let q: [f32; FACTORS] = self.q[at..at + FACTORS].try_into().expect("FACTORS");
-        for f in 0..FACTORS {
-            let qf = &mut self.q[at + f];
-            *qf += LR * (err * u[f] - L2 * *qf);
+        for (qf, &uf) in self.q[at..at + FACTORS].iter_mut().zip(u) {
+            *qf += LR * (err * uf - L2 * *qf);
         }
         if watched.is_empty() {
             return;
@@ -147,9 +146,8 @@ impl Mf {
         let scale = 1.0 / (watched.len() as f32).sqrt();
         for &j in watched {
             let at = j as usize * FACTORS;
-            for f in 0..FACTORS {
-                let y = &mut self.y[at + f];
-                *y += LR * (err * scale * q[f] - L2 * *y);
+            for (y, &qf) in self.y[at..at + FACTORS].iter_mut().zip(&q) {
+                *y += LR * (err * scale * qf - L2 * *y);
             }
         }
     }

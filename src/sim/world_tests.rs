@@ -44,7 +44,7 @@ fn hidden_attributes_never_reach_the_logs() {
         let hb = &mut b.hidden[i as usize];
         hb.focus = if seed % 2 == 0 { 0.55 } else { 1.0 };
         hb.quality = 1.0 - hb.quality;
-        hb.appeal = 0.5 * hb.appeal;
+        hb.appeal *= 0.5;
         hb.kind = StreamerKind::Clickbait;
         let e = Engagement {
             watch_minutes: 90.0,
