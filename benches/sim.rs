@@ -1,6 +1,8 @@
 //! Simulator throughput: steps per second of the random policy, world alone and a full headless
 //! run (engine + metrics), on the default scenario and on a 100,000-viewer, 1,000-streamer one;
-//! the default world showing slates of six (a feed) against single recommendations; the time to
+//! the default world showing slates of six (a feed) against single recommendations; the default
+//! world with every platform family on (demographic taste prior, follows, friends, notifications,
+//! friend appeal, content vectors) against the default with them off; the time to
 //! choose a slate of ten among 200 live streams (top K, MMR, DPP); plus the peak memory of the
 //! large one. Run with `cargo bench --bench sim`.
 
@@ -35,6 +37,23 @@ fn world_only(scenario: &Scenario, steps: u64) -> f64 {
         step(&mut world);
     }
     steps as f64 / t.elapsed().as_secs_f64()
+}
+
+/// The default world with every optional platform family on, at the strengths of the bundled
+/// `social` and `multimodal` scenarios: a demographic taste prior, follow edges, twelve friends a
+/// viewer, notifications, friend appeal, and three 16-dimensional content modalities.
+fn every_family(default: &Scenario) -> Scenario {
+    let mut s = default.clone();
+    let v = &mut s.params.viewers;
+    v.demographic_taste_strength = 0.7;
+    v.friends_mean = 12.0;
+    v.friend_homophily = 0.8;
+    v.notification_pick = 0.5;
+    v.max_follows = 30;
+    s.params.response.friend_weight = 1.0;
+    s.params.response.follow_probability = 0.12;
+    s.params.streamers.content_dim = 16;
+    s
 }
 
 /// Mean microseconds to choose a slate of 10 among 200 live streams from their scores.
@@ -114,6 +133,10 @@ fn main() {
     let feed_world = best_of(3, || world_only(&feed, steps));
     let feed_engine = best_of(3, || engine_run(&feed, steps));
 
+    let families = every_family(&default);
+    let families_world = best_of(3, || world_only(&families, steps));
+    let families_engine = best_of(3, || engine_run(&families, steps));
+
     println!("simulator throughput, random policy, best of 3 runs of {steps} steps, one thread");
     println!(
         "{:<44} {:>14} {:>14}",
@@ -140,6 +163,15 @@ fn main() {
         "slates of 6 / single: world {:.2}, run {:.2}",
         feed_world / default_world,
         feed_engine / default_engine
+    );
+    println!(
+        "{:<44} {:>14.0} {:>14.0}",
+        "default with every family on", families_world, families_engine
+    );
+    println!(
+        "every family / default: world {:.2}, run {:.2}",
+        families_world / default_world,
+        families_engine / default_engine
     );
     println!("choosing a slate of 10 among 200 live streams from their scores:");
     for (name, r) in [

@@ -1,5 +1,5 @@
 //! `liveq sweep`: a grid on a tiny world ranks every configuration on the validation world and
-//! writes a winner that is a valid scenario; a sweep killed part-way resumes from its journal
+//! writes a winner that is a valid scenario and an image per searched key; a sweep killed part-way resumes from its journal
 //! to the same result; successive halving spends fewer environment steps than the grid; bad
 //! specs exit 2 naming the key and the line.
 
@@ -40,13 +40,23 @@ fn a_grid_ranks_every_configuration_and_writes_a_valid_winner() {
     let d = tempfile::tempdir().unwrap();
     let s = spec(d.path(), "grid.toml", GRID);
     let winner = d.path().join("winner.toml");
+    let plots = d.path().join("plots");
     let v = sweep(&[
         &s,
         "--winner",
         winner.to_str().unwrap(),
         "--test-steps",
         "500",
+        "--plot",
+        plots.to_str().unwrap(),
     ]);
+    // One image per searched key, with a point per configuration.
+    for key in ["agent.lr", "agent.gamma"] {
+        let svg = std::fs::read_to_string(plots.join(format!("{key}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{key}");
+        assert!(svg.contains(&format!("against {key}")), "{key}");
+        assert_eq!(svg.matches("<circle").count(), 4, "{key}");
+    }
     let trials = v["trials"].as_array().unwrap();
     assert_eq!(trials.len(), 4);
     assert_eq!(v["env_steps"], v["grid_env_steps"]);
@@ -131,8 +141,12 @@ fn successive_halving_promotes_the_best_and_spends_less() {
          validate_steps = 500\n\n[space.agent]\nlr = [0.0001, 0.0003, 0.001]\n\
          gamma = [0.3, 0.5, 0.7]\n",
     );
-    let v = sweep(&[&s, "--no-test"]);
+    let plots = d.path().join("plots");
+    let v = sweep(&[&s, "--no-test", "--plot", plots.to_str().unwrap()]);
     assert_eq!(v["rungs"], serde_json::json!([1000, 3000]));
+    // Trials are told apart by the rung they reached: a legend entry for each.
+    let svg = std::fs::read_to_string(plots.join("agent.lr.svg")).unwrap();
+    assert!(svg.contains("1,000 training steps") && svg.contains("3,000 training steps"));
     let trials = v["trials"].as_array().unwrap();
     assert_eq!(trials.len(), 9);
     let full: Vec<_> = trials.iter().filter(|t| t["steps"] == 3000).collect();
@@ -326,5 +340,32 @@ fn ctrl_c_stops_a_sweep_and_keeps_its_journal() {
     assert_eq!(
         std::fs::read_to_string(&journal).unwrap().lines().count(),
         1
+    );
+}
+
+/// The specs shipped in examples/sweeps (the ones the docs run) are valid: every listed value
+/// makes a valid scenario, and the grid and successive-halving examples search the same space.
+#[test]
+fn the_shipped_example_specs_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sweeps");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let spec = liveq::sweep::spec::SweepSpec::load(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(!spec.configs().is_empty(), "{}", path.display());
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    for shipped in [
+        "default-asha.toml",
+        "default-grid.toml",
+        "default-lr-gamma.toml",
+    ] {
+        assert!(names.iter().any(|n| n == shipped), "{shipped} missing");
+    }
+    let load = |n: &str| liveq::sweep::spec::SweepSpec::load(&dir.join(n)).unwrap();
+    assert_eq!(
+        load("default-asha.toml").configs(),
+        load("default-grid.toml").configs()
     );
 }

@@ -10,7 +10,7 @@ use super::RunResult;
 use super::table::{METRICS, Row};
 use crate::fmt;
 
-pub(super) const COLOURS: [RGBColor; 8] = [
+pub(crate) const COLOURS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),

@@ -130,7 +130,9 @@ fn cell(e: &Estimate) -> String {
 }
 
 /// One markdown table per scenario, headed by its name and training length; the best mean
-/// reward per step is in bold.
+/// reward per step is in bold. A column that reads exactly zero for every policy of a scenario
+/// (reward on newcomer streams where no streamer joins, intra-list diversity of single
+/// recommendations) says nothing there and is left out of that scenario's table; JSON keeps it.
 pub fn markdown(rows: &[Row]) -> String {
     let mut out = String::new();
     let mut scenarios: Vec<&str> = Vec::new();
@@ -150,15 +152,24 @@ pub fn markdown(rows: &[Row]) -> String {
             "### {s} ({} training steps)\n\n| policy | seeds |",
             crate::fmt::count(group[0].train_steps)
         ));
-        for (_, header, _) in METRICS {
-            out.push_str(&format!(" {header} |"));
+        let shown: Vec<usize> = (0..METRICS.len())
+            .filter(|&i| {
+                i == 0
+                    || group
+                        .iter()
+                        .any(|r| r.estimates[i].mean != 0.0 || r.estimates[i].ci95 > 0.0)
+            })
+            .collect();
+        for &i in &shown {
+            out.push_str(&format!(" {} |", METRICS[i].1));
         }
         out.push_str("\n| --- | --- |");
-        out.push_str(&" --- |".repeat(METRICS.len()));
+        out.push_str(&" --- |".repeat(shown.len()));
         out.push('\n');
         for r in group {
             out.push_str(&format!("| `{}` | {} |", r.policy, r.seeds));
-            for (i, e) in r.estimates.iter().enumerate() {
+            for &i in &shown {
+                let e = &r.estimates[i];
                 let c = cell(e);
                 if i == 0 && e.mean == best {
                     out.push_str(&format!(" **{c}** |"));
@@ -210,5 +221,32 @@ mod tests {
         assert!(md.starts_with("### s (150,000 training steps)\n"), "{md}");
         assert!(md.contains("| `a` | 3 | 2.000 ± 2.484 |"), "{md}");
         assert!(md.contains("| `b` | 1 | **5.000** |"), "{md}");
+    }
+
+    #[test]
+    fn columns_that_read_zero_for_every_policy_are_left_out_of_the_markdown() {
+        let mut a = run("a", 1, 1.0);
+        a.metrics.rates.newcomer_reward_per_step = 0.5;
+        let b = run("b", 1, 2.0);
+        let md = markdown(&rows(&[a.clone(), b.clone()]));
+        assert!(md.contains("newcomer reward/step"), "{md}");
+        assert!(!md.contains("intra-list diversity"), "{md}");
+        assert!(!md.contains("myopic regret"), "{md}");
+        // Every row has as many cells as the header.
+        let widths: Vec<usize> = md
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .map(|l| l.matches('|').count())
+            .collect();
+        assert!(widths.windows(2).all(|w| w[0] == w[1]), "{md}");
+        // A column some policy reads is kept for all of them, zeros included.
+        let mut c = run("c", 1, 0.0);
+        c.scenario = "t".into();
+        let md = markdown(&rows(&[a, b, c]));
+        assert!(md.contains("| `b` | 1 | **2.000** |"), "{md}");
+        assert!(
+            md.contains("### t (150,000 training steps)\n\n| policy | seeds | reward/step |\n"),
+            "{md}"
+        );
     }
 }

@@ -211,6 +211,9 @@ pub struct SweepArgs {
     /// Write the winning configuration as a ready scenario file to PATH.
     #[arg(long, value_name = "PATH")]
     pub winner: Option<String>,
+    /// Write one SVG per searched key into DIR: every trial's objective against its value.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     /// The journal of finished runs (default: SPEC.journal); a sweep resumes from it.
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,

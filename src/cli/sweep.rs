@@ -1,6 +1,7 @@
 //! `liveq sweep SPEC`: runs a hyperparameter search with a progress bar, resuming from its
 //! journal, then re-runs the winner against the base configuration on the test world; writes
-//! the leaderboard (stdout, markdown), the JSON and the winner as a scenario file.
+//! the leaderboard (stdout, markdown), the JSON, the winner as a scenario file and one image per
+//! searched key.
 
 use std::path::PathBuf;
 
@@ -21,6 +22,9 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
         if let Some(p) = path {
             guard::output_file(flag, p)?;
         }
+    }
+    if let Some(dir) = &args.plot {
+        guard::output_folder("--plot", dir)?;
     }
     if let Some(t) = args.threads {
         guard::bounded("--threads", t, 1, guard::MAX_THREADS)?;
@@ -130,6 +134,12 @@ pub fn execute(args: &SweepArgs) -> Result<(), CliError> {
     if let (Some(path), Some(w)) = (&args.winner, result.winner()) {
         let text = sweep::winner_toml(&spec, w).map_err(CliError::Run)?;
         write_to(path, "winner scenario", &text)?;
+    }
+    if let Some(dir) = &args.plot {
+        let written = sweep::plot::write_all(dir, &spec, &result).map_err(CliError::Run)?;
+        if !args.quiet {
+            eprintln!("wrote {} images into {}", written.len(), dir.display());
+        }
     }
     if incomplete {
         return Err(CliError::Interrupted(format!(

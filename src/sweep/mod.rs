@@ -9,6 +9,7 @@
 //! on the test world, with intervals.
 
 pub mod journal;
+pub mod plot;
 pub mod spec;
 
 use std::sync::atomic::AtomicBool;
