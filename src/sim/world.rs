@@ -84,15 +84,25 @@ pub struct ViewerState {
     pub session_reward: f64,
     pub interest_max: f32,
     pub session_steps: u32,
-    // Read on accepted steps and at session boundaries.
+    // The second 64 bytes: read on every recommendation and on accepted steps and watch ends.
     pub recent_at: f64,
     /// When the per-topic recommendation counts were last updated.
     pub shown_at: f64,
     /// When the last watch began, and the primary topic of that stream (u16::MAX before any).
     pub last_watch_at: f64,
     pub last_topic: u16,
+    /// Entries in use in the viewer's watch log, and where the next one goes.
+    pub watch_log_len: u8,
+    pub watch_log_next: u8,
     pub session_accepted: u32,
     pub sessions: u32,
+    /// A followed streamer that went live and that the viewer was notified of (slot + 1; 0
+    /// for none): the viewer considers it at its next choice.
+    pub notified: u32,
+    /// What the watch under way adds to its channel's public counts when it ends (hours,
+    /// likes, comments, whether the viewer followed; zero for an organic watch).
+    pub watch_credit: WatchCredit,
+    // The rest: read at session boundaries, and where demographics matter.
     /// Usual minute of the day to come online.
     pub home_minute: f64,
     pub taste_at: f64,
@@ -100,14 +110,19 @@ pub struct ViewerState {
     pub last_visit_end: f64,
     pub days_since_last_visit: f64,
     pub last_active_day: u64,
-    /// What the watch under way adds to its channel's public counts when it ends (hours,
-    /// likes, comments, whether the viewer followed; zero for an organic watch).
-    pub watch_credit: (f64, u32, u32, bool),
-    /// A followed streamer that went live and that the viewer was notified of (slot + 1; 0
-    /// for none): the viewer considers it at its next choice.
-    pub notified: u32,
     /// The viewer's public profile.
     pub demographics: Demographics,
+}
+
+/// What a watch under way adds to its channel's public counts when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C)]
+pub struct WatchCredit {
+    pub hours: f64,
+    pub likes: u32,
+    pub comments: u32,
+    /// Whether the viewer followed the streamer during the watch.
+    pub followed: bool,
 }
 
 /// A finished session, reported to metrics and to learning policies.
@@ -212,8 +227,6 @@ pub struct World {
     /// Per viewer, its last [`WATCH_LOG`] watches (a ring, `WATCH_LOG` entries per viewer), how
     /// many are filled, and where the next goes.
     watch_log: Vec<Watch>,
-    watch_log_len: Vec<u8>,
-    watch_log_next: Vec<u8>,
     rng_pop: Rng,
     rng_sched: Rng,
     rng_resp: Rng,
@@ -272,8 +285,6 @@ impl World {
             viewers: Vec::with_capacity(m),
             session_watches: vec![Vec::new(); m],
             watch_log: vec![Watch::default(); m * WATCH_LOG],
-            watch_log_len: vec![0; m],
-            watch_log_next: vec![0; m],
             rng_pop: random::stream(seed, RNG_POPULATION),
             rng_sched: random::stream(seed, RNG_SCHEDULE),
             rng_resp: random::stream(viewer_seed, RNG_RESPONSE),
@@ -442,8 +453,10 @@ impl World {
             last_active_day: u64::MAX,
             last_topic: u16::MAX,
             last_watch_at: f64::NEG_INFINITY,
-            watch_credit: (0.0, 0, 0, false),
+            watch_credit: WatchCredit::default(),
             notified: 0,
+            watch_log_len: 0,
+            watch_log_next: 0,
             demographics: Demographics {
                 age_band: random::weighted(&mut self.rng_demo, &v.age_band_weights) as u8,
                 gender: random::weighted(&mut self.rng_demo, &v.gender_weights) as u8,
@@ -657,8 +670,6 @@ impl World {
                     match self.viewers[v as usize].status {
                         Status::Away => self.start_session(v),
                         Status::Churned => {
-                            self.watch_log_len[v as usize] = 0;
-                            self.watch_log_next[v as usize] = 0;
                             self.viewers[v as usize] = self.fresh_viewer_state();
                             self.init_viewer_vectors(v);
                             self.new_viewers += 1;
@@ -928,7 +939,7 @@ impl World {
                 demographics: st.demographics,
                 follows: self.social.follows(v as u32),
                 friends_watching: &self.friends_watching,
-                recent_watches: &self.watch_log[v * WATCH_LOG..][..self.watch_log_len[v] as usize],
+                recent_watches: &self.watch_log[v * WATCH_LOG..][..st.watch_log_len as usize],
             },
             live: &self.live,
             streams: &self.streams,
@@ -954,7 +965,7 @@ impl World {
             social: st.social,
             viewers: self.streams[i as usize].viewers,
             remaining: h.live_until - self.now,
-            watch_factor: self.p.viewers.device_watch_factor[st.demographics.device as usize],
+            watch_factor: device_factor(&self.p.viewers.device_watch_factor, st),
             friends: self.friends_on(v, i),
         }
     }
@@ -1073,7 +1084,12 @@ impl World {
                 // A viewer follows a streamer once, and only so many streamers.
                 e.follows = 0;
             }
-            self.viewers[v as usize].watch_credit = (hours, e.likes, e.comments, e.follows > 0);
+            self.viewers[v as usize].watch_credit = WatchCredit {
+                hours,
+                likes: e.likes,
+                comments: e.comments,
+                followed: e.follows > 0,
+            };
             self.session_watches[v as usize].push((i, watch as f32));
             self.viewers[v as usize].status = Status::Watching(i);
             self.queue.push(wake, Kind::WatchEnd, v);
@@ -1117,9 +1133,9 @@ impl World {
     /// time, so they are credited when the watch ends.
     fn credit_watch(&mut self, v: u32, i: u32) {
         let st = &mut self.viewers[v as usize];
-        let (hours, likes, comments, followed) = std::mem::take(&mut st.watch_credit);
-        self.streams[i as usize].credit(self.now, hours, likes, comments);
-        if followed && self.social.follow(v, i) {
+        let c = std::mem::take(&mut st.watch_credit);
+        self.streams[i as usize].credit(self.now, c.hours, c.likes, c.comments);
+        if c.followed && self.social.follow(v, i) {
             self.streams[i as usize].followers += 1;
         }
     }
@@ -1191,14 +1207,14 @@ impl World {
         st.recent_at = now;
         st.last_topic = p as u16;
         st.last_watch_at = now;
-        let (vi, next) = (v as usize, self.watch_log_next[v as usize] as usize);
-        self.watch_log[vi * WATCH_LOG + next] = Watch {
+        let next = st.watch_log_next as usize;
+        self.watch_log[v as usize * WATCH_LOG + next] = Watch {
             slot: i,
             minutes: watched as f32,
             at: now as f32,
         };
-        self.watch_log_next[vi] = ((next + 1) % WATCH_LOG) as u8;
-        self.watch_log_len[vi] = (self.watch_log_len[vi] + 1).min(WATCH_LOG as u8);
+        st.watch_log_next = ((next + 1) % WATCH_LOG) as u8;
+        st.watch_log_len = (st.watch_log_len + 1).min(WATCH_LOG as u8);
         // The logs see the stream's public tags only, not how much of each it holds: the
         // hours are split evenly between them.
         let hours = hours as f32;
@@ -1320,3 +1336,14 @@ impl World {
 #[cfg(test)]
 #[path = "world_tests.rs"]
 mod tests;
+
+/// The viewer's device factor; where every device has the same factor (the default), the
+/// viewer's profile, on a colder cache line than what a recommendation reads, is not touched.
+#[inline]
+fn device_factor(factors: &[f64], st: &ViewerState) -> f64 {
+    if factors.windows(2).all(|w| w[0] == w[1]) {
+        factors[0]
+    } else {
+        factors[st.demographics.device as usize]
+    }
+}

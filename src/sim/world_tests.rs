@@ -230,7 +230,7 @@ fn follow_events_create_capped_edges() {
     assert!(edges > 100, "{edges} edges");
     assert!((0..300).all(|v| w.social.follows(v).len() <= 2));
     // Follow events still waiting to be credited at the end of their watch are not edges yet.
-    let waiting = w.viewers.iter().filter(|s| s.watch_credit.3).count();
+    let waiting = w.viewers.iter().filter(|s| s.watch_credit.followed).count();
     assert_eq!(follows as usize, edges + waiting, "one event per edge");
     for (i, s) in w.streams().iter().enumerate() {
         assert_eq!(s.followers as usize, w.social.followers(i as u32).len());
@@ -371,4 +371,28 @@ fn content_vectors_correlate_with_quality_as_the_noise_says() {
     let o = w.observe();
     assert_eq!(o.content(i).len(), 24);
     assert_eq!(o.content(i), &w.content[i as usize * 24..][..24]);
+}
+
+/// What a recommendation and a watch read sits in the viewer's first two cache lines; the
+/// fields read at session boundaries (and the demographic profile) in the third.
+#[test]
+fn the_viewer_state_keeps_what_every_step_reads_in_two_cache_lines() {
+    use std::mem::offset_of;
+    assert_eq!(std::mem::align_of::<ViewerState>(), 64);
+    assert_eq!(std::mem::size_of::<ViewerState>(), 192);
+    for (name, at, size) in [
+        ("status", offset_of!(ViewerState, status), 8),
+        ("session_steps", offset_of!(ViewerState, session_steps), 4),
+        ("shown_at", offset_of!(ViewerState, shown_at), 8),
+        ("watch_log_next", offset_of!(ViewerState, watch_log_next), 1),
+        ("notified", offset_of!(ViewerState, notified), 4),
+        (
+            "watch_credit",
+            offset_of!(ViewerState, watch_credit),
+            std::mem::size_of::<WatchCredit>(),
+        ),
+    ] {
+        assert!(at + size <= 128, "{name} ends at {}", at + size);
+    }
+    assert!(offset_of!(ViewerState, home_minute) >= 128);
 }
