@@ -357,6 +357,7 @@ fn the_shipped_example_specs_are_valid() {
         names.push(path.file_name().unwrap().to_string_lossy().into_owned());
     }
     for shipped in [
+        "clickbait-horizon.toml",
         "default-asha.toml",
         "default-grid.toml",
         "default-lr-gamma.toml",
