@@ -25,6 +25,20 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// Draws the chart's legend (the labelled series) in a white box with a black border.
+pub(crate) fn draw_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(position)
+        .draw()
+        .map_err(err)
+}
+
 /// Mean curve over the seeds of one policy on one scenario (windows aligned by index).
 fn mean_curve(runs: &[&RunResult]) -> Vec<(f64, f64)> {
     let len = runs.iter().map(|r| r.curve.len()).min().unwrap_or(0);
@@ -118,13 +132,7 @@ fn learning(path: &Path, scenario: &str, runs: &[RunResult]) -> Result<(), Strin
                 PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
             });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present().map_err(err)
 }
 

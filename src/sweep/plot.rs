@@ -12,7 +12,7 @@ use plotters::prelude::*;
 
 use super::spec::{Domain, SweepSpec};
 use super::{SweepResult, Trial, value_text};
-use crate::bench::plot::COLOURS;
+use crate::bench::plot::{COLOURS, draw_legend};
 use crate::fmt;
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -261,13 +261,7 @@ fn one(
         }
     }
     if multi_rung {
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerRight)
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     root.present().map_err(err)
 }
