@@ -33,7 +33,7 @@ use super::device::{BackendKind, ResolvedDevice};
 use super::error::DqnError;
 use super::heads::ActionMaps;
 use super::nstep::NStep;
-use super::replay::{Batch, ReplayBuffer};
+use super::replay::{Batch, ReplayBuffer, UNKNOWN_TAG, action_tag};
 use super::shape::{NetShape, ParamLayout};
 use super::trainer::{Inspection, TargetUpdate, TdSpec, Trainer, TrainerState, UpdateSpec};
 
@@ -76,6 +76,9 @@ pub struct DqnLearner {
     /// Each action's group and content (all 0 until [`DqnLearner::set_action_groups`] and
     /// [`DqnLearner::set_action_content`]).
     maps: ActionMaps,
+    /// With a content head, each action's tag (the fingerprint of its content vector) that
+    /// stored transitions are checked against; empty without one.
+    action_tags: Vec<u32>,
     config: DqnConfig,
     resolved: ResolvedDevice,
     trainer: Box<dyn Trainer>,
@@ -177,10 +180,17 @@ impl DqnLearner {
         &self.maps.content
     }
 
+    /// Each action's tag (the fingerprint of its content vector) that replay checks stored
+    /// transitions against; empty without a content head.
+    pub fn action_tags(&self) -> &[u32] {
+        &self.action_tags
+    }
+
     /// Set each action's content vector (`content_len` values per action, every modality; a
     /// stream's changes when a new streamer takes its slot). Acting uses them at once;
-    /// replayed transitions are scored with the current vectors. Without a content head
-    /// there is nothing to set.
+    /// replay skips transitions whose action's content has changed since they were stored
+    /// (their content is not kept; see [`ReplayBuffer::sample_fresh_into`]). Without a
+    /// content head there is nothing to set.
     pub fn set_action_content(&mut self, content: &[f32]) -> Result<(), DqnError> {
         let len = self.content_len();
         self.check_len("action_content", content.len(), self.num_actions() * len)?;
@@ -191,6 +201,9 @@ impl DqnLearner {
             return Err(DqnError::Shape(format!("action content holds {x}")));
         }
         self.maps.content.copy_from_slice(content);
+        for (tag, c) in self.action_tags.iter_mut().zip(content.chunks_exact(len)) {
+            *tag = action_tag(c);
+        }
         self.trainer.set_action_maps(&self.maps);
         self.sync_policy()
     }
@@ -415,28 +428,18 @@ impl DqnLearner {
         let reward = if reward.is_finite() { reward } else { 0.0 };
         let gamma = self.config.gamma;
         let replay = &mut self.replay;
+        let tag = self.action_tags.get(action).copied().unwrap_or(UNKNOWN_TAG);
         self.nstep.push(
             key,
             state,
-            action,
+            (action, tag),
             reward,
             next_state,
             next_mask,
             next_slate,
             done,
             gamma,
-            |t| {
-                replay.push_with_slate(
-                    t.state,
-                    t.action,
-                    t.reward,
-                    t.immediate,
-                    t.discount,
-                    t.next_state,
-                    t.next_mask,
-                    t.next_slate,
-                )
-            },
+            |t| replay.push_transition(&t),
         );
         self.env_steps += 1;
         self.steps_since_train += 1;
@@ -468,8 +471,18 @@ impl DqnLearner {
         }
         let beta = self.config.beta_at(self.updates);
         let mut batch = std::mem::take(&mut self.batch);
-        self.replay
-            .sample_into(self.config.batch_size, beta, &mut self.rng, &mut batch);
+        if self.replay.keeps_tags() {
+            self.replay.sample_fresh_into(
+                self.config.batch_size,
+                beta,
+                &mut self.rng,
+                &mut batch,
+                &self.action_tags,
+            );
+        } else {
+            self.replay
+                .sample_into(self.config.batch_size, beta, &mut self.rng, &mut batch);
+        }
         self.draw_dropout(&mut batch);
         let r = self.update_on_batch(&batch);
         self.batch = batch;

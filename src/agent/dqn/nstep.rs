@@ -7,6 +7,7 @@ use std::collections::{HashMap, VecDeque};
 struct PendingStep {
     state: Vec<f32>,
     action: usize,
+    tag: u32,
     reward: f32,
 }
 
@@ -17,6 +18,8 @@ pub struct NStepTransition<'a> {
     pub state: &'a [f32],
     /// The first action.
     pub action: usize,
+    /// What the first action stood for when taken (see `replay::action_tag`).
+    pub tag: u32,
     /// Σ_k γ^k r_k over the (up to n) steps.
     pub reward: f32,
     /// r_0, the reward of the first step.
@@ -80,13 +83,14 @@ impl NStep {
         self.open.remove(&key);
     }
 
-    /// Add one step of episode `key`; `emit` is called for every transition that completes.
+    /// Add one step of episode `key` (its action with the action's tag); `emit` is called for
+    /// every transition that completes.
     #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         key: u64,
         state: &[f32],
-        action: usize,
+        (action, tag): (usize, u32),
         reward: f32,
         next_state: &[f32],
         next_mask: &[bool],
@@ -99,6 +103,7 @@ impl NStep {
             emit(NStepTransition {
                 state,
                 action,
+                tag,
                 reward,
                 immediate: reward,
                 discount: if done { 0.0 } else { gamma as f32 },
@@ -112,6 +117,7 @@ impl NStep {
         q.push_back(PendingStep {
             state: state.to_vec(),
             action,
+            tag,
             reward,
         });
         let n = self.n;
@@ -126,6 +132,7 @@ impl NStep {
                 emit(NStepTransition {
                     state: &front.state,
                     action: front.action,
+                    tag: front.tag,
                     reward: ret as f32,
                     immediate: front.reward,
                     discount: 0.0,
@@ -147,6 +154,7 @@ impl NStep {
             emit(NStepTransition {
                 state: &front.state,
                 action: front.action,
+                tag: front.tag,
                 reward: ret as f32,
                 immediate: front.reward,
                 discount: g as f32,
@@ -179,7 +187,7 @@ mod tests {
         ns.push(
             key,
             &[s],
-            a,
+            (a, 0),
             r,
             &[s + 1.0],
             &[true, true],

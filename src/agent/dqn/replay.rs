@@ -1,6 +1,7 @@
 //! Experience replay: a flat ring buffer of n-step transitions (no per-transition tensors),
-//! uniform or proportional prioritized sampling (sum tree + min tree), and its image for
-//! checkpoints ([`ReplayBuffer::write_image`], [`ReplayBuffer::restore_image`]).
+//! uniform or proportional prioritized sampling (sum tree + min tree), optional action tags
+//! that let sampling skip transitions whose action has since changed meaning, and its image
+//! for checkpoints ([`ReplayBuffer::write_image`], [`ReplayBuffer::restore_image`]).
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,24 @@ pub const PRIORITY_EPS: f64 = 1e-6;
 /// Largest value a compact (one-byte) state entry keeps; see [`ReplayBuffer::with_compact_tail`].
 pub const COMPACT_MAX: f32 = 2.0;
 const COMPACT_LEVELS: f32 = 255.0;
+/// The action tag of a transition whose action's meaning is unknown (restored from an image
+/// without tags): it is never skipped. [`action_tag`] never returns it.
+pub const UNKNOWN_TAG: u32 = u32::MAX;
+/// Draws per row before sampling settles for a transition whose action changed meaning.
+pub const MAX_REDRAWS: usize = 32;
+
+/// A fingerprint of what an action stands for (FNV-1a over the bits of its content vector):
+/// equal vectors give equal tags, and a new stream in a slot gives, but for a 2⁻³² chance, a
+/// new one. Never [`UNKNOWN_TAG`].
+pub fn action_tag(content: &[f32]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for x in content {
+        for b in x.to_bits().to_le_bytes() {
+            h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+        }
+    }
+    h.min(UNKNOWN_TAG - 1)
+}
 
 #[inline]
 fn compact(x: f32) -> u8 {
@@ -172,6 +191,9 @@ pub struct ReplayImage {
     /// Next-slate (action u32, weight f32) pairs per record, before the priority.
     #[serde(default)]
     pub slate: u64,
+    /// Whether each record holds its action's tag (u32, after the next slate).
+    #[serde(default)]
+    pub tags: bool,
 }
 
 impl ReplayImage {
@@ -183,6 +205,7 @@ impl ReplayImage {
             + 4
             + 3 * 4
             + 8 * self.slate
+            + 4 * self.tags as u64
             + 8 * self.priorities as u64
     }
 
@@ -218,6 +241,8 @@ pub struct ReplayBuffer {
     /// Entries of a stored next slate per transition (0: none stored).
     slate: usize,
     next_slate: Vec<(u32, f32)>,
+    /// Each transition's action tag ([`action_tag`] of its action when taken), when kept.
+    tags: Option<Vec<u32>>,
 }
 
 impl ReplayBuffer {
@@ -253,7 +278,22 @@ impl ReplayBuffer {
             max_priority: 1.0,
             slate: 0,
             next_slate: Vec::new(),
+            tags: None,
         }
+    }
+
+    /// The same (empty) buffer keeping each transition's action tag (see [`action_tag`]), so
+    /// that [`ReplayBuffer::sample_fresh_into`] can skip transitions whose action stands for
+    /// something else now (a new stream's content in the slot).
+    pub fn with_action_tags(mut self) -> Self {
+        assert!(self.is_empty());
+        self.tags = Some(Vec::new());
+        self
+    }
+
+    /// Whether each transition's action tag is kept.
+    pub fn keeps_tags(&self) -> bool {
+        self.tags.is_some()
     }
 
     /// The same (empty) buffer storing, with each transition, the next slate's `width`
@@ -281,13 +321,14 @@ impl ReplayBuffer {
 
     /// Bytes one stored transition takes: the state and next state (`dense` entries as f32,
     /// the other `tail` entries as one byte), the next mask's bits, the action and three
-    /// scalars, its next slate's `slate` (action, weight) pairs, and its share of the priority
-    /// trees when `prioritized`.
+    /// scalars, its next slate's `slate` (action, weight) pairs, its action tag when `tags`,
+    /// and its share of the priority trees when `prioritized`.
     pub fn bytes_per_transition(
         dense: usize,
         tail: usize,
         num_actions: usize,
         slate: usize,
+        tags: bool,
         capacity: usize,
         prioritized: bool,
     ) -> u64 {
@@ -299,7 +340,13 @@ impl ReplayBuffer {
         } else {
             0
         };
-        states + num_actions.div_ceil(8) as u64 + 4 + 3 * 4 + 8 * slate as u64 + trees
+        states
+            + num_actions.div_ceil(8) as u64
+            + 4
+            + 3 * 4
+            + 8 * slate as u64
+            + 4 * tags as u64
+            + trees
     }
 
     /// Stored transitions.
@@ -336,6 +383,9 @@ impl ReplayBuffer {
         self.immediate.clear();
         self.discounts.clear();
         self.next_slate.clear();
+        if let Some(tags) = &mut self.tags {
+            tags.clear();
+        }
         if let Some(t) = &mut self.tree {
             t.clear();
         }
@@ -382,6 +432,48 @@ impl ReplayBuffer {
         next_mask: &[bool],
         next_slate: &[(u32, f32)],
     ) {
+        self.push_tagged(
+            state,
+            action,
+            reward,
+            immediate,
+            discount,
+            next_state,
+            next_mask,
+            next_slate,
+            UNKNOWN_TAG,
+        );
+    }
+
+    /// Store a transition completed by the n-step accumulator, with its next slate and its
+    /// action tag.
+    pub fn push_transition(&mut self, t: &super::nstep::NStepTransition<'_>) {
+        self.push_tagged(
+            t.state,
+            t.action,
+            t.reward,
+            t.immediate,
+            t.discount,
+            t.next_state,
+            t.next_mask,
+            t.next_slate,
+            t.tag,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_tagged(
+        &mut self,
+        state: &[f32],
+        action: usize,
+        reward: f32,
+        immediate: f32,
+        discount: f32,
+        next_state: &[f32],
+        next_mask: &[bool],
+        next_slate: &[(u32, f32)],
+        tag: u32,
+    ) {
         debug_assert_eq!(state.len(), self.input_dim);
         debug_assert_eq!(next_state.len(), self.input_dim);
         debug_assert_eq!(next_mask.len(), self.num_actions);
@@ -410,6 +502,9 @@ impl ReplayBuffer {
             self.discounts.push(discount);
             self.next_slate
                 .resize(self.next_slate.len() + self.slate, (0, 0.0));
+            if let Some(tags) = &mut self.tags {
+                tags.push(tag);
+            }
         } else {
             self.states[i * d..(i + 1) * d].copy_from_slice(&state[..d]);
             self.next_states[i * d..(i + 1) * d].copy_from_slice(&next_state[..d]);
@@ -428,6 +523,9 @@ impl ReplayBuffer {
             self.rewards[i] = reward;
             self.immediate[i] = immediate;
             self.discounts[i] = discount;
+            if let Some(tags) = &mut self.tags {
+                tags[i] = tag;
+            }
         }
         if self.slate > 0 {
             let row = &mut self.next_slate[i * self.slate..(i + 1) * self.slate];
@@ -475,6 +573,46 @@ impl ReplayBuffer {
         rng: &mut R,
         out: &mut Batch,
     ) {
+        self.sample_rows(batch_size, beta, rng, out, None);
+    }
+
+    /// [`ReplayBuffer::sample_into`] that skips stale transitions: a row whose stored action
+    /// tag differs from `current[action]` (the action stands for something else now) is drawn
+    /// again — from the same stratum when prioritized —, up to [`MAX_REDRAWS`] times, after
+    /// which the last draw stays (bounded time when nearly everything is stale). The first
+    /// draw of each row is [`ReplayBuffer::sample_into`]'s, so nothing moves while no tag
+    /// changes. Without kept tags this is `sample_into`.
+    pub fn sample_fresh_into<R: rand::Rng>(
+        &self,
+        batch_size: usize,
+        beta: f64,
+        rng: &mut R,
+        out: &mut Batch,
+        current: &[u32],
+    ) {
+        debug_assert_eq!(current.len(), self.num_actions);
+        self.sample_rows(batch_size, beta, rng, out, Some(current));
+    }
+
+    /// Whether slot `i` holds a transition whose action still means what it meant.
+    #[inline]
+    fn fresh(&self, i: usize, current: Option<&[u32]>) -> bool {
+        match (&self.tags, current) {
+            (Some(tags), Some(cur)) => {
+                tags[i] == UNKNOWN_TAG || tags[i] == cur[self.actions[i] as usize]
+            }
+            _ => true,
+        }
+    }
+
+    fn sample_rows<R: rand::Rng>(
+        &self,
+        batch_size: usize,
+        beta: f64,
+        rng: &mut R,
+        out: &mut Batch,
+        current: Option<&[u32]>,
+    ) {
         assert!(self.len > 0, "sample from an empty replay buffer");
         let (d, t) = (self.dense, self.input_dim - self.dense);
         let a = self.num_actions;
@@ -489,11 +627,17 @@ impl ReplayBuffer {
                 let n = self.len as f64;
                 let w_max = (n * t.min() / total).powf(-beta);
                 for k in 0..batch_size {
-                    let u: f64 = rng.random::<f64>();
-                    let prefix = ((k as f64 + u) * seg).min(total * (1.0 - 1e-12));
-                    let mut i = t.find(prefix);
-                    if i >= self.len || t.get(i) <= 0.0 {
-                        i = rng.random_range(0..self.len);
+                    let mut i = 0;
+                    for _ in 0..MAX_REDRAWS {
+                        let u: f64 = rng.random::<f64>();
+                        let prefix = ((k as f64 + u) * seg).min(total * (1.0 - 1e-12));
+                        i = t.find(prefix);
+                        if i >= self.len || t.get(i) <= 0.0 {
+                            i = rng.random_range(0..self.len);
+                        }
+                        if self.fresh(i, current) {
+                            break;
+                        }
                     }
                     let w = (n * t.get(i) / total).powf(-beta) / w_max;
                     out.indices.push(i);
@@ -502,7 +646,14 @@ impl ReplayBuffer {
             }
             _ => {
                 for _ in 0..batch_size {
-                    out.indices.push(rng.random_range(0..self.len));
+                    let mut i = 0;
+                    for _ in 0..MAX_REDRAWS {
+                        i = rng.random_range(0..self.len);
+                        if self.fresh(i, current) {
+                            break;
+                        }
+                    }
+                    out.indices.push(i);
                     out.weights.push(1.0);
                 }
             }
@@ -586,6 +737,7 @@ impl ReplayBuffer {
             priorities: self.tree.is_some(),
             max_priority: self.max_priority,
             slate: self.slate as u64,
+            tags: self.tags.is_some(),
         }
     }
 
@@ -611,6 +763,9 @@ impl ReplayBuffer {
                 out.extend_from_slice(&a.to_le_bytes());
                 out.extend_from_slice(&w.to_le_bytes());
             }
+            if let Some(tags) = &self.tags {
+                out.extend_from_slice(&tags[i].to_le_bytes());
+            }
             if let Some(tree) = &self.tree {
                 out.extend_from_slice(&tree.get(i).to_le_bytes());
             }
@@ -620,7 +775,8 @@ impl ReplayBuffer {
     /// Replace the contents with an image written by [`ReplayBuffer::write_image`] for the
     /// same state layout. A buffer smaller than the image keeps its newest transitions; saved
     /// priorities are used when this buffer is prioritized (new ones enter at the largest
-    /// priority otherwise). An Err says, as a sentence, why the image does not fit.
+    /// priority otherwise); saved action tags when this buffer keeps tags (an image without
+    /// them gives [`UNKNOWN_TAG`]s). An Err says, as a sentence, why the image does not fit.
     pub fn restore_image(&mut self, image: &ReplayImage, bytes: &[u8]) -> Result<(), String> {
         let want = (self.input_dim, self.dense, self.num_actions, self.slate);
         let got = (
@@ -683,6 +839,7 @@ impl ReplayBuffer {
             let (action, r) = r.split_at(4);
             let (scalars, r) = r.split_at(12);
             let (slate, r) = r.split_at(8 * self.slate);
+            let (tag, r) = r.split_at(4 * image.tags as usize);
             let action = u32::from_le_bytes(action.try_into().expect("4 bytes"));
             let scalars = f32s(scalars);
             let (state, next) = (f32s(state), f32s(next));
@@ -718,6 +875,12 @@ impl ReplayBuffer {
                     ));
                 }
                 self.next_slate.push((a, w));
+            }
+            if let Some(tags) = &mut self.tags {
+                tags.push(match tag.try_into() {
+                    Ok(b) => u32::from_le_bytes(b),
+                    Err(_) => UNKNOWN_TAG,
+                });
             }
             if let Some(tree) = &mut self.tree {
                 let p = if image.priorities {
@@ -938,5 +1101,109 @@ mod tests {
         let e = other.restore_image(&rb.image(), &bytes).unwrap_err();
         assert!(e.contains("transition 3"), "{e}");
         assert!(other.is_empty());
+    }
+
+    /// A tagged buffer of `n` transitions over 3 actions: transition k takes action k % 3
+    /// with tag `10 + k % 3`, its state holds k.
+    fn tagged(n: usize, prioritized: bool) -> ReplayBuffer {
+        let mut rb = ReplayBuffer::new(1, 3, 64, prioritized, 0.6).with_action_tags();
+        for k in 0..n {
+            let t = super::super::nstep::NStepTransition {
+                state: &[k as f32],
+                action: k % 3,
+                tag: 10 + (k % 3) as u32,
+                reward: 0.0,
+                immediate: 0.0,
+                discount: 0.9,
+                next_state: &[0.0],
+                next_mask: &[true, true, true],
+                next_slate: &[],
+            };
+            rb.push_transition(&t);
+        }
+        rb
+    }
+
+    /// Sampling skips transitions whose action's tag changed, draws exactly as
+    /// `sample_into` while none did, and stays bounded when every transition is stale.
+    #[test]
+    fn stale_actions_are_skipped_and_nothing_moves_while_tags_hold() {
+        for prioritized in [false, true] {
+            let rb = tagged(40, prioritized);
+            let draw = |current: Option<&[u32]>, seed: u64| {
+                let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+                let mut b = Batch::default();
+                match current {
+                    Some(c) => rb.sample_fresh_into(32, 0.4, &mut rng, &mut b, c),
+                    None => rb.sample_into(32, 0.4, &mut rng, &mut b),
+                }
+                (b.indices, b.actions, rng.random::<u64>())
+            };
+            // Nothing changed: the same rows and the same random stream as `sample_into`.
+            assert_eq!(draw(Some(&[10, 11, 12]), 5), draw(None, 5));
+            // Action 1 stands for something else now: none of its transitions is drawn.
+            let (_, actions, _) = draw(Some(&[10, 99, 12]), 5);
+            assert!(actions.iter().all(|&a| a != 1), "{actions:?}");
+            assert!(actions.contains(&0) && actions.contains(&2));
+            // Every action changed: still a full batch, in bounded draws.
+            let (indices, _, _) = draw(Some(&[7, 8, 9]), 5);
+            assert_eq!(indices.len(), 32);
+        }
+        // A buffer without tags ignores `current`.
+        let mut plain = ReplayBuffer::new(1, 3, 8, false, 0.6);
+        for k in 0..8 {
+            plain.push(&[k as f32], 1, 0.0, 0.0, 0.9, &[0.0], &[true; 3]);
+        }
+        let mut b = Batch::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        plain.sample_fresh_into(8, 1.0, &mut rng, &mut b, &[0, 0, 0]);
+        assert!(b.actions.iter().all(|&a| a == 1));
+    }
+
+    /// Tags survive a checkpoint image; an image without tags restores as unknown tags,
+    /// which are never skipped.
+    #[test]
+    fn action_tags_round_trip_through_images() {
+        let rb = tagged(9, false);
+        let mut bytes = Vec::new();
+        rb.write_image(&mut bytes);
+        assert!(rb.image().tags);
+        assert_eq!(bytes.len() as u64, rb.image().bytes());
+        let mut back = ReplayBuffer::new(1, 3, 64, false, 0.6).with_action_tags();
+        back.restore_image(&rb.image(), &bytes).unwrap();
+        assert_eq!(back.tags, rb.tags);
+        // Into a buffer without tags: the tags are read past.
+        let mut plain = ReplayBuffer::new(1, 3, 64, false, 0.6);
+        plain.restore_image(&rb.image(), &bytes).unwrap();
+        assert_eq!(plain.len(), 9);
+        // From a buffer without tags into one with: unknown, and drawn whatever `current` says.
+        let mut image = Vec::new();
+        plain.write_image(&mut image);
+        let mut back = ReplayBuffer::new(1, 3, 64, false, 0.6).with_action_tags();
+        back.restore_image(&plain.image(), &image).unwrap();
+        assert!(
+            back.tags
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|&t| t == UNKNOWN_TAG)
+        );
+        let mut b = Batch::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(2);
+        back.sample_fresh_into(64, 1.0, &mut rng, &mut b, &[1, 2, 3]);
+        assert!(b.actions.contains(&1));
+    }
+
+    /// The fingerprint tells content vectors apart and never says "unknown".
+    #[test]
+    fn action_tags_tell_content_apart() {
+        assert_eq!(action_tag(&[0.5, -1.0]), action_tag(&[0.5, -1.0]));
+        assert_ne!(action_tag(&[0.5, -1.0]), action_tag(&[-1.0, 0.5]));
+        assert_ne!(action_tag(&[0.0]), action_tag(&[-0.0]));
+        let tags: std::collections::HashSet<u32> = (0..10_000)
+            .map(|i| action_tag(&[i as f32 * 1e-3]))
+            .collect();
+        assert_eq!(tags.len(), 10_000);
+        assert!(!tags.contains(&UNKNOWN_TAG));
     }
 }

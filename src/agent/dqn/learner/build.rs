@@ -11,7 +11,7 @@ use super::super::device::{DeviceChoice, ResolvedDevice};
 use super::super::error::DqnError;
 use super::super::heads::ActionMaps;
 use super::super::nstep::NStep;
-use super::super::replay::{Batch, ReplayBuffer};
+use super::super::replay::{Batch, ReplayBuffer, action_tag};
 use super::super::shape::{Head, NetShape, ParamLayout};
 use super::{ActionLayout, DqnLearner, config_err};
 
@@ -111,8 +111,10 @@ impl DqnLearner {
             groups,
             features: action_features,
             slate,
+            content,
             ..
         } = layout;
+        let tagged = content > 0;
         config.validate().map_err(config_err)?;
         if num_actions.saturating_mul(action_features) >= input_dim {
             return Err(DqnError::InvalidConfig {
@@ -147,6 +149,7 @@ impl DqnLearner {
             tail,
             num_actions,
             slate,
+            tagged,
             config.buffer_capacity,
             config.prioritized,
         );
@@ -182,10 +185,22 @@ impl DqnLearner {
         )
         .with_compact_tail(num_actions * action_features)
         .with_next_slates(slate);
+        // With a content head, replay skips transitions whose action's content has changed.
+        let replay = if tagged {
+            replay.with_action_tags()
+        } else {
+            replay
+        };
+        let action_tags = if tagged {
+            maps.content.chunks_exact(content).map(action_tag).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             layout: param_layout,
             groups_available: groups,
             maps,
+            action_tags,
             nstep: NStep::new(config.n_step),
             config,
             resolved,

@@ -436,3 +436,52 @@ fn a_replay_buffer_beyond_the_machine_is_refused_with_its_size() {
         }
     }
 }
+
+/// With a content head, a transition remembers what its action's content was: once a new
+/// stream's content takes the slot, replay no longer draws the old stream's transitions
+/// there (their content is not kept, so they would be scored with the new one).
+#[test]
+fn replay_forgets_a_slot_whose_content_changed() {
+    let cfg = DqnConfig {
+        hidden: vec![8],
+        batch_size: 16,
+        buffer_capacity: 200,
+        learning_starts: 1_000_000,
+        n_step: 2,
+        ..DqnConfig::default()
+    };
+    let layout = ActionLayout {
+        content: 2,
+        ..ActionLayout::default()
+    };
+    let flex = DeviceChoice::Flex.resolve().unwrap();
+    let mut l = DqnLearner::with_layout(4, 3, layout, cfg, flex, 1).unwrap();
+    let mut content = vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    l.set_action_content(&content).unwrap();
+    let mask = [true; 3];
+    for k in 0..60u64 {
+        let s = [k as f32, 0.0, 0.0, 0.0];
+        let a = (k % 3) as usize;
+        l.observe_only(k % 5, &s, &mask, a, 1.0, &s, &mask, k % 7 == 6)
+            .unwrap();
+    }
+    let draw = |l: &DqnLearner| {
+        let mut b = Batch::default();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(9);
+        l.replay()
+            .sample_fresh_into(64, 1.0, &mut rng, &mut b, l.action_tags());
+        b.actions
+    };
+    assert!(draw(&l).contains(&1));
+    // A new stream in slot 1.
+    content[2] = -0.7;
+    l.set_action_content(&content).unwrap();
+    assert!(!draw(&l).contains(&1));
+    // Its own transitions are drawn again.
+    for k in 60..90u64 {
+        let s = [k as f32, 0.0, 0.0, 0.0];
+        l.observe_only(k % 5, &s, &mask, 1, 1.0, &s, &mask, true)
+            .unwrap();
+    }
+    assert!(draw(&l).contains(&1));
+}
