@@ -322,6 +322,10 @@ pub struct ResponseParams {
     pub position_decay: f64,
     /// Utility of a stream rises by this times ln(1 + friends of the viewer watching it).
     pub friend_weight: f64,
+    /// Standard deviation of each viewer's own liking of each streamer, beyond topics and
+    /// quality: a fixed, approximately normal draw per (viewer, streamer) added to the utility;
+    /// viewers follow the streamers they like more (0 = none).
+    pub pair_affinity_sd: f64,
 }
 
 /// The most streams one slate may show.
@@ -365,6 +369,7 @@ impl Default for ResponseParams {
             examine: Vec::new(),
             position_decay: 1.0,
             friend_weight: 0.0,
+            pair_affinity_sd: 0.0,
         }
     }
 }

@@ -311,6 +311,7 @@ pub fn check(raw: &RawScenario) -> Vec<Problem> {
     ] {
         c.range(key, value, -1_000.0, 1_000.0);
     }
+    c.range("response.pair_affinity_sd", r.pair_affinity_sd, 0.0, 100.0);
     c.positive("response.temperature", r.temperature, 100.0);
     c.positive("response.watch_minutes", r.watch_minutes, 1_440.0);
     c.probability("response.watch_quality_effect", r.watch_quality_effect);

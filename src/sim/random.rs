@@ -15,6 +15,19 @@ pub fn stream(seed: u64, stream: u64) -> Rng {
     Rng::seed_from_u64(z ^ (z >> 31))
 }
 
+/// A fixed draw for `key`, approximately standard normal (the sum of four uniforms from a
+/// SplitMix64 hash of `key`, centred and scaled to variance 1; within ±√12): the same key gives
+/// the same value, without touching any generator.
+pub fn hashed_normal(key: u64) -> f64 {
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let sum: u64 = (0..4).map(|k| (z >> (16 * k)) & 0xFFFF).sum();
+    // Four uniforms on [0, 1): mean 2, variance 4/12.
+    (sum as f64 / 65_536.0 - 2.0) * 3f64.sqrt()
+}
+
 /// Uniform in [0, 1).
 #[inline]
 pub fn uniform(rng: &mut Rng) -> f64 {
@@ -116,6 +129,24 @@ mod tests {
             dirichlet(&mut rng, alpha, &mut v);
             assert!((v.iter().sum::<f32>() - 1.0).abs() < 1e-4);
         }
+    }
+
+    #[test]
+    fn hashed_normals_are_fixed_with_mean_0_and_variance_1() {
+        let n = 200_000u64;
+        let x: Vec<f64> = (0..n)
+            .map(|k| hashed_normal(k.wrapping_mul(0x1234_5678_9abc_def1)))
+            .collect();
+        let mean = x.iter().sum::<f64>() / n as f64;
+        let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64;
+        assert!(
+            mean.abs() < 0.01 && (var - 1.0).abs() < 0.01,
+            "{mean} {var}"
+        );
+        // Tails like a normal's: about 4.6% beyond two standard deviations.
+        let tail = x.iter().filter(|v| v.abs() > 2.0).count() as f64 / n as f64;
+        assert!((tail - 0.046).abs() < 0.01, "{tail}");
+        assert_eq!(hashed_normal(42), hashed_normal(42));
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Pair {
     pub watch_factor: f64,
     /// The viewer's friends watching the stream now.
     pub friends: u32,
+    /// The viewer's own liking of the streamer beyond topics and quality (0 unless
+    /// `pair_affinity_sd` is set).
+    pub affinity: f64,
 }
 
 impl Default for Pair {
@@ -54,6 +57,7 @@ impl Default for Pair {
             remaining: 0.0,
             watch_factor: 1.0,
             friends: 0,
+            affinity: 0.0,
         }
     }
 }
@@ -67,6 +71,7 @@ pub fn utility(p: &ResponseParams, x: &Pair) -> f64 {
         + p.social_weight * x.social * (1.0 + x.viewers as f64).ln()
         - p.fatigue_weight * x.fatigue
         + friend_term(p, x)
+        + x.affinity
 }
 
 /// What friends watching add to a stream's utility (nothing unless `friend_weight` is set).
@@ -147,7 +152,18 @@ pub fn gift_probability(p: &ResponseParams, x: &Pair) -> f64 {
 
 #[inline]
 pub fn follow_probability(p: &ResponseParams, x: &Pair) -> f64 {
-    (p.follow_probability * x.quality * x.matching).clamp(0.0, 1.0)
+    (p.follow_probability * x.quality * x.matching * affinity_factor(x.affinity)).clamp(0.0, 1.0)
+}
+
+/// How a viewer's affinity for a streamer scales its chance of following it: 2·σ(affinity),
+/// in (0, 2), 1 without affinity, so that viewers follow the streamers they like most.
+#[inline]
+fn affinity_factor(a: f64) -> f64 {
+    if a == 0.0 {
+        1.0
+    } else {
+        2.0 / (1.0 + (-a).exp())
+    }
 }
 
 /// What a viewer did with one recommendation.
@@ -202,6 +218,7 @@ mod tests {
             remaining: 1e9,
             watch_factor: 1.0,
             friends: 0,
+            affinity: 0.0,
         }
     }
 

@@ -204,6 +204,8 @@ const RNG_DEMOGRAPHICS: u64 = 5;
 const RNG_TASTE_PROFILES: u64 = 6;
 const RNG_SOCIAL: u64 = 7;
 const RNG_CONTENT: u64 = 8;
+/// Mixed into the key of the (viewer, streamer) affinities (no generator draws them).
+const RNG_AFFINITY: u64 = 9;
 
 /// The simulated platform.
 #[derive(Clone)]
@@ -245,6 +247,9 @@ pub struct World {
     content: Vec<f32>,
     content_projection: Vec<f32>,
     rng_content: Rng,
+    /// The platform's key of its (viewer, streamer) affinities.
+    affinity_key: u64,
+    pair_setup: PairSetup,
     /// For the pending viewer: live streams its friends are watching, and how many.
     friends_watching: Vec<(u32, u16)>,
     pending: Option<u32>,
@@ -297,6 +302,8 @@ impl World {
             content: Vec::new(),
             content_projection: Vec::new(),
             rng_content: random::stream(seed, RNG_CONTENT),
+            affinity_key: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ RNG_AFFINITY,
+            pair_setup: PairSetup::default(),
             pending: None,
             gone: 0,
             session_ends: Vec::with_capacity(64),
@@ -307,6 +314,7 @@ impl World {
             scratch: vec![0.0; k],
             p,
         };
+        w.pair_setup = PairSetup::new(&w.p, &w.social);
         w.draw_taste_profiles(seed);
         w.draw_content_projections();
         for i in 0..n {
@@ -360,6 +368,7 @@ impl World {
             vp.friend_homophily,
             &mut w.rng_social,
         );
+        w.pair_setup = PairSetup::new(&w.p, &w.social);
         w.queue.push(DAY, Kind::Midnight, 0);
         w
     }
@@ -707,9 +716,6 @@ impl World {
 
     /// Friends of viewer `v` watching stream `i` now (0 unless friends matter to the choice).
     fn friends_on(&self, v: u32, i: u32) -> u32 {
-        if self.p.response.friend_weight == 0.0 || !self.social.has_friends() {
-            return 0;
-        }
         let watching = |&&f: &&u32| self.viewers[f as usize].status == Status::Watching(i);
         self.social.friends(v).iter().filter(watching).count() as u32
     }
@@ -965,9 +971,36 @@ impl World {
             social: st.social,
             viewers: self.streams[i as usize].viewers,
             remaining: h.live_until - self.now,
-            watch_factor: device_factor(&self.p.viewers.device_watch_factor, st),
-            friends: self.friends_on(v, i),
+            watch_factor: match self.pair_setup.watch_factor {
+                Some(f) => f,
+                None => self.p.viewers.device_watch_factor[st.demographics.device as usize],
+            },
+            friends: if self.pair_setup.friends {
+                self.friends_on(v, i)
+            } else {
+                0
+            },
+            affinity: if self.pair_setup.affinity {
+                self.affinity(v, i)
+            } else {
+                0.0
+            },
         }
+    }
+
+    /// Viewer `v`'s own liking of the streamer in slot `i` (0 unless `pair_affinity_sd` is
+    /// set): a fixed draw per (viewer, streamer) of this platform. The viewer is known by its
+    /// birth draw (`home_minute`) and the streamer by its slot and generation, so a newcomer in
+    /// either slot brings new affinities.
+    #[inline]
+    fn affinity(&self, v: u32, i: u32) -> f64 {
+        let sd = self.p.response.pair_affinity_sd;
+        let viewer = self.viewers[v as usize].home_minute.to_bits();
+        let streamer = (i as u64) << 32 | self.hidden[i as usize].generation as u64;
+        let key = self.affinity_key
+            ^ viewer.rotate_left(17)
+            ^ streamer.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        sd * random::hashed_normal(key)
     }
 
     #[inline]
@@ -1337,13 +1370,26 @@ impl World {
 #[path = "world_tests.rs"]
 mod tests;
 
-/// The viewer's device factor; where every device has the same factor (the default), the
-/// viewer's profile, on a colder cache line than what a recommendation reads, is not touched.
-#[inline]
-fn device_factor(factors: &[f64], st: &ViewerState) -> f64 {
-    if factors.windows(2).all(|w| w[0] == w[1]) {
-        factors[0]
-    } else {
-        factors[st.demographics.device as usize]
+/// What [`World::pair`] needs to know of the platform's families, settled once: a recommendation
+/// of the default world then reads nothing it does not use.
+#[derive(Debug, Clone, Copy, Default)]
+struct PairSetup {
+    /// The one device watch factor when every device has the same (the default): the viewer's
+    /// profile, on a colder cache line than what a recommendation reads, is then not touched.
+    watch_factor: Option<f64>,
+    /// Friends watching change a stream's utility (`friend_weight` ≠ 0 and there are friends).
+    friends: bool,
+    /// Viewers have their own affinities for streamers (`pair_affinity_sd` > 0).
+    affinity: bool,
+}
+
+impl PairSetup {
+    fn new(p: &RawScenario, social: &Social) -> Self {
+        let factors = &p.viewers.device_watch_factor;
+        PairSetup {
+            watch_factor: factors.windows(2).all(|w| w[0] == w[1]).then(|| factors[0]),
+            friends: p.response.friend_weight != 0.0 && social.has_friends(),
+            affinity: p.response.pair_affinity_sd != 0.0,
+        }
     }
 }

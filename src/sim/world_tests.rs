@@ -237,6 +237,49 @@ fn follow_events_create_capped_edges() {
     }
 }
 
+/// Each viewer likes each streamer by its own fixed amount (`pair_affinity_sd`): spread as
+/// configured, the same whenever asked, renewed when a new streamer takes the slot, added to
+/// the utility; and viewers follow the streamers they like more. Nothing without the key.
+#[test]
+fn pair_affinities_are_fixed_spread_as_configured_and_drive_follows() {
+    let mut scenario = Scenario::builtin_default();
+    scenario.params.viewers.count = 400;
+    let plain = World::new(&scenario, 6);
+    assert!(
+        (0..400)
+            .all(|v| (0..plain.streams().len() as u32).all(|i| plain.pair(v, i).affinity == 0.0))
+    );
+    scenario.params.response.pair_affinity_sd = 0.8;
+    let mut w = World::new(&scenario, 6);
+    let n = w.streams().len() as u32;
+    let a: Vec<f64> = (0..400u32)
+        .flat_map(|v| (0..n).map(move |i| (v, i)))
+        .map(|(v, i)| w.pair(v, i).affinity)
+        .collect();
+    let mean = a.iter().sum::<f64>() / a.len() as f64;
+    let sd = (a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / a.len() as f64).sqrt();
+    assert!(
+        mean.abs() < 0.02 && (sd - 0.8).abs() < 0.02,
+        "mean {mean}, sd {sd}"
+    );
+    assert_eq!(w.pair(3, 5).affinity, w.pair(3, 5).affinity);
+    assert_ne!(w.pair(3, 5).affinity, w.pair(4, 5).affinity);
+    let x = w.pair(3, 5);
+    let without = response::utility(&w.p.response, &Pair { affinity: 0.0, ..x });
+    assert!((response::utility(&w.p.response, &x) - without - x.affinity).abs() < 1e-12);
+    // A newcomer in the slot: new affinities.
+    let before: Vec<f64> = (0..400).map(|v| w.pair(v, 5).affinity).collect();
+    w.hidden[5].generation += 1;
+    let after: Vec<f64> = (0..400).map(|v| w.pair(v, 5).affinity).collect();
+    assert!(before.iter().zip(&after).all(|(b, a)| b != a));
+    // Follows: 2·σ(affinity) times the follow probability without it.
+    let base = response::follow_probability(&w.p.response, &Pair { affinity: 0.0, ..x });
+    for a in [-1.5, 0.7] {
+        let got = response::follow_probability(&w.p.response, &Pair { affinity: a, ..x });
+        assert!((got - base * 2.0 / (1.0 + (-a as f64).exp())).abs() < 1e-12);
+    }
+}
+
 /// When a followed streamer goes live, only its online followers are notified.
 #[test]
 fn notifications_reach_online_followers_only() {
