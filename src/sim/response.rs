@@ -123,6 +123,7 @@ pub fn slate_choice(p: &ResponseParams, pairs: &[Pair], out: &mut [f64]) -> f64 
 pub fn watch_mean(p: &ResponseParams, x: &Pair) -> f64 {
     p.watch_minutes
         * x.watch_factor
+        * affinity_factor(x.affinity)
         * (0.2 + 0.8 * x.matching)
         * (1.0 + p.watch_quality_effect * (2.0 * x.quality - 1.0))
         / (1.0 + x.fatigue)
@@ -155,8 +156,9 @@ pub fn follow_probability(p: &ResponseParams, x: &Pair) -> f64 {
     (p.follow_probability * x.quality * x.matching * affinity_factor(x.affinity)).clamp(0.0, 1.0)
 }
 
-/// How a viewer's affinity for a streamer scales its chance of following it: 2·σ(affinity),
-/// in (0, 2), 1 without affinity, so that viewers follow the streamers they like most.
+/// How a viewer's affinity for a streamer scales its mean watch time and its chance of
+/// following it: 2·σ(affinity), in (0, 2), 1 without affinity, so that viewers watch the
+/// streamers they like longer and follow them.
 #[inline]
 fn affinity_factor(a: f64) -> f64 {
     if a == 0.0 {

@@ -272,11 +272,18 @@ fn pair_affinities_are_fixed_spread_as_configured_and_drive_follows() {
     w.hidden[5].generation += 1;
     let after: Vec<f64> = (0..400).map(|v| w.pair(v, 5).affinity).collect();
     assert!(before.iter().zip(&after).all(|(b, a)| b != a));
-    // Follows: 2·σ(affinity) times the follow probability without it.
-    let base = response::follow_probability(&w.p.response, &Pair { affinity: 0.0, ..x });
+    // Watch time and follows: 2·σ(affinity) times what they are without it.
+    let rp = &w.p.response;
+    let plain = Pair { affinity: 0.0, ..x };
+    let (watch, follow) = (
+        response::watch_mean(rp, &plain),
+        response::follow_probability(rp, &plain),
+    );
     for a in [-1.5, 0.7] {
-        let got = response::follow_probability(&w.p.response, &Pair { affinity: a, ..x });
-        assert!((got - base * 2.0 / (1.0 + (-a as f64).exp())).abs() < 1e-12);
+        let factor = 2.0 / (1.0 + (-a as f64).exp());
+        let liked = Pair { affinity: a, ..x };
+        assert!((response::watch_mean(rp, &liked) - watch * factor).abs() < 1e-9);
+        assert!((response::follow_probability(rp, &liked) - follow * factor).abs() < 1e-12);
     }
 }
 
