@@ -11,6 +11,7 @@
 
 mod live;
 mod reference;
+pub mod rungs;
 mod snapshot;
 pub mod validation;
 
@@ -50,6 +51,10 @@ pub struct RunPlan {
     pub checkpoint_every: Option<u64>,
     /// Early stopping on the validation world (learners only).
     pub validation: Option<validation::ValidationPlan>,
+    /// Training steps (below `train_steps`) at which the run is judged as its final evaluation
+    /// would judge it, reports [`Update::Rung`] and waits for `Resume` or `Stop` (successive
+    /// halving that continues its promoted runs; see [`rungs`]).
+    pub rungs: Vec<u64>,
 }
 
 /// Commands a front end may send while the worker runs. A plan (`liveq run`) obeys Pause,
@@ -161,6 +166,8 @@ pub struct LearnerReport {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
     Progress(Progress),
+    /// The run reached one of its rungs, was judged, and waits for `Resume` or `Stop`.
+    Rung(Box<rungs::RungPoint>),
     Finished(Box<RunReport>),
 }
 
@@ -216,6 +223,7 @@ struct Periodic<'a> {
     failed: std::cell::RefCell<Option<String>>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run_phase(
     engine: &mut Engine,
     phase: Phase,
@@ -224,6 +232,7 @@ fn run_phase(
     updates: &Sender<Update>,
     periodic: Option<&Periodic<'_>>,
     mut validator: Option<&mut validation::Validator>,
+    mut rungs: Option<&mut rungs::RungStops<'_>>,
 ) -> (Result<(), PhaseError>, bool, f64) {
     let start = Instant::now();
     let mut paused_for = Duration::ZERO;
@@ -238,6 +247,9 @@ fn run_phase(
         }
         if let Some(v) = &validator {
             batch = batch.min(v.every() - done % v.every());
+        }
+        if let Some(next) = rungs.as_ref().and_then(|r| r.next()) {
+            batch = batch.min(next.saturating_sub(done).max(1));
         }
         // Commands are read between batches, and at least every COMMAND_EVERY: a slow learner
         // (a wide network trained every step) still stops promptly.
@@ -272,6 +284,16 @@ fn run_phase(
                     result = Err(PhaseError::Validation(e));
                     break;
                 }
+            }
+        }
+        if let Some(r) = rungs.as_deref_mut()
+            && r.next() == Some(done)
+        {
+            let t = Instant::now();
+            stopped = r.stop_here(engine, done, commands, updates);
+            paused_for += t.elapsed();
+            if stopped {
+                break;
             }
         }
         loop {
@@ -366,6 +388,15 @@ fn run_plan(
     let mut validator = plan
         .validation
         .map(|v| validation::Validator::new(&plan.scenario, plan.seed, v, plan.train_steps));
+    let mut rung_stops = (!plan.rungs.is_empty()).then(|| {
+        rungs::RungStops::new(
+            &plan.scenario,
+            plan.seed,
+            plan.eval_steps,
+            &plan.rungs,
+            plan.train_steps,
+        )
+    });
     let (result, stopped, wall) = run_phase(
         &mut engine,
         Phase::Train,
@@ -374,6 +405,7 @@ fn run_plan(
         updates,
         periodic.as_ref(),
         validator.as_mut(),
+        rung_stops.as_mut(),
     );
     let train = phase_report(&engine, wall);
     let (mut error, mut ended_early) = outcome(result, "training");
@@ -430,6 +462,7 @@ fn run_plan(
             plan.eval_steps,
             commands,
             updates,
+            None,
             None,
             None,
         );

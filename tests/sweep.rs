@@ -1,6 +1,7 @@
 //! `liveq sweep`: a grid on a tiny world ranks every configuration on the validation world and
 //! writes a winner that is a valid scenario and an image per searched key; a sweep killed part-way resumes from its journal
-//! to the same result; successive halving spends fewer environment steps than the grid; bad
+//! to the same result; successive halving spends fewer environment steps than the grid, and
+//! fewer again when it continues its promoted runs (with the same promotions); bad
 //! specs exit 2 naming the key and the line.
 
 mod common;
@@ -173,6 +174,62 @@ fn successive_halving_promotes_the_best_and_spends_less() {
     assert_eq!(trials[0]["steps"], 3000);
 }
 
+/// With `promotion = "continue"` the promoted runs go on from where their rung paused them:
+/// every rung judges exactly as the restarting sweep's runs of that length do (the same
+/// promotions), the runs cut at the first rung give the same results, fewer environment steps
+/// are spent, and a sweep killed part-way resumes to the same result.
+#[test]
+fn successive_halving_can_continue_its_promoted_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let body = "method = \"asha\"\nseeds = 2\ntrain_steps = 3000\nmin_steps = 1000\nreduction = 3\n\
+                validate_steps = 500\n\n[space.agent]\nlr = [0.0001, 0.0003, 0.001]\n\
+                gamma = [0.3, 0.5]\n";
+    let restart = sweep(&[&spec(d.path(), "restart.toml", body), "--no-test"]);
+    let s = spec(
+        d.path(),
+        "continue.toml",
+        &body.replace(
+            "reduction = 3\n",
+            "reduction = 3\npromotion = \"continue\"\n",
+        ),
+    );
+    let cont = sweep(&[&s, "--no-test"]);
+    let at = |v: &serde_json::Value, steps: u64| -> Vec<serde_json::Value> {
+        let mut t: Vec<_> = v["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["steps"] == steps)
+            .cloned()
+            .collect();
+        t.sort_by_key(|t| t["index"].as_u64());
+        t
+    };
+    // The same four left at the first rung, with the same results; the same two promoted.
+    assert_eq!(at(&cont, 1000).len(), 4);
+    assert_eq!(at(&cont, 1000), at(&restart, 1000));
+    let promoted = |v: &serde_json::Value| -> Vec<u64> {
+        at(v, 3000)
+            .iter()
+            .map(|t| t["index"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(promoted(&cont), promoted(&restart));
+    // Training steps: 12 runs to 1,000, 4 of them on to 3,000; a validation per rung reached.
+    assert_eq!(cont["env_steps"].as_u64().unwrap(), 12 * 1500 + 4 * 2500);
+    assert_eq!(restart["env_steps"].as_u64().unwrap(), 12 * 1500 + 4 * 3500);
+    // Killed after the first rung and part of the second: the paused runs are lost, the
+    // journal resumes them (run again from the start to where they are needed).
+    let journal = format!("{s}.journal");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 16);
+    std::fs::write(&journal, lines[..13].join("\n") + "\n").unwrap();
+    let resumed = sweep(&[&s, "--no-test"]);
+    assert_eq!(resumed["resumed_runs"], 13);
+    assert_eq!(resumed["trials"], cont["trials"]);
+}
+
 #[test]
 fn bad_specs_name_the_key_and_the_line() {
     let d = tempfile::tempdir().unwrap();
@@ -209,6 +266,15 @@ fn bad_specs_name_the_key_and_the_line() {
         (
             "method = \"random\"\ntrain_steps = 3000\n[space.agent]\nlr = [0.001]\n",
             "sweep.trials",
+        ),
+        (
+            "train_steps = 3000\npromotion = \"continue\"\n[space.agent]\nlr = [0.001]\n",
+            ":4: `sweep.promotion`",
+        ),
+        (
+            "method = \"asha\"\nmin_steps = 1000\ntrain_steps = 3000\npromotion = \"later\"\n\
+             [space.agent]\nlr = [0.001]\n",
+            "promotion",
         ),
     ] {
         let s = spec(d.path(), "bad.toml", body);

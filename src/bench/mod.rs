@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::Policy;
 use crate::metrics::Totals;
 use crate::scenario::Scenario;
-use crate::worker::{Command, RunPlan, Update, Worker};
+use crate::worker::{Command, RunPlan, RunReport, Update, Worker};
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -229,27 +229,8 @@ fn run_one(
     factory: Factory<'_>,
     stop: &AtomicBool,
 ) -> Result<Option<RunResult>, String> {
-    let Job {
-        scenario,
-        policy,
-        seed,
-        train_steps,
-        ..
-    } = job;
-    let (seed, train_steps) = (*seed, *train_steps);
-    let built = factory(policy, scenario, seed)?;
-    let run_plan = RunPlan {
-        scenario: scenario.clone(),
-        policy: policy.to_string(),
-        seed,
-        train_steps,
-        eval_steps: settings.eval_steps,
-        eval_on_validation: settings.eval_world == EvalWorld::Validation,
-        save: None,
-        checkpoint_every: None,
-        validation: None,
-    };
-    let worker = Worker::spawn(run_plan, built);
+    let built = factory(&job.policy, &job.scenario, job.seed)?;
+    let worker = Worker::spawn(plan_for(job, settings, Vec::new()), built);
     let mut report = None;
     let mut stop_sent = false;
     loop {
@@ -267,19 +248,41 @@ fn run_one(
         }
     }
     worker.join()?;
-    let r = report.ok_or("the worker ended without a report")?;
+    run_result(job, report.ok_or("the worker ended without a report")?)
+}
+
+/// The worker's plan for `job`: train, then evaluate where `settings` say; with `rungs`, stop
+/// at those training steps to be judged (see [`crate::worker::rungs`]).
+pub fn plan_for(job: &Job, settings: &JobSettings, rungs: Vec<u64>) -> RunPlan {
+    RunPlan {
+        scenario: job.scenario.clone(),
+        policy: job.policy.clone(),
+        seed: job.seed,
+        train_steps: job.train_steps,
+        eval_steps: settings.eval_steps,
+        eval_on_validation: settings.eval_world == EvalWorld::Validation,
+        save: None,
+        checkpoint_every: None,
+        validation: None,
+        rungs,
+    }
+}
+
+/// The result of `job` from its worker's report: None when it was stopped; an Err when it
+/// failed or ended early (its metrics would not be an evaluation like the other runs').
+pub fn run_result(job: &Job, r: RunReport) -> Result<Option<RunResult>, String> {
+    let (policy, seed, train_steps) = (&job.policy, job.seed, job.train_steps);
     if r.interrupted {
         return Ok(None);
     }
     if let Some(why) = r.ended_early {
-        // Its metrics would not be an evaluation like the other runs'.
         return Err(format!(
             "{} {policy} seed {seed}: ended early ({why})",
-            scenario.name()
+            job.scenario.name()
         ));
     }
     if let Some(e) = r.error {
-        return Err(format!("{} {policy} seed {seed}: {e}", scenario.name()));
+        return Err(format!("{} {policy} seed {seed}: {e}", job.scenario.name()));
     }
     let curve = r
         .train
@@ -290,7 +293,7 @@ fn run_one(
     let wall = r.train.wall_seconds + r.eval.as_ref().map_or(0.0, |e| e.wall_seconds);
     let metrics = r.eval.map_or(r.train.totals, |e| e.totals);
     Ok(Some(RunResult {
-        scenario: scenario.name().to_string(),
+        scenario: job.scenario.name().to_string(),
         policy: policy.to_string(),
         seed,
         train_steps,

@@ -105,6 +105,7 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
         save: args.save.clone(),
         checkpoint_every: args.checkpoint_every,
         validation,
+        rungs: Vec::new(),
     };
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(plan.train_steps);
@@ -145,6 +146,8 @@ pub fn execute(args: &RunArgs) -> Result<RunReport, CliError> {
                     bar.set_position(p.step);
                 }
             }
+            // `liveq run` gives no rungs: the plan never stops at one.
+            Update::Rung(_) => {}
             Update::Finished(r) => {
                 report = Some(*r);
                 break;

@@ -8,6 +8,7 @@
 //! sweep resumes without redoing them. The winner is then re-run with the base configuration
 //! on the test world, with intervals.
 
+mod continuing;
 pub mod journal;
 pub mod plot;
 pub mod spec;
@@ -21,7 +22,7 @@ use crate::metrics::stats::mean_ci95;
 use crate::scenario::Scenario;
 
 use self::journal::{Entry, Journal};
-use self::spec::{Config, Method, Objective, SweepSpec};
+use self::spec::{Config, Method, Objective, Promotion, SweepSpec};
 
 /// One configuration's result at the last rung it reached.
 #[derive(Debug, Clone, Serialize)]
@@ -76,9 +77,13 @@ pub fn rungs(spec: &SweepSpec) -> Vec<u64> {
 }
 
 fn objective(run: &RunResult, o: Objective) -> f64 {
+    objective_of(&run.metrics, o)
+}
+
+fn objective_of(totals: &crate::metrics::Totals, o: Objective) -> f64 {
     match o {
-        Objective::RewardPerStep => run.metrics.rates.reward_per_step,
-        Objective::RewardPerSession => run.metrics.rates.mean_session_reward,
+        Objective::RewardPerStep => totals.rates.reward_per_step,
+        Objective::RewardPerSession => totals.rates.mean_session_reward,
     }
 }
 
@@ -104,6 +109,10 @@ pub fn run(
         .iter()
         .map(|c| spec.scenario(c))
         .collect::<Result<_, _>>()?;
+    if s.method == Method::Asha && s.promotion == Promotion::Continue {
+        // Refused with shards by the command line: one machine holds the paused runs.
+        return continuing::run(spec, runner, journal, &configs, &scenarios);
+    }
     let mut alive: Vec<usize> = (0..configs.len())
         .filter(|i| shard.is_none_or(|(k, n)| i % n == k - 1))
         .collect();

@@ -50,6 +50,20 @@ pub enum Method {
     Asha,
 }
 
+/// What successive halving does with the configurations it promotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Promotion {
+    /// Retrain them from the start for the longer rung: every run is a plain run of its rung's
+    /// length, and nothing is held in memory between rungs.
+    #[default]
+    Restart,
+    /// Let them go on from where the rung paused them (weights, optimizer, replay, world): a
+    /// promoted run trains only the rung's extra steps. The runs of a rung wait in memory
+    /// while it is judged.
+    Continue,
+}
+
 /// The `[sweep]` section.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +98,9 @@ pub struct SweepSection {
     /// `asha`: each rung keeps 1/reduction of the configurations and trains reduction× longer.
     #[serde(default = "default_reduction")]
     pub reduction: u64,
+    /// `asha`: whether promoted configurations restart or continue.
+    #[serde(default)]
+    pub promotion: Promotion,
 }
 
 fn default_scenario() -> String {
@@ -231,6 +248,11 @@ impl SweepSpec {
                 "`random` needs the number of configurations to sample".into(),
             )?;
         }
+        check(
+            s.method == Method::Asha || s.promotion == Promotion::Restart,
+            "sweep.promotion",
+            "only `asha` promotes configurations".into(),
+        )?;
         if s.method == Method::Asha {
             check(
                 s.reduction >= 2 && s.reduction <= 100,
