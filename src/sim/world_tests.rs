@@ -279,8 +279,8 @@ fn pair_affinities_are_fixed_spread_as_configured_and_drive_follows() {
         response::watch_mean(rp, &plain),
         response::follow_probability(rp, &plain),
     );
-    for a in [-1.5, 0.7] {
-        let factor = 2.0 / (1.0 + (-a as f64).exp());
+    for a in [-1.5f64, 0.7] {
+        let factor = 2.0 / (1.0 + (-a).exp());
         let liked = Pair { affinity: a, ..x };
         assert!((response::watch_mean(rp, &liked) - watch * factor).abs() < 1e-9);
         assert!((response::follow_probability(rp, &liked) - follow * factor).abs() < 1e-12);

@@ -69,11 +69,11 @@ pub(super) fn run(
         let mut values: Vec<Vec<Option<f64>>> = vec![vec![None; s.seeds as usize]; configs.len()];
         let mut todo: VecDeque<(usize, usize)> = VecDeque::new();
         for &i in &alive {
-            for k in 0..s.seeds as usize {
+            for (k, value) in values[i].iter_mut().enumerate() {
                 let seed = scenarios[i].seed().wrapping_add(k as u64);
                 match journal.find(&configs[i], seed, steps) {
                     Some(v) => {
-                        values[i][k] = Some(v);
+                        *value = Some(v);
                         resumed_runs += 1;
                     }
                     None => todo.push_back((i, k)),
