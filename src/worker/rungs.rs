@@ -27,7 +27,7 @@ pub struct RungStops<'a> {
     scenario: &'a Scenario,
     seed: u64,
     eval_steps: u64,
-    /// Training steps of the rungs still ahead, ascending.
+    /// Training steps of the rungs still ahead, the next one last.
     steps: Vec<u64>,
 }
 
