@@ -15,9 +15,8 @@ use crossbeam_channel::Select;
 
 use super::journal::{Entry, Journal};
 use super::spec::{Config, SweepSpec};
-use super::{Runner, SweepResult, Trial, objective_of, ranked, rungs};
+use super::{Runner, SweepResult, Trial, judge_rung, objective_of, ranked, rungs};
 use crate::bench::{self, EvalWorld, Job, JobSettings};
-use crate::metrics::stats::mean_ci95;
 use crate::scenario::Scenario;
 use crate::worker::{Command, Update, Worker};
 
@@ -185,25 +184,9 @@ pub(super) fn run(
                 &format!("{} seed {seed} to {steps} steps", scenarios[i].name()),
             );
         }
-        let mut scored: Vec<(usize, f64)> = Vec::new();
-        for &i in &alive {
-            let per_seed: Vec<f64> = values[i].iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-            let (mean, ci95) = mean_ci95(&per_seed);
-            scored.push((i, mean));
-            reached[i] = Some(Trial {
-                index: i,
-                config: configs[i].clone(),
-                steps,
-                per_seed,
-                mean,
-                ci95,
-            });
-        }
+        let promoted = judge_rung(&alive, &values, configs, steps, s.reduction, &mut reached);
         if r + 1 < all_rungs.len() {
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let keep = alive.len().div_ceil(s.reduction as usize).max(1);
-            alive = scored.iter().take(keep).map(|&(i, _)| i).collect();
-            alive.sort_unstable();
+            alive = promoted;
             let cut: Vec<(usize, usize)> = live
                 .keys()
                 .filter(|(i, _)| !alive.contains(i))

@@ -184,25 +184,9 @@ pub fn run(
             let (i, k) = slots[j];
             values[i][k] = Some(objective(run, s.objective));
         }
-        let mut scored: Vec<(usize, f64)> = Vec::new();
-        for &i in &alive {
-            let per_seed: Vec<f64> = values[i].iter().map(|v| v.unwrap_or(f64::NAN)).collect();
-            let (mean, ci95) = mean_ci95(&per_seed);
-            scored.push((i, mean));
-            reached[i] = Some(Trial {
-                index: i,
-                config: configs[i].clone(),
-                steps,
-                per_seed,
-                mean,
-                ci95,
-            });
-        }
+        let promoted = judge_rung(&alive, &values, &configs, steps, s.reduction, &mut reached);
         if r + 1 < all_rungs.len() {
-            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let keep = alive.len().div_ceil(s.reduction as usize).max(1);
-            alive = scored.iter().take(keep).map(|&(i, _)| i).collect();
-            alive.sort_unstable();
+            alive = promoted;
         }
     }
     Ok(SweepResult {
@@ -211,6 +195,38 @@ pub fn run(
         resumed_runs,
         incomplete: false,
     })
+}
+
+/// Records the rung of `steps` for each configuration of `alive` (its objective per seed in
+/// `values`) in `reached`; returns the best 1/`reduction` of them (at least one), in index
+/// order: those a next rung would promote.
+fn judge_rung(
+    alive: &[usize],
+    values: &[Vec<Option<f64>>],
+    configs: &[Config],
+    steps: u64,
+    reduction: u64,
+    reached: &mut [Option<Trial>],
+) -> Vec<usize> {
+    let mut scored: Vec<(usize, f64)> = Vec::new();
+    for &i in alive {
+        let per_seed: Vec<f64> = values[i].iter().map(|v| v.unwrap_or(f64::NAN)).collect();
+        let (mean, ci95) = mean_ci95(&per_seed);
+        scored.push((i, mean));
+        reached[i] = Some(Trial {
+            index: i,
+            config: configs[i].clone(),
+            steps,
+            per_seed,
+            mean,
+            ci95,
+        });
+    }
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let keep = alive.len().div_ceil(reduction as usize).max(1);
+    let mut promoted: Vec<usize> = scored.iter().take(keep).map(|&(i, _)| i).collect();
+    promoted.sort_unstable();
+    promoted
 }
 
 /// Trials best first: the longest rung reached, then the mean objective, then the order tried.
