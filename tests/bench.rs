@@ -90,15 +90,16 @@ fn bench_refuses_an_unknown_policy_with_exit_2() {
 }
 
 #[test]
-fn every_bundled_scenario_passes_check() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
+fn every_bundled_and_example_scenario_passes_check() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<String> = ["scenarios", "examples/scenarios"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
         .map(|e| e.unwrap().path().display().to_string())
         .filter(|p| p.ends_with(".toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 7, "{files:?}");
+    assert!(files.len() >= 8, "{files:?}");
     let mut args = vec!["check"];
     args.extend(files.iter().map(|s| s.as_str()));
     let out = liveq(&args);
