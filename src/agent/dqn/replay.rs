@@ -6,6 +6,8 @@
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
+use super::nstep::NStepTransition;
+
 /// Additive bias put on the Q-value of an unavailable action (masked max/argmax).
 pub const MASK_NEG: f32 = -1.0e9;
 /// ε of the priorities: p = (|δ| + ε)^α.
@@ -406,74 +408,34 @@ impl ReplayBuffer {
         next_state: &[f32],
         next_mask: &[bool],
     ) {
-        self.push_with_slate(
+        self.push_transition(&NStepTransition {
             state,
             action,
+            tag: UNKNOWN_TAG,
             reward,
             immediate,
             discount,
             next_state,
             next_mask,
-            &[],
-        );
+            next_slate: &[],
+        });
     }
 
-    /// [`ReplayBuffer::push`] with the next slate's (action, weight) pairs, stored when the
-    /// buffer keeps next slates (at most its width; missing entries weigh 0).
-    #[allow(clippy::too_many_arguments)]
-    pub fn push_with_slate(
-        &mut self,
-        state: &[f32],
-        action: usize,
-        reward: f32,
-        immediate: f32,
-        discount: f32,
-        next_state: &[f32],
-        next_mask: &[bool],
-        next_slate: &[(u32, f32)],
-    ) {
-        self.push_tagged(
+    /// Store a transition completed by the n-step accumulator: with its next slate's (action,
+    /// weight) pairs when the buffer keeps next slates (at most its width; missing entries
+    /// weigh 0), and its action tag when the buffer keeps tags.
+    pub fn push_transition(&mut self, t: &NStepTransition<'_>) {
+        let &NStepTransition {
             state,
             action,
+            tag,
             reward,
             immediate,
             discount,
             next_state,
             next_mask,
             next_slate,
-            UNKNOWN_TAG,
-        );
-    }
-
-    /// Store a transition completed by the n-step accumulator, with its next slate and its
-    /// action tag.
-    pub fn push_transition(&mut self, t: &super::nstep::NStepTransition<'_>) {
-        self.push_tagged(
-            t.state,
-            t.action,
-            t.reward,
-            t.immediate,
-            t.discount,
-            t.next_state,
-            t.next_mask,
-            t.next_slate,
-            t.tag,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push_tagged(
-        &mut self,
-        state: &[f32],
-        action: usize,
-        reward: f32,
-        immediate: f32,
-        discount: f32,
-        next_state: &[f32],
-        next_mask: &[bool],
-        next_slate: &[(u32, f32)],
-        tag: u32,
-    ) {
+        } = t;
         debug_assert_eq!(state.len(), self.input_dim);
         debug_assert_eq!(next_state.len(), self.input_dim);
         debug_assert_eq!(next_mask.len(), self.num_actions);
@@ -1108,7 +1070,7 @@ mod tests {
     fn tagged(n: usize, prioritized: bool) -> ReplayBuffer {
         let mut rb = ReplayBuffer::new(1, 3, 64, prioritized, 0.6).with_action_tags();
         for k in 0..n {
-            let t = super::super::nstep::NStepTransition {
+            let t = NStepTransition {
                 state: &[k as f32],
                 action: k % 3,
                 tag: 10 + (k % 3) as u32,
