@@ -8,21 +8,24 @@ pub use rand_xoshiro::Xoshiro256PlusPlus as Rng;
 
 /// A generator for one purpose (`stream`) of a run seeded with `seed`.
 pub fn stream(seed: u64, stream: u64) -> Rng {
-    // SplitMix-style mixing so that nearby seeds and streams give unrelated generators.
-    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    // Nearby seeds and streams give unrelated generators.
+    Rng::seed_from_u64(mix64(seed ^ stream.wrapping_mul(GOLDEN)))
+}
+
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's finaliser: a bijection that scatters nearby inputs.
+fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    Rng::seed_from_u64(z ^ (z >> 31))
+    z ^ (z >> 31)
 }
 
 /// A fixed draw for `key`, approximately standard normal (the sum of four uniforms from a
 /// SplitMix64 hash of `key`, centred and scaled to variance 1; within ±√12): the same key gives
 /// the same value, without touching any generator.
 pub fn hashed_normal(key: u64) -> f64 {
-    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = mix64(key.wrapping_add(GOLDEN));
     let sum: u64 = (0..4).map(|k| (z >> (16 * k)) & 0xFFFF).sum();
     // Four uniforms on [0, 1): mean 2, variance 4/12.
     (sum as f64 / 65_536.0 - 2.0) * 3f64.sqrt()

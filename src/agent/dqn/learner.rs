@@ -471,18 +471,14 @@ impl DqnLearner {
         }
         let beta = self.config.beta_at(self.updates);
         let mut batch = std::mem::take(&mut self.batch);
-        if self.replay.keeps_tags() {
-            self.replay.sample_fresh_into(
-                self.config.batch_size,
-                beta,
-                &mut self.rng,
-                &mut batch,
-                &self.action_tags,
-            );
-        } else {
-            self.replay
-                .sample_into(self.config.batch_size, beta, &mut self.rng, &mut batch);
-        }
+        // Without a content head there are no tags: this is plain sampling.
+        self.replay.sample_fresh_into(
+            self.config.batch_size,
+            beta,
+            &mut self.rng,
+            &mut batch,
+            &self.action_tags,
+        );
         self.draw_dropout(&mut batch);
         let r = self.update_on_batch(&batch);
         self.batch = batch;

@@ -293,11 +293,6 @@ impl ReplayBuffer {
         self
     }
 
-    /// Whether each transition's action tag is kept.
-    pub fn keeps_tags(&self) -> bool {
-        self.tags.is_some()
-    }
-
     /// The same (empty) buffer storing, with each transition, the next slate's `width`
     /// (action, weight) pairs that its bootstrap value averages Q over (SlateQ targets).
     pub fn with_next_slates(mut self, width: usize) -> Self {
@@ -543,7 +538,7 @@ impl ReplayBuffer {
     /// again — from the same stratum when prioritized —, up to [`MAX_REDRAWS`] times, after
     /// which the last draw stays (bounded time when nearly everything is stale). The first
     /// draw of each row is [`ReplayBuffer::sample_into`]'s, so nothing moves while no tag
-    /// changes. Without kept tags this is `sample_into`.
+    /// changes. Without kept tags this is `sample_into` (and `current` may be empty).
     pub fn sample_fresh_into<R: rand::Rng>(
         &self,
         batch_size: usize,
@@ -552,7 +547,7 @@ impl ReplayBuffer {
         out: &mut Batch,
         current: &[u32],
     ) {
-        debug_assert_eq!(current.len(), self.num_actions);
+        debug_assert!(self.tags.is_none() || current.len() == self.num_actions);
         self.sample_rows(batch_size, beta, rng, out, Some(current));
     }
 
