@@ -39,8 +39,8 @@ fn world_only(scenario: &Scenario, steps: u64) -> f64 {
     steps as f64 / t.elapsed().as_secs_f64()
 }
 
-/// The default world with every optional platform family on, at the strengths of the bundled
-/// `social` and `multimodal` scenarios: a demographic taste prior, follow edges, twelve friends a
+/// The default world with every optional platform family on, at the strengths of
+/// `examples/scenarios/demographics.toml` and the bundled `multimodal` scenario: a demographic taste prior, follow edges, twelve friends a
 /// viewer, notifications, friend appeal, and three 16-dimensional content modalities.
 fn every_family(default: &Scenario) -> Scenario {
     let mut s = default.clone();
