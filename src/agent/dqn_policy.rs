@@ -53,6 +53,9 @@ pub struct DqnPolicy {
     topics_set: bool,
     /// `joined_at` of the streamer whose content the learner holds for each slot (NaN: none).
     content_for: Vec<f64>,
+    /// `joined_at` of each slot's streamer when last seen (NaN: not yet seen), to restart
+    /// the slots that pass to a new streamer.
+    joined_for: Vec<f64>,
     /// Checkpoints hold the replay buffer's transitions too.
     save_replay: bool,
     /// SlateQ's click model and slate building (feeds with `slate_value = "slateq"`).
@@ -146,6 +149,7 @@ impl DqnPolicy {
             messages: vec![format!("learner device: {}", learner_reason)],
             topics_set: false,
             content_for: vec![f64::NAN; actions],
+            joined_for: vec![f64::NAN; actions],
             save_replay: false,
             slateq,
             next_weights: Vec::new(),
@@ -263,6 +267,28 @@ impl DqnPolicy {
         }
         for (held, s) in self.content_for.iter_mut().zip(obs.streams) {
             *held = s.joined_at;
+        }
+    }
+
+    /// Restart the slots that passed to a new streamer since the last observation (see
+    /// [`DqnLearner::restart_actions`]).
+    fn restart_new_streamers(&mut self, obs: &Observation<'_>) {
+        if !self.learner.config().restart_new_streamers {
+            return;
+        }
+        let mut changed = Vec::new();
+        for (i, (held, s)) in self.joined_for.iter_mut().zip(obs.streams).enumerate() {
+            if held.to_bits() != s.joined_at.to_bits() {
+                if !held.is_nan() {
+                    changed.push(i);
+                }
+                *held = s.joined_at;
+            }
+        }
+        if !changed.is_empty()
+            && let Err(e) = self.learner.restart_actions(&changed)
+        {
+            self.messages.push(e.to_string());
         }
     }
 
@@ -426,6 +452,7 @@ impl Policy for DqnPolicy {
     ) {
         self.sync_topics(obs);
         self.sync_content(obs);
+        self.restart_new_streamers(obs);
         self.encoder.encode(obs, &mut self.state);
         StateEncoder::mask(obs, &mut self.mask);
         let explore = self.mode == Mode::Train;
@@ -733,5 +760,76 @@ impl Policy for DqnPolicy {
             self.learner.save_checkpoint(path)
         };
         saved.map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::dqn::DeviceChoice;
+    use crate::sim::{SimTime, StreamPublic, ViewerHistory};
+
+    /// Q of every live stream for a viewer with no history, after `rank` has seen `streams`.
+    fn q_after_rank(p: &mut DqnPolicy, streams: &[StreamPublic], topics: usize) -> Vec<f64> {
+        let live: Vec<u32> = (0..streams.len() as u32).collect();
+        let zeros = vec![0.0; topics];
+        let history = ViewerHistory {
+            recent_hours: &zeros,
+            engagement: &zeros,
+            shown: &zeros,
+            accepted: &zeros,
+            week_hours: &zeros,
+            ..ViewerHistory::EMPTY
+        };
+        let obs = Observation {
+            viewer: 0,
+            time: SimTime(0.0),
+            history,
+            live: &live,
+            streams,
+            num_topics: topics,
+            content: &[],
+            content_len: 0,
+        };
+        let mut out = Vec::new();
+        p.rank(&obs, None, &SlateSpec::SINGLE, &mut out);
+        let mut q = Vec::new();
+        assert!(p.q_values(&obs, &mut q));
+        q
+    }
+
+    /// When a slot's streamer changes (its public `joined_at`), the learner restarts the slot:
+    /// its Q becomes the mean of the other slots' (every stream here shares one topic, so only
+    /// the slot's own column tells them apart); the others keep theirs. Without
+    /// `restart_new_streamers` nothing changes.
+    #[test]
+    fn a_slot_taken_by_a_new_streamer_restarts_as_the_average_slot() {
+        for restart in [true, false] {
+            let mut scenario = Scenario::load("default").unwrap();
+            scenario.params.agent.restart_new_streamers = restart;
+            let device = DeviceChoice::Cpu.resolve().unwrap();
+            let mut p = DqnPolicy::new(&scenario, 7, device).unwrap();
+            let n = scenario.num_streamers();
+            let mut streams: Vec<StreamPublic> = (0..n)
+                .map(|_| StreamPublic {
+                    live: true,
+                    joined_at: f64::NEG_INFINITY,
+                    ..StreamPublic::default()
+                })
+                .collect();
+            let topics = scenario.topics().len();
+            let before = q_after_rank(&mut p, &streams, topics);
+            let others = |q: &[f64]| q[..3].iter().chain(&q[4..]).sum::<f64>() / (n - 1) as f64;
+            assert!((before[3] - others(&before)).abs() > 1e-3, "{before:?}");
+            streams[3].joined_at = 600.0;
+            let after = q_after_rank(&mut p, &streams, topics);
+            assert_eq!(&before[..3], &after[..3]);
+            assert_eq!(&before[4..], &after[4..]);
+            if restart {
+                assert!((after[3] - others(&after)).abs() < 1e-4, "{after:?}");
+            } else {
+                assert_eq!(before[3], after[3]);
+            }
+        }
     }
 }

@@ -171,6 +171,11 @@ pub struct DqnConfig {
     /// the platform's), through the same per-action head: a stream's public engagement says how
     /// good it is before the learner has tried it.
     pub engagement_features: bool,
+    /// When a slot passes to a new streamer, the slot's output (its column of the output layer,
+    /// and of the reward head) restarts from the average of the other slots', online and
+    /// target, with the optimizer's moments: what was learnt of the previous streamer says
+    /// nothing of the new one. For worlds whose streamers come and go.
+    pub restart_new_streamers: bool,
     /// The feature families the learner reads (see [`FeatureFamily`]); `engagement_features =
     /// true` adds "engagement".
     #[serde(default = "default_features")]
@@ -279,6 +284,7 @@ impl Default for DqnConfig {
             stream_features: false,
             taste_features: false,
             engagement_features: false,
+            restart_new_streamers: true,
             features: default_features(),
             reward_head: false,
             reward_head_weight: 1.0,

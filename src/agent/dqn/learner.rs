@@ -630,6 +630,44 @@ impl DqnLearner {
         self.snapshot_updates = self.updates;
     }
 
+    /// Start the given actions afresh from the average of the others: their columns of the
+    /// output layer (and of the reward head, with one), online and target, and the Adam
+    /// moments of those columns, become the mean over every other action. For a slot that
+    /// has passed to a new streamer: what the network learnt of the previous streamer says
+    /// nothing of the new one, so it starts as an average stream (its other inputs — topic,
+    /// content, public counts — then tell it apart). Nothing happens when every action is
+    /// named (there is nothing to average).
+    pub fn restart_actions(&mut self, actions: &[usize]) -> Result<(), DqnError> {
+        let n = self.num_actions();
+        if let Some(&a) = actions.iter().find(|&&a| a >= n) {
+            return Err(DqnError::Shape(format!(
+                "action {a} out of range ({n} actions)"
+            )));
+        }
+        let mut restarted = vec![false; n];
+        for &a in actions {
+            restarted[a] = true;
+        }
+        if restarted.iter().all(|&r| !r) || restarted.iter().all(|&r| r) {
+            return Ok(());
+        }
+        let per_action: Vec<_> = self.trainer.layout().per_action().collect();
+        let mut state = self.trainer.state()?;
+        for d in per_action {
+            for params in [
+                &mut state.online,
+                &mut state.target,
+                &mut state.m,
+                &mut state.v,
+            ] {
+                average_columns(&mut params[d.w], &restarted);
+                average_columns(&mut params[d.b()], &restarted);
+            }
+        }
+        self.trainer.restore(state)?;
+        self.sync_policy()
+    }
+
     /// Refresh the acting copy from the trained network now.
     pub fn sync_policy(&mut self) -> Result<(), DqnError> {
         self.policy = Box::new(self.trainer.acting_net()?);
@@ -703,5 +741,23 @@ impl DqnLearner {
     /// Replace the configuration wholesale (checkpoint load; shape keys must match).
     pub(super) fn set_config(&mut self, c: DqnConfig) {
         self.config = c;
+    }
+}
+
+/// Sets the `restarted` columns of each row of `x` (rows of `restarted.len()` values) to the
+/// mean of the row's other columns.
+fn average_columns(x: &mut [f32], restarted: &[bool]) {
+    let kept = restarted.iter().filter(|&&r| !r).count() as f64;
+    for row in x.chunks_exact_mut(restarted.len()) {
+        let sum: f64 = row
+            .iter()
+            .zip(restarted)
+            .filter(|&(_, &r)| !r)
+            .map(|(&v, _)| v as f64)
+            .sum();
+        let mean = (sum / kept) as f32;
+        for (v, _) in row.iter_mut().zip(restarted).filter(|&(_, &r)| r) {
+            *v = mean;
+        }
     }
 }

@@ -442,6 +442,14 @@ impl ParamLayout {
         self.heads.iter().find(|(h, _)| pred(h)).map(|&(_, d)| d)
     }
 
+    /// The layers with one output per action, whose column `a` belongs to action `a` alone:
+    /// the output layer and the reward head's.
+    pub fn per_action(&self) -> impl Iterator<Item = Dense> + '_ {
+        [self.output]
+            .into_iter()
+            .chain(self.head(|h| matches!(h, Head::Reward)))
+    }
+
     /// The dueling head's value layer.
     pub fn dueling(&self) -> Option<Dense> {
         self.head(|h| matches!(h, Head::Dueling))

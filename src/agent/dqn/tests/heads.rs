@@ -244,3 +244,66 @@ fn a_reward_head_learns_the_immediate_reward_under_noisy_returns() {
         assert!(td < 2.3, "{device:?}: |Q − return| {td:.3}");
     }
 }
+
+/// A slot restarted for a new streamer starts as the average stream: after training that
+/// rewards only action 0, restarting it puts its Q at the mean of the other actions' Q in
+/// every state (the output layer is linear in its columns), online and target alike, while
+/// the other actions keep theirs. On the `cpu` kernels and burn's Flex, with a reward head.
+#[test]
+fn a_restarted_action_starts_from_the_average_of_the_others() {
+    let dim = 6;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+    let rows = 64;
+    let states: Vec<f32> = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
+    let batch = Batch {
+        size: rows,
+        states: states.clone(),
+        next_states: vec![0.0; rows * dim],
+        next_mask_bias: vec![MASK_NEG; rows * 4],
+        actions: vec![0; rows],
+        rewards: vec![3.0; rows],
+        immediate: vec![3.0; rows],
+        discounts: vec![0.0; rows],
+        weights: vec![1.0; rows],
+        indices: (0..rows).collect(),
+        ..Batch::default()
+    };
+    for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
+        let cfg = DqnConfig {
+            hidden: vec![16],
+            reward_head: true,
+            lr: 1e-3,
+            batch_size: rows,
+            policy_sync_period: 1,
+            ..DqnConfig::default()
+        };
+        let mut l = DqnLearner::new(dim, 4, cfg, device, 3).unwrap();
+        for _ in 0..100 {
+            l.update_on_batch(&batch).unwrap();
+        }
+        l.hard_update_target();
+        let q = |l: &DqnLearner| {
+            (0..4)
+                .map(|a| mean_q(l, &states, dim, a))
+                .collect::<Vec<_>>()
+        };
+        let before = q(&l);
+        assert!(before[0] > before[1] + 1.0, "{device:?}: {before:?}");
+        l.restart_actions(&[0]).unwrap();
+        let after = q(&l);
+        let others = (after[1] + after[2] + after[3]) / 3.0;
+        assert!((after[0] - others).abs() < 1e-4, "{device:?}: {after:?}");
+        assert_eq!(&before[1..], &after[1..], "{device:?}");
+        let out = l.layout().output;
+        let target = l.target_params().unwrap();
+        for row in target[out.w].chunks_exact(4) {
+            let mean = (row[1] + row[2] + row[3]) / 3.0;
+            assert!((row[0] - mean).abs() < 1e-5, "{device:?}: target {row:?}");
+        }
+        assert!(l.restart_actions(&[4]).is_err(), "action out of range");
+        // Nothing to average when every action is named.
+        let whole = l.online_params().unwrap();
+        l.restart_actions(&[0, 1, 2, 3]).unwrap();
+        assert_eq!(whole, l.online_params().unwrap());
+    }
+}
