@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::click::ClickModel;
+use super::dqn::replay::occupant_tag;
 use super::dqn::{ActionLayout, DqnLearner, Hyper, ResolvedDevice};
 use super::slate::{SlateSpec, select};
 use super::slateq::{Deferred, SlateQ};
@@ -53,8 +54,8 @@ pub struct DqnPolicy {
     topics_set: bool,
     /// `joined_at` of the streamer whose content the learner holds for each slot (NaN: none).
     content_for: Vec<f64>,
-    /// `joined_at` of each slot's streamer when last seen (NaN: not yet seen), to restart
-    /// the slots that pass to a new streamer.
+    /// `joined_at` of each slot's streamer when last seen (NaN: not yet seen), to tag and
+    /// restart the slots that pass to a new streamer.
     joined_for: Vec<f64>,
     /// Checkpoints hold the replay buffer's transitions too.
     save_replay: bool,
@@ -270,24 +271,36 @@ impl DqnPolicy {
         }
     }
 
-    /// Restart the slots that passed to a new streamer since the last observation (see
-    /// [`DqnLearner::restart_actions`]).
-    fn restart_new_streamers(&mut self, obs: &Observation<'_>) {
-        if !self.learner.config().restart_new_streamers {
-            return;
-        }
+    /// Follows which streamer holds each slot (its public `joined_at`): tags each slot with
+    /// its streamer for replay ([`DqnLearner::set_action_tags`]) and, with
+    /// `restart_new_streamers`, restarts the slots that passed to a new streamer since the last
+    /// observation ([`DqnLearner::restart_actions`]).
+    fn sync_streamers(&mut self, obs: &Observation<'_>) {
         let mut changed = Vec::new();
+        let mut first = false;
         for (i, (held, s)) in self.joined_for.iter_mut().zip(obs.streams).enumerate() {
             if held.to_bits() != s.joined_at.to_bits() {
-                if !held.is_nan() {
+                if held.is_nan() {
+                    first = true;
+                } else {
                     changed.push(i);
                 }
                 *held = s.joined_at;
             }
         }
-        if !changed.is_empty()
-            && let Err(e) = self.learner.restart_actions(&changed)
-        {
+        if !first && changed.is_empty() {
+            return;
+        }
+        let tags: Vec<u32> = self
+            .joined_for
+            .iter()
+            .map(|t| occupant_tag(t.to_bits()))
+            .collect();
+        let mut result = self.learner.set_action_tags(&tags);
+        if result.is_ok() && !changed.is_empty() && self.learner.config().restart_new_streamers {
+            result = self.learner.restart_actions(&changed);
+        }
+        if let Err(e) = result {
             self.messages.push(e.to_string());
         }
     }
@@ -452,7 +465,7 @@ impl Policy for DqnPolicy {
     ) {
         self.sync_topics(obs);
         self.sync_content(obs);
-        self.restart_new_streamers(obs);
+        self.sync_streamers(obs);
         self.encoder.encode(obs, &mut self.state);
         StateEncoder::mask(obs, &mut self.mask);
         let explore = self.mode == Mode::Train;
@@ -801,7 +814,7 @@ mod tests {
     /// When a slot's streamer changes (its public `joined_at`), the learner restarts the slot:
     /// its Q becomes the mean of the other slots' (every stream here shares one topic, so only
     /// the slot's own column tells them apart); the others keep theirs. Without
-    /// `restart_new_streamers` nothing changes.
+    /// `restart_new_streamers` nothing changes. With it, replay's tag of the slot changes too.
     #[test]
     fn a_slot_taken_by_a_new_streamer_restarts_as_the_average_slot() {
         for restart in [true, false] {
@@ -819,10 +832,20 @@ mod tests {
                 .collect();
             let topics = scenario.topics().len();
             let before = q_after_rank(&mut p, &streams, topics);
+            let tags = p.learner.action_tags().to_vec();
             let others = |q: &[f64]| q[..3].iter().chain(&q[4..]).sum::<f64>() / (n - 1) as f64;
             assert!((before[3] - others(&before)).abs() > 1e-3, "{before:?}");
             streams[3].joined_at = 600.0;
             let after = q_after_rank(&mut p, &streams, topics);
+            // Replay tells the new streamer's slot apart (tags are kept with restarts).
+            let new_tags = p.learner.action_tags();
+            if restart {
+                assert_ne!(tags[3], new_tags[3]);
+                assert_eq!(&tags[..3], &new_tags[..3]);
+                assert_eq!(&tags[4..], &new_tags[4..]);
+            } else {
+                assert!(new_tags.is_empty(), "no content head: no tags");
+            }
             assert_eq!(&before[..3], &after[..3]);
             assert_eq!(&before[4..], &after[4..]);
             if restart {

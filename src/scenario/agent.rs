@@ -173,7 +173,8 @@ pub struct DqnConfig {
     pub engagement_features: bool,
     /// When a slot passes to a new streamer, the slot's output (its column of the output layer,
     /// and of the reward head) restarts from the average of the other slots', online and
-    /// target, with the optimizer's moments: what was learnt of the previous streamer says
+    /// target, with the optimizer's moments, and replay stops drawing the transitions stored
+    /// while the slot had its previous streamer: what was learnt of the previous streamer says
     /// nothing of the new one. For worlds whose streamers come and go.
     pub restart_new_streamers: bool,
     /// The feature families the learner reads (see [`FeatureFamily`]); `engagement_features =

@@ -33,7 +33,7 @@ use super::device::{BackendKind, ResolvedDevice};
 use super::error::DqnError;
 use super::heads::ActionMaps;
 use super::nstep::NStep;
-use super::replay::{Batch, ReplayBuffer, UNKNOWN_TAG, action_tag};
+use super::replay::{Batch, ReplayBuffer, UNKNOWN_TAG};
 use super::shape::{NetShape, ParamLayout};
 use super::trainer::{Inspection, TargetUpdate, TdSpec, Trainer, TrainerState, UpdateSpec};
 
@@ -76,8 +76,8 @@ pub struct DqnLearner {
     /// Each action's group and content (all 0 until [`DqnLearner::set_action_groups`] and
     /// [`DqnLearner::set_action_content`]).
     maps: ActionMaps,
-    /// With a content head, each action's tag (the fingerprint of its content vector) that
-    /// stored transitions are checked against; empty without one.
+    /// Each action's occupant tag (see [`DqnLearner::set_action_tags`]) that stored
+    /// transitions are checked against; empty when replay keeps no tags.
     action_tags: Vec<u32>,
     config: DqnConfig,
     resolved: ResolvedDevice,
@@ -180,17 +180,32 @@ impl DqnLearner {
         &self.maps.content
     }
 
-    /// Each action's tag (the fingerprint of its content vector) that replay checks stored
-    /// transitions against; empty without a content head.
+    /// Each action's occupant tag that replay checks stored transitions against; empty when
+    /// replay keeps no tags.
     pub fn action_tags(&self) -> &[u32] {
         &self.action_tags
     }
 
+    /// Set each action's occupant tag ([`occupant_tag`](super::replay::occupant_tag) of who
+    /// stands behind it: for a stream slot, its streamer). Replay then skips the transitions
+    /// stored while an action had another occupant: what they say of the action is about
+    /// someone else (and, with a content head, their content is not kept, so they would be
+    /// scored with the new one). Replay keeps tags with a content head or
+    /// `restart_new_streamers`; otherwise this does nothing. All actions start with one tag.
+    pub fn set_action_tags(&mut self, tags: &[u32]) -> Result<(), DqnError> {
+        if self.action_tags.is_empty() {
+            return Ok(());
+        }
+        self.check_len("action_tags", tags.len(), self.num_actions())?;
+        self.action_tags.copy_from_slice(tags);
+        Ok(())
+    }
+
     /// Set each action's content vector (`content_len` values per action, every modality; a
     /// stream's changes when a new streamer takes its slot). Acting uses them at once;
-    /// replay skips transitions whose action's content has changed since they were stored
-    /// (their content is not kept; see [`ReplayBuffer::sample_fresh_into`]). Without a
-    /// content head there is nothing to set.
+    /// replayed transitions are scored with the current content (theirs is not kept: set the
+    /// new occupant's tag with [`DqnLearner::set_action_tags`] so that replay skips them).
+    /// Without a content head there is nothing to set.
     pub fn set_action_content(&mut self, content: &[f32]) -> Result<(), DqnError> {
         let len = self.content_len();
         self.check_len("action_content", content.len(), self.num_actions() * len)?;
@@ -201,9 +216,6 @@ impl DqnLearner {
             return Err(DqnError::Shape(format!("action content holds {x}")));
         }
         self.maps.content.copy_from_slice(content);
-        for (tag, c) in self.action_tags.iter_mut().zip(content.chunks_exact(len)) {
-            *tag = action_tag(c);
-        }
         self.trainer.set_action_maps(&self.maps);
         self.sync_policy()
     }
@@ -471,7 +483,7 @@ impl DqnLearner {
         }
         let beta = self.config.beta_at(self.updates);
         let mut batch = std::mem::take(&mut self.batch);
-        // Without a content head there are no tags: this is plain sampling.
+        // Without kept tags this is plain sampling.
         self.replay.sample_fresh_into(
             self.config.batch_size,
             beta,

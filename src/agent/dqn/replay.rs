@@ -16,22 +16,16 @@ pub const PRIORITY_EPS: f64 = 1e-6;
 pub const COMPACT_MAX: f32 = 2.0;
 const COMPACT_LEVELS: f32 = 255.0;
 /// The action tag of a transition whose action's meaning is unknown (restored from an image
-/// without tags): it is never skipped. [`action_tag`] never returns it.
+/// without tags): it is never skipped. [`occupant_tag`] never returns it.
 pub const UNKNOWN_TAG: u32 = u32::MAX;
 /// Draws per row before sampling settles for a transition whose action changed meaning.
 pub const MAX_REDRAWS: usize = 32;
 
-/// A fingerprint of what an action stands for (FNV-1a over the bits of its content vector):
-/// equal vectors give equal tags, and a new stream in a slot gives, but for a 2⁻³² chance, a
-/// new one. Never [`UNKNOWN_TAG`].
-pub fn action_tag(content: &[f32]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for x in content {
-        for b in x.to_bits().to_le_bytes() {
-            h = (h ^ b as u32).wrapping_mul(0x0100_0193);
-        }
-    }
-    h.min(UNKNOWN_TAG - 1)
+/// The tag of an action's occupant, from its identity's 64 bits (for a stream slot, its
+/// streamer's public `joined_at`): equal identities give equal tags, and a new occupant gives,
+/// but for a 2⁻³² chance, a new one. Never [`UNKNOWN_TAG`].
+pub fn occupant_tag(identity: u64) -> u32 {
+    ((identity.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32).min(UNKNOWN_TAG - 1)
 }
 
 #[inline]
@@ -243,7 +237,7 @@ pub struct ReplayBuffer {
     /// Entries of a stored next slate per transition (0: none stored).
     slate: usize,
     next_slate: Vec<(u32, f32)>,
-    /// Each transition's action tag ([`action_tag`] of its action when taken), when kept.
+    /// Each transition's action tag ([`occupant_tag`] of its action when taken), when kept.
     tags: Option<Vec<u32>>,
 }
 
@@ -284,9 +278,9 @@ impl ReplayBuffer {
         }
     }
 
-    /// The same (empty) buffer keeping each transition's action tag (see [`action_tag`]), so
-    /// that [`ReplayBuffer::sample_fresh_into`] can skip transitions whose action stands for
-    /// something else now (a new stream's content in the slot).
+    /// The same (empty) buffer keeping each transition's action tag (see [`occupant_tag`]),
+    /// so that [`ReplayBuffer::sample_fresh_into`] can skip transitions whose action stands
+    /// for something else now (a new streamer in the slot).
     pub fn with_action_tags(mut self) -> Self {
         assert!(self.is_empty());
         self.tags = Some(Vec::new());
@@ -1151,16 +1145,17 @@ mod tests {
         assert!(b.actions.contains(&1));
     }
 
-    /// The fingerprint tells content vectors apart and never says "unknown".
+    /// Tags tell occupants apart (streamers' joining times, as a slot's identity) and never
+    /// say "unknown".
     #[test]
-    fn action_tags_tell_content_apart() {
-        assert_eq!(action_tag(&[0.5, -1.0]), action_tag(&[0.5, -1.0]));
-        assert_ne!(action_tag(&[0.5, -1.0]), action_tag(&[-1.0, 0.5]));
-        assert_ne!(action_tag(&[0.0]), action_tag(&[-0.0]));
-        let tags: std::collections::HashSet<u32> = (0..10_000)
-            .map(|i| action_tag(&[i as f32 * 1e-3]))
-            .collect();
-        assert_eq!(tags.len(), 10_000);
+    fn occupant_tags_tell_identities_apart() {
+        let tag = |t: f64| occupant_tag(t.to_bits());
+        assert_eq!(tag(600.0), tag(600.0));
+        assert_ne!(tag(f64::NEG_INFINITY), tag(0.0));
+        assert_ne!(tag(0.0), tag(-0.0));
+        let tags: std::collections::HashSet<u32> =
+            (0..100_000).map(|i| tag(i as f64 * 0.25)).collect();
+        assert_eq!(tags.len(), 100_000);
         assert!(!tags.contains(&UNKNOWN_TAG));
     }
 }

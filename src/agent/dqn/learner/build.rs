@@ -11,7 +11,7 @@ use super::super::device::{DeviceChoice, ResolvedDevice};
 use super::super::error::DqnError;
 use super::super::heads::ActionMaps;
 use super::super::nstep::NStep;
-use super::super::replay::{Batch, ReplayBuffer, action_tag};
+use super::super::replay::{Batch, ReplayBuffer};
 use super::super::shape::{Head, NetShape, ParamLayout};
 use super::{ActionLayout, DqnLearner, config_err};
 
@@ -114,7 +114,9 @@ impl DqnLearner {
             content,
             ..
         } = layout;
-        let tagged = content > 0;
+        // Replay skips transitions whose action has changed occupant (see
+        // `DqnLearner::set_action_tags`).
+        let tagged = content > 0 || config.restart_new_streamers;
         config.validate().map_err(config_err)?;
         if num_actions.saturating_mul(action_features) >= input_dim {
             return Err(DqnError::InvalidConfig {
@@ -185,14 +187,13 @@ impl DqnLearner {
         )
         .with_compact_tail(num_actions * action_features)
         .with_next_slates(slate);
-        // With a content head, replay skips transitions whose action's content has changed.
         let replay = if tagged {
             replay.with_action_tags()
         } else {
             replay
         };
         let action_tags = if tagged {
-            maps.content.chunks_exact(content).map(action_tag).collect()
+            vec![0; num_actions]
         } else {
             Vec::new()
         };

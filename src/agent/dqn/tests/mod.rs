@@ -8,7 +8,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::bench::{BenchOptions, filled_learner};
 use super::burn_trainer::{NextValue, masked_td_target};
-use super::replay::{Batch, MASK_NEG};
+use super::replay::{Batch, MASK_NEG, occupant_tag};
 use super::*;
 
 mod checkpoint;
@@ -437,11 +437,11 @@ fn a_replay_buffer_beyond_the_machine_is_refused_with_its_size() {
     }
 }
 
-/// With a content head, a transition remembers what its action's content was: once a new
-/// stream's content takes the slot, replay no longer draws the old stream's transitions
-/// there (their content is not kept, so they would be scored with the new one).
+/// A transition remembers who stood behind its action: once a new streamer takes the slot
+/// (a new occupant tag), replay no longer draws the old streamer's transitions there (with a
+/// content head their content is not kept, so they would be scored with the new one).
 #[test]
-fn replay_forgets_a_slot_whose_content_changed() {
+fn replay_forgets_a_slot_whose_streamer_changed() {
     let cfg = DqnConfig {
         hidden: vec![8],
         batch_size: 16,
@@ -458,6 +458,8 @@ fn replay_forgets_a_slot_whose_content_changed() {
     let mut l = DqnLearner::with_layout(4, 3, layout, cfg, flex, 1).unwrap();
     let mut content = vec![0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
     l.set_action_content(&content).unwrap();
+    let mut tags = [occupant_tag(1), occupant_tag(2), occupant_tag(3)];
+    l.set_action_tags(&tags).unwrap();
     let mask = [true; 3];
     for k in 0..60u64 {
         let s = [k as f32, 0.0, 0.0, 0.0];
@@ -473,10 +475,15 @@ fn replay_forgets_a_slot_whose_content_changed() {
         b.actions
     };
     assert!(draw(&l).contains(&1));
-    // A new stream in slot 1.
+    // New content alone says nothing of who streams: the transitions stay.
     content[2] = -0.7;
     l.set_action_content(&content).unwrap();
+    assert!(draw(&l).contains(&1));
+    // A new streamer in slot 1.
+    tags[1] = occupant_tag(4);
+    l.set_action_tags(&tags).unwrap();
     assert!(!draw(&l).contains(&1));
+    assert!(l.set_action_tags(&tags[..2]).is_err(), "one tag per action");
     // Its own transitions are drawn again.
     for k in 60..90u64 {
         let s = [k as f32, 0.0, 0.0, 0.0];
@@ -484,4 +491,12 @@ fn replay_forgets_a_slot_whose_content_changed() {
             .unwrap();
     }
     assert!(draw(&l).contains(&1));
+    // Without a content head and without restart_new_streamers, replay keeps no tags.
+    let cfg = DqnConfig {
+        restart_new_streamers: false,
+        ..l.config().clone()
+    };
+    let mut plain = DqnLearner::new(4, 3, cfg, DeviceChoice::Flex, 1).unwrap();
+    plain.set_action_tags(&tags).unwrap();
+    assert!(plain.action_tags().is_empty());
 }
