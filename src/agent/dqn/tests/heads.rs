@@ -23,15 +23,10 @@ fn mean_q(l: &DqnLearner, states: &[f32], dim: usize, action: usize) -> f64 {
         / rows as f64
 }
 
-/// With a topic (group) head, what is learnt from one stream carries to the other streams of
-/// its topic and to no other: rewarding only action 0 raises Q of action 3 (same group, never
-/// taken) far more than Q of action 1 (another group, never taken). Without the head both
-/// move alike. On both the `cpu` kernels and burn's Flex.
-#[test]
-fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
-    let dim = 6;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(5);
-    let rows = 64;
+/// `rows` random states of `dim` values (seeded) and a batch of them in which action 0 of 4 is
+/// taken every time and pays 3, ending the episode.
+fn action_zero_pays(dim: usize, rows: usize, seed: u64) -> (Vec<f32>, Batch) {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let states: Vec<f32> = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
     let batch = Batch {
         size: rows,
@@ -46,6 +41,17 @@ fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
         indices: (0..rows).collect(),
         ..Batch::default()
     };
+    (states, batch)
+}
+
+/// With a topic (group) head, what is learnt from one stream carries to the other streams of
+/// its topic and to no other: rewarding only action 0 raises Q of action 3 (same group, never
+/// taken) far more than Q of action 1 (another group, never taken). Without the head both
+/// move alike. On both the `cpu` kernels and burn's Flex.
+#[test]
+fn a_topic_head_shares_what_one_stream_teaches_with_its_topic() {
+    let (dim, rows) = (6, 64);
+    let (states, batch) = action_zero_pays(dim, rows, 5);
     for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
         let mut gaps = Vec::new();
         for topic_head in [true, false] {
@@ -251,23 +257,8 @@ fn a_reward_head_learns_the_immediate_reward_under_noisy_returns() {
 /// the other actions keep theirs. On the `cpu` kernels and burn's Flex, with a reward head.
 #[test]
 fn a_restarted_action_starts_from_the_average_of_the_others() {
-    let dim = 6;
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
-    let rows = 64;
-    let states: Vec<f32> = (0..rows * dim).map(|_| rng.random::<f32>()).collect();
-    let batch = Batch {
-        size: rows,
-        states: states.clone(),
-        next_states: vec![0.0; rows * dim],
-        next_mask_bias: vec![MASK_NEG; rows * 4],
-        actions: vec![0; rows],
-        rewards: vec![3.0; rows],
-        immediate: vec![3.0; rows],
-        discounts: vec![0.0; rows],
-        weights: vec![1.0; rows],
-        indices: (0..rows).collect(),
-        ..Batch::default()
-    };
+    let (dim, rows) = (6, 64);
+    let (states, batch) = action_zero_pays(dim, rows, 8);
     for device in [DeviceChoice::Cpu, DeviceChoice::Flex] {
         let cfg = DqnConfig {
             hidden: vec![16],
