@@ -40,8 +40,9 @@ fn world_only(scenario: &Scenario, steps: u64) -> f64 {
 }
 
 /// The default world with every optional platform family on, at the strengths of
-/// `examples/scenarios/demographics.toml` and the bundled `multimodal` scenario: a demographic taste prior, follow edges, twelve friends a
-/// viewer, notifications, friend appeal, and three 16-dimensional content modalities.
+/// `examples/scenarios/demographics.toml` and the bundled `multimodal` scenario: a demographic
+/// taste prior, follow edges, twelve friends a viewer, notifications, friend appeal, and three
+/// 16-dimensional content modalities.
 fn every_family(default: &Scenario) -> Scenario {
     let mut s = default.clone();
     let v = &mut s.params.viewers;

@@ -660,7 +660,7 @@ impl DqnLearner {
         for &a in actions {
             restarted[a] = true;
         }
-        if restarted.iter().all(|&r| !r) || restarted.iter().all(|&r| r) {
+        if actions.is_empty() || restarted.iter().all(|&r| r) {
             return Ok(());
         }
         let per_action: Vec<_> = self.trainer.layout().per_action().collect();
