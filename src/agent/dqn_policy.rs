@@ -263,7 +263,14 @@ impl DqnPolicy {
         if obs.live.iter().all(|&i| same(i as usize)) {
             return;
         }
-        if let Err(e) = self.learner.set_action_content(obs.content) {
+        let scale = self.learner.config().content_scale as f32;
+        let set = if scale == 1.0 {
+            self.learner.set_action_content(obs.content)
+        } else {
+            let scaled: Vec<f32> = obs.content.iter().map(|x| x * scale).collect();
+            self.learner.set_action_content(&scaled)
+        };
+        if let Err(e) = set {
             self.messages.push(e.to_string());
         }
         for (held, s) in self.content_for.iter_mut().zip(obs.streams) {
@@ -853,6 +860,57 @@ mod tests {
             } else {
                 assert_eq!(before[3], after[3]);
             }
+        }
+    }
+
+    /// The learner reads each stream's content times `content_scale`, and reads it again when
+    /// a live slot passes to a new streamer.
+    #[test]
+    fn the_learner_reads_content_times_content_scale() {
+        let mut scenario = Scenario::load("multimodal").unwrap();
+        scenario.params.agent.content_scale = 0.25;
+        let device = DeviceChoice::Cpu.resolve().unwrap();
+        let mut p = DqnPolicy::new(&scenario, 7, device).unwrap();
+        let n = scenario.num_streamers();
+        let len = p.learner.content_len();
+        assert!(len > 0);
+        let mut streams = vec![
+            StreamPublic {
+                live: true,
+                joined_at: 0.0,
+                ..StreamPublic::default()
+            };
+            n
+        ];
+        let topics = scenario.topics().len();
+        let zeros = vec![0.0; topics];
+        let live: Vec<u32> = (0..n as u32).collect();
+        let mut content: Vec<f32> = (0..n * len).map(|i| (i as f32 * 0.37).sin()).collect();
+        for round in 0..2 {
+            let obs = Observation {
+                viewer: 0,
+                time: SimTime(0.0),
+                history: ViewerHistory {
+                    recent_hours: &zeros,
+                    engagement: &zeros,
+                    shown: &zeros,
+                    accepted: &zeros,
+                    week_hours: &zeros,
+                    ..ViewerHistory::EMPTY
+                },
+                live: &live,
+                streams: &streams,
+                num_topics: topics,
+                content: &content,
+                content_len: len,
+            };
+            let mut out = Vec::new();
+            p.rank(&obs, None, &SlateSpec::SINGLE, &mut out);
+            let expected: Vec<f32> = content.iter().map(|x| x * 0.25).collect();
+            assert_eq!(p.learner.action_content(), &expected[..], "round {round}");
+            // Slot 2 passes to a new streamer with other content.
+            streams[2].joined_at = 600.0;
+            content[2 * len..3 * len].iter_mut().for_each(|x| *x += 1.0);
         }
     }
 }

@@ -253,6 +253,12 @@ pub struct DqnConfig {
     /// Decoupled weight decay (AdamW): each update first scales every parameter by
     /// `1 − lr·weight_decay`. 0 = plain Adam.
     pub weight_decay: f64,
+    /// Decoupled shrinkage of the per-slot output weights: each update first pulls every
+    /// slot's column of the output layer (weights and bias) toward the average column by
+    /// `lr·slot_shrinkage` of its distance to it, so what tells slots apart has to be learnt
+    /// by the heads that describe a slot's stream (content, topics, stream features), which
+    /// carry to newcomers. 0 = off.
+    pub slot_shrinkage: f64,
     /// The acting copy of the policy (plain-Rust CPU MLP) is refreshed from the trained
     /// network every this many gradient updates (and always after a reset/load/rollback).
     pub policy_sync_period: usize,
@@ -274,6 +280,10 @@ pub struct DqnConfig {
     pub click_lr: f64,
     /// How the content head fuses the content's modalities (with "content" in `features`).
     pub fusion: Fusion,
+    /// Multiplies every content value the learner reads (with "content" in `features`): the
+    /// content head's share of a stream's value at the start, and how far each update moves
+    /// it, grow with it. 1 = the world's content as it is.
+    pub content_scale: f64,
 }
 
 impl Default for DqnConfig {
@@ -317,6 +327,7 @@ impl Default for DqnConfig {
             gradient_steps: 1,
             adam_eps: 1e-8,
             weight_decay: 0.0,
+            slot_shrinkage: 0.0,
             dropout: 0.0,
             norm: Norm::None,
             policy_sync_period: 10,
@@ -326,6 +337,7 @@ impl Default for DqnConfig {
             slate_target: SlateTarget::QLearning,
             click_lr: 0.05,
             fusion: Fusion::Concat,
+            content_scale: 1.0,
         }
     }
 }
@@ -524,6 +536,25 @@ impl DqnConfig {
                 format!(
                     "must be in [0, 1] with lr × weight_decay < 1 (got {})",
                     self.weight_decay
+                ),
+            );
+        }
+        if !(finite_in(self.content_scale, 0.0, 1e3) && self.content_scale > 0.0) {
+            bad(
+                "content_scale",
+                format!(
+                    "must be in (0, 1000] (got {}); to leave content out, drop \"content\" \
+                     from features",
+                    self.content_scale
+                ),
+            );
+        }
+        if !finite_in(self.slot_shrinkage, 0.0, 1e6) || self.lr * self.slot_shrinkage >= 1.0 {
+            bad(
+                "slot_shrinkage",
+                format!(
+                    "must be ≥ 0 with lr × slot_shrinkage < 1 (got {})",
+                    self.slot_shrinkage
                 ),
             );
         }

@@ -84,6 +84,8 @@ fn objective_of(totals: &crate::metrics::Totals, o: Objective) -> f64 {
     match o {
         Objective::RewardPerStep => totals.rates.reward_per_step,
         Objective::RewardPerSession => totals.rates.mean_session_reward,
+        Objective::NewcomerRewardPerStep => totals.rates.newcomer_reward_per_step,
+        Objective::FirstSessionRewardPerStep => totals.rates.first_session_reward_per_step,
     }
 }
 
@@ -395,4 +397,31 @@ pub fn winner_toml(spec: &SweepSpec, winner: &Trial) -> Result<String, String> {
         winner.ci95,
         winner.per_seed.len()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each objective judges by its own metric of the validation run.
+    #[test]
+    fn each_objective_reads_its_own_metric() {
+        let mut t = crate::metrics::Totals::default();
+        t.rates.reward_per_step = 1.0;
+        t.rates.mean_session_reward = 2.0;
+        t.rates.newcomer_reward_per_step = 3.0;
+        t.rates.first_session_reward_per_step = 4.0;
+        let all = [
+            Objective::RewardPerStep,
+            Objective::RewardPerSession,
+            Objective::NewcomerRewardPerStep,
+            Objective::FirstSessionRewardPerStep,
+        ];
+        let got: Vec<f64> = all.iter().map(|&o| objective_of(&t, o)).collect();
+        assert_eq!(got, [1.0, 2.0, 3.0, 4.0]);
+        let spec: spec::Objective = toml::Value::String("newcomer_reward_per_step".into())
+            .try_into()
+            .unwrap();
+        assert_eq!(spec, Objective::NewcomerRewardPerStep);
+    }
 }

@@ -16,6 +16,10 @@ use crate::scenario::{self, BUNDLED, Scenario, locate};
 pub enum Objective {
     RewardPerStep,
     RewardPerSession,
+    /// Reward per step on recommendations of streamers that joined less than a day ago.
+    NewcomerRewardPerStep,
+    /// Reward per step in viewers' first sessions.
+    FirstSessionRewardPerStep,
 }
 
 impl Method {
@@ -33,6 +37,8 @@ impl Objective {
         match self {
             Objective::RewardPerStep => "reward_per_step",
             Objective::RewardPerSession => "reward_per_session",
+            Objective::NewcomerRewardPerStep => "newcomer_reward_per_step",
+            Objective::FirstSessionRewardPerStep => "first_session_reward_per_step",
         }
     }
 }

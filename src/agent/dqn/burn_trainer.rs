@@ -133,13 +133,18 @@ impl DeviceAdam {
         lr: f64,
         eps: f64,
         weight_decay: f64,
+        shrink: Option<(usize, f64)>,
     ) {
         self.t += 1;
         let (step, eps_hat) = bias_terms(self.t, lr, eps);
         // AdamW's decoupled decay, before the Adam step (PyTorch's order).
         let decay = (1.0 - lr * weight_decay) as f32;
         let (b1, b2) = (BETA1 as f32, BETA2 as f32);
+        // Slot shrinkage: linear `k`'s columns move `lr·s` of the way to their average.
+        let shrunk = shrink.filter(|&(_, s)| s > 0.0);
+        let rate = shrunk.map_or(0.0, |(_, s)| (lr * s) as f32);
         for (i, (lin, (gw, gb))) in net.linears_mut().into_iter().zip(grads).enumerate() {
+            let shrinks = shrunk.is_some_and(|(k, _)| k == i);
             let (mw, mb) = self.m[i].clone();
             let (vw, vb) = self.v[i].clone();
             let mw = mw.mul_scalar(b1) + gw.clone().mul_scalar(1.0 - b1);
@@ -154,8 +159,24 @@ impl DeviceAdam {
                 .clone()
                 .div(vb.clone().sqrt().add_scalar(eps_hat))
                 .mul_scalar(step);
-            let decayed = |t: Tensor<2>| if decay != 1.0 { t.mul_scalar(decay) } else { t };
-            let decayed1 = |t: Tensor<1>| if decay != 1.0 { t.mul_scalar(decay) } else { t };
+            let decayed = |t: Tensor<2>| {
+                let t = if shrinks {
+                    let mean = t.clone().mean_dim(1);
+                    t.clone() - (t - mean).mul_scalar(rate)
+                } else {
+                    t
+                };
+                if decay != 1.0 { t.mul_scalar(decay) } else { t }
+            };
+            let decayed1 = |t: Tensor<1>| {
+                let t = if shrinks {
+                    let mean = t.clone().mean();
+                    t.clone() - (t - mean.unsqueeze()).mul_scalar(rate)
+                } else {
+                    t
+                };
+                if decay != 1.0 { t.mul_scalar(decay) } else { t }
+            };
             let w = lin.weight.clone();
             lin.weight = w.map(|t| Tensor::from_inner(decayed(t.inner()) - dw).require_grad());
             let b = lin.bias.take().expect("bias");
@@ -392,8 +413,14 @@ impl Trainer for BurnTrainer {
                 grad_norm: Some(norm),
             };
         }
-        self.optim
-            .step(&mut self.online, g, spec.lr, spec.eps, spec.weight_decay);
+        self.optim.step(
+            &mut self.online,
+            g,
+            spec.lr,
+            spec.eps,
+            spec.weight_decay,
+            Some((self.layout.hidden.len(), spec.slot_shrinkage)),
+        );
         Ok(outcome)
     }
 

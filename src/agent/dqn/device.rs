@@ -291,6 +291,7 @@ pub fn measure(
         lr: 1e-4,
         eps: 1e-8,
         weight_decay: 0.0,
+        slot_shrinkage: 0.0,
         poison: false,
         readback: false,
     };

@@ -587,6 +587,7 @@ impl DqnLearner {
             lr: self.config.lr_at(self.updates),
             eps: self.config.adam_eps,
             weight_decay: self.config.weight_decay,
+            slot_shrinkage: self.config.slot_shrinkage,
             poison: std::mem::take(&mut self.inject_nan),
             // On a GPU, reading back synchronises: only for priorities, and every few updates.
             readback: self.replay.is_prioritized()

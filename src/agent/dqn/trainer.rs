@@ -37,6 +37,9 @@ pub struct UpdateSpec {
     pub eps: f64,
     /// Decoupled weight decay (AdamW): every parameter is first scaled by `1 − lr·weight_decay`.
     pub weight_decay: f64,
+    /// Decoupled slot shrinkage: every column of the output layer (weight and bias) is first
+    /// moved `lr·slot_shrinkage` of the way to the columns' average.
+    pub slot_shrinkage: f64,
     /// Test hook: poison the update with NaN.
     pub poison: bool,
     /// Read TD errors, Q-values and the gradient norm back (a trainer whose figures are on

@@ -136,6 +136,17 @@ struct Item<'a> {
     g: &'a mut [f32],
     /// The second half's gradient, added into `g`.
     g1: Option<&'a [f32]>,
+    /// Slot shrinkage applies: the number of slots (the length of each row pulled toward
+    /// its mean), else 0.
+    slots: usize,
+}
+
+/// Moves every value of each `slots`-long row of `p` `rate` of the way to the row's mean.
+fn shrink_rows(p: &mut [f32], slots: usize, rate: f32) {
+    for row in p.chunks_exact_mut(slots) {
+        let mean = row.iter().sum::<f32>() / slots as f32;
+        row.iter_mut().for_each(|x| *x -= rate * (*x - mean));
+    }
 }
 
 #[inline(always)]
@@ -173,6 +184,9 @@ pub struct StepSpec {
     pub eps: f64,
     /// AdamW's decoupled weight decay.
     pub weight_decay: f64,
+    /// Decoupled slot shrinkage: the output layer (weight at this index, bias after it),
+    /// and the multiplier of `lr` by which its columns move toward their average.
+    pub shrink: Option<(usize, f64)>,
     /// Test hook: poison the gradient with NaN.
     pub poison: bool,
 }
@@ -187,6 +201,11 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
     adam.t += 1;
     let (step, eps_hat) = bias_terms(adam.t, spec.lr, spec.eps);
     let HostAdam { params, m, v, .. } = adam;
+    let (shrunk, rate) = match spec.shrink {
+        Some((w, s)) if s > 0.0 => ([w, w + 1], (spec.lr * s) as f32),
+        _ => ([usize::MAX; 2], 0.0),
+    };
+    let slots = params.get(shrunk[1]).map_or(0, Vec::len);
     // Balance the two threads by element count (largest tensors first).
     let mut order: Vec<usize> = (0..params.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(params[i].len()));
@@ -214,6 +233,7 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
             v,
             g,
             g1: g1s.map(|g1| &g1[i][..]),
+            slots: if shrunk.contains(&i) { slots } else { 0 },
         });
     }
     let max_norm = spec.max_norm;
@@ -231,6 +251,10 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
         for it in items.iter_mut() {
             if scale != 1.0 {
                 it.g.iter_mut().for_each(|x| *x *= scale);
+            }
+            // The slot shrinkage, then AdamW's decay, both from the weights before the step.
+            if it.slots > 0 {
+                shrink_rows(it.p, it.slots, rate);
             }
             if decay != 1.0 {
                 it.p.iter_mut().for_each(|x| *x *= decay);
@@ -332,6 +356,7 @@ impl Trainer for CpuTrainer {
             lr: spec.lr,
             eps: spec.eps,
             weight_decay: spec.weight_decay,
+            shrink: Some((self.layout.output.w, spec.slot_shrinkage)),
             poison: spec.poison,
         };
         // A non-finite norm leaves the weights untouched; the error rolls back.

@@ -501,6 +501,66 @@ fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
     );
 }
 
+/// Slot shrinkage: one update moves each column of the output layer (weights and bias)
+/// `lr·slot_shrinkage` (here 5%) of its distance to the columns' average more than plain
+/// Adam's step from the same weights, touches no other parameter, and the CPU trainer and
+/// burn take the same steps with it.
+#[test]
+fn slot_shrinkage_pulls_output_columns_to_their_average_alike_on_both_trainers() {
+    let cfg = |slot_shrinkage| DqnConfig {
+        hidden: vec![8],
+        lr: 0.01,
+        slot_shrinkage,
+        batch_size: 16,
+        buffer_capacity: 100,
+        ..DqnConfig::default()
+    };
+    let learner = |choice: DeviceChoice, s| {
+        let d = choice.resolve().unwrap();
+        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg(s), d, 5).unwrap()
+    };
+    let (mut cpu, mut burn) = (
+        learner(DeviceChoice::Cpu, 5.0),
+        learner(DeviceChoice::Flex, 5.0),
+    );
+    let mut plain = learner(DeviceChoice::Cpu, 0.0);
+    let output = cpu.layout().output;
+    let p0 = cpu.online_params().unwrap();
+    let first = random_batch(16, TRUNK, 1, 0);
+    cpu.update_on_batch(&first).unwrap();
+    plain.update_on_batch(&first).unwrap();
+    let (shrunk, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
+    for (i, ((s, a), p)) in shrunk.iter().zip(&adam).zip(&p0).enumerate() {
+        let pulled = i == output.w || i == output.b();
+        for (j, ((s, a), p)) in s.iter().zip(a).zip(p).enumerate() {
+            let expected = if pulled {
+                // The row of the weight (or the bias) that this value belongs to: one per
+                // input unit, one value per slot.
+                let row = &p0[i][j / A * A..(j / A + 1) * A];
+                0.05 * (p - row.iter().sum::<f32>() / A as f32)
+            } else {
+                0.0
+            };
+            assert!(
+                (a - s - expected).abs() <= 1e-6 * (1.0 + p.abs()),
+                "parameter {i}[{j}]: {a} − {s} vs {expected}"
+            );
+        }
+    }
+    burn.update_on_batch(&first).unwrap();
+    for k in 0..4 {
+        let b = random_batch(16, TRUNK, 10 + k, 0);
+        cpu.update_on_batch(&b).unwrap();
+        burn.update_on_batch(&b).unwrap();
+    }
+    close_sets(
+        &cpu.online_params().unwrap(),
+        &burn.online_params().unwrap(),
+        1e-4,
+        "weights after 5 updates with slot shrinkage",
+    );
+}
+
 /// Dropout multipliers: 0 with probability `p`, 1/(1 − p) otherwise.
 fn dropout_mask(n: usize, p: f64, seed: u64) -> Vec<f32> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
