@@ -789,22 +789,26 @@ mod tests {
     use crate::agent::dqn::DeviceChoice;
     use crate::sim::{SimTime, StreamPublic, ViewerHistory};
 
+    /// A viewer who has watched nothing (`zeros`: one 0 per topic).
+    fn no_history(zeros: &[f32]) -> ViewerHistory<'_> {
+        ViewerHistory {
+            recent_hours: zeros,
+            engagement: zeros,
+            shown: zeros,
+            accepted: zeros,
+            week_hours: zeros,
+            ..ViewerHistory::EMPTY
+        }
+    }
+
     /// Q of every live stream for a viewer with no history, after `rank` has seen `streams`.
     fn q_after_rank(p: &mut DqnPolicy, streams: &[StreamPublic], topics: usize) -> Vec<f64> {
         let live: Vec<u32> = (0..streams.len() as u32).collect();
         let zeros = vec![0.0; topics];
-        let history = ViewerHistory {
-            recent_hours: &zeros,
-            engagement: &zeros,
-            shown: &zeros,
-            accepted: &zeros,
-            week_hours: &zeros,
-            ..ViewerHistory::EMPTY
-        };
         let obs = Observation {
             viewer: 0,
             time: SimTime(0.0),
-            history,
+            history: no_history(&zeros),
             live: &live,
             streams,
             num_topics: topics,
@@ -890,14 +894,7 @@ mod tests {
             let obs = Observation {
                 viewer: 0,
                 time: SimTime(0.0),
-                history: ViewerHistory {
-                    recent_hours: &zeros,
-                    engagement: &zeros,
-                    shown: &zeros,
-                    accepted: &zeros,
-                    week_hours: &zeros,
-                    ..ViewerHistory::EMPTY
-                },
+                history: no_history(&zeros),
                 live: &live,
                 streams: &streams,
                 num_topics: topics,

@@ -10,6 +10,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::super::cpu::CpuTrainer;
 use super::super::replay::Batch;
+use super::super::shape::Dense;
 use super::super::trainer::{TdSpec, Trainer, TrainerState};
 use super::*;
 
@@ -449,33 +450,62 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
     }
 }
 
+/// Every parameter, in layout order.
+type Params = Vec<Vec<f32>>;
+
+/// A decoupled step of the optimizer set by `with` on a small network: the weights before,
+/// the weights after one update with it and after the same update without it (plain Adam),
+/// and the output layer. Checks on the way that burn takes the same five steps as the CPU
+/// trainer with it (`what` names them).
+fn one_decoupled_step(
+    with: impl Fn(&mut DqnConfig),
+    what: &str,
+) -> (Params, Params, Params, Dense) {
+    let learner = |choice: DeviceChoice, on: bool| {
+        let mut cfg = DqnConfig {
+            hidden: vec![8],
+            lr: 0.01,
+            batch_size: 16,
+            buffer_capacity: 100,
+            ..DqnConfig::default()
+        };
+        if on {
+            with(&mut cfg);
+        }
+        let d = choice.resolve().unwrap();
+        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg, d, 5).unwrap()
+    };
+    let (mut cpu, mut burn) = (
+        learner(DeviceChoice::Cpu, true),
+        learner(DeviceChoice::Flex, true),
+    );
+    let mut plain = learner(DeviceChoice::Cpu, false);
+    let p0 = cpu.online_params().unwrap();
+    let first = random_batch(16, TRUNK, 1, 0);
+    cpu.update_on_batch(&first).unwrap();
+    plain.update_on_batch(&first).unwrap();
+    let (stepped, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
+    burn.update_on_batch(&first).unwrap();
+    for k in 0..4 {
+        let b = random_batch(16, TRUNK, 10 + k, 0);
+        cpu.update_on_batch(&b).unwrap();
+        burn.update_on_batch(&b).unwrap();
+    }
+    close_sets(
+        &cpu.online_params().unwrap(),
+        &burn.online_params().unwrap(),
+        1e-4,
+        &format!("weights after 5 updates with {what}"),
+    );
+    (p0, stepped, adam, cpu.layout().output)
+}
+
 /// AdamW's decoupled weight decay: the CPU trainer and burn take the same steps with it, and
 /// one update moves each weight by exactly `lr·weight_decay` of itself (here 0.5%) more than
 /// plain Adam's step from the same weights.
 #[test]
 fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
-    let cfg = |weight_decay| DqnConfig {
-        hidden: vec![8],
-        lr: 0.01,
-        weight_decay,
-        batch_size: 16,
-        buffer_capacity: 100,
-        ..DqnConfig::default()
-    };
-    let learner = |choice: DeviceChoice, wd| {
-        let d = choice.resolve().unwrap();
-        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg(wd), d, 5).unwrap()
-    };
-    let (mut cpu, mut burn) = (
-        learner(DeviceChoice::Cpu, 0.5),
-        learner(DeviceChoice::Flex, 0.5),
-    );
-    let mut plain = learner(DeviceChoice::Cpu, 0.0);
-    let p0 = cpu.online_params().unwrap();
-    let first = random_batch(16, TRUNK, 1, 0);
-    cpu.update_on_batch(&first).unwrap();
-    plain.update_on_batch(&first).unwrap();
-    let (decayed, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
+    let (p0, decayed, adam, _) = one_decoupled_step(|c| c.weight_decay = 0.5, "AdamW");
     for ((d, a), p) in decayed
         .iter()
         .flatten()
@@ -487,18 +517,6 @@ fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
             "{a} − {d} vs 0.005 × {p}"
         );
     }
-    burn.update_on_batch(&first).unwrap();
-    for k in 0..4 {
-        let b = random_batch(16, TRUNK, 10 + k, 0);
-        cpu.update_on_batch(&b).unwrap();
-        burn.update_on_batch(&b).unwrap();
-    }
-    close_sets(
-        &cpu.online_params().unwrap(),
-        &burn.online_params().unwrap(),
-        1e-4,
-        "weights after 5 AdamW updates",
-    );
 }
 
 /// Slot shrinkage: one update moves each column of the output layer (weights and bias)
@@ -507,29 +525,8 @@ fn weight_decay_is_the_same_decoupled_step_on_both_trainers() {
 /// burn take the same steps with it.
 #[test]
 fn slot_shrinkage_pulls_output_columns_to_their_average_alike_on_both_trainers() {
-    let cfg = |slot_shrinkage| DqnConfig {
-        hidden: vec![8],
-        lr: 0.01,
-        slot_shrinkage,
-        batch_size: 16,
-        buffer_capacity: 100,
-        ..DqnConfig::default()
-    };
-    let learner = |choice: DeviceChoice, s| {
-        let d = choice.resolve().unwrap();
-        DqnLearner::with_layout(TRUNK, A, ActionLayout::default(), cfg(s), d, 5).unwrap()
-    };
-    let (mut cpu, mut burn) = (
-        learner(DeviceChoice::Cpu, 5.0),
-        learner(DeviceChoice::Flex, 5.0),
-    );
-    let mut plain = learner(DeviceChoice::Cpu, 0.0);
-    let output = cpu.layout().output;
-    let p0 = cpu.online_params().unwrap();
-    let first = random_batch(16, TRUNK, 1, 0);
-    cpu.update_on_batch(&first).unwrap();
-    plain.update_on_batch(&first).unwrap();
-    let (shrunk, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
+    let (p0, shrunk, adam, output) =
+        one_decoupled_step(|c| c.slot_shrinkage = 5.0, "slot shrinkage");
     for (i, ((s, a), p)) in shrunk.iter().zip(&adam).zip(&p0).enumerate() {
         let pulled = i == output.w || i == output.b();
         for (j, ((s, a), p)) in s.iter().zip(a).zip(p).enumerate() {
@@ -547,18 +544,6 @@ fn slot_shrinkage_pulls_output_columns_to_their_average_alike_on_both_trainers()
             );
         }
     }
-    burn.update_on_batch(&first).unwrap();
-    for k in 0..4 {
-        let b = random_batch(16, TRUNK, 10 + k, 0);
-        cpu.update_on_batch(&b).unwrap();
-        burn.update_on_batch(&b).unwrap();
-    }
-    close_sets(
-        &cpu.online_params().unwrap(),
-        &burn.online_params().unwrap(),
-        1e-4,
-        "weights after 5 updates with slot shrinkage",
-    );
 }
 
 /// Dropout multipliers: 0 with probability `p`, 1/(1 − p) otherwise.
