@@ -201,11 +201,10 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
     adam.t += 1;
     let (step, eps_hat) = bias_terms(adam.t, spec.lr, spec.eps);
     let HostAdam { params, m, v, .. } = adam;
-    let (shrunk, rate) = match spec.shrink {
-        Some((w, s)) if s > 0.0 => ([w, w + 1], (spec.lr * s) as f32),
-        _ => ([usize::MAX; 2], 0.0),
-    };
-    let slots = params.get(shrunk[1]).map_or(0, Vec::len);
+    // The output layer's weight index and the shrinkage's rate, when it shrinks.
+    let shrink = spec.shrink.filter(|&(_, s)| s > 0.0);
+    let rate = shrink.map_or(0.0, |(_, s)| (spec.lr * s) as f32);
+    let slots = shrink.map_or(0, |(w, _)| params[w + 1].len());
     // Balance the two threads by element count (largest tensors first).
     let mut order: Vec<usize> = (0..params.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(params[i].len()));
@@ -233,7 +232,10 @@ pub fn clip_and_step(scratch: &mut Scratch, adam: &mut HostAdam, spec: StepSpec)
             v,
             g,
             g1: g1s.map(|g1| &g1[i][..]),
-            slots: if shrunk.contains(&i) { slots } else { 0 },
+            slots: match shrink {
+                Some((w, _)) if i == w || i == w + 1 => slots,
+                _ => 0,
+            },
         });
     }
     let max_norm = spec.max_norm;
