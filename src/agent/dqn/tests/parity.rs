@@ -450,6 +450,26 @@ fn cpu_gradients_match_finite_differences_for_each_head() {
     }
 }
 
+/// `cpu` and `burn` take one update on each of `batches` and end with the same weights (within
+/// 1e-4); `what` names the updates.
+fn same_updates(
+    cpu: &mut DqnLearner,
+    burn: &mut DqnLearner,
+    batches: impl Iterator<Item = Batch>,
+    what: &str,
+) {
+    for b in batches {
+        cpu.update_on_batch(&b).unwrap();
+        burn.update_on_batch(&b).unwrap();
+    }
+    close_sets(
+        &cpu.online_params().unwrap(),
+        &burn.online_params().unwrap(),
+        1e-4,
+        &format!("weights after {what}"),
+    );
+}
+
 /// Every parameter, in layout order.
 type Params = Vec<Vec<f32>>;
 
@@ -486,17 +506,8 @@ fn one_decoupled_step(
     plain.update_on_batch(&first).unwrap();
     let (stepped, adam) = (cpu.online_params().unwrap(), plain.online_params().unwrap());
     burn.update_on_batch(&first).unwrap();
-    for k in 0..4 {
-        let b = random_batch(16, TRUNK, 10 + k, 0);
-        cpu.update_on_batch(&b).unwrap();
-        burn.update_on_batch(&b).unwrap();
-    }
-    close_sets(
-        &cpu.online_params().unwrap(),
-        &burn.online_params().unwrap(),
-        1e-4,
-        &format!("weights after 5 updates with {what}"),
-    );
+    let rest = (0..4).map(|k| random_batch(16, TRUNK, 10 + k, 0));
+    same_updates(&mut cpu, &mut burn, rest, &format!("5 updates with {what}"));
     (p0, stepped, adam, cpu.layout().output)
 }
 
@@ -604,17 +615,8 @@ fn dropout_is_one_mask_on_both_trainers_and_never_in_targets_or_acting() {
         i_plain.td_errors, i_cpu.td_errors,
         "the mask changes the online forward"
     );
-    for k in 0..4 {
-        let b = masked(10 + k);
-        cpu.update_on_batch(&b).unwrap();
-        burn.update_on_batch(&b).unwrap();
-    }
-    close_sets(
-        &cpu.online_params().unwrap(),
-        &burn.online_params().unwrap(),
-        1e-4,
-        "weights after 4 updates with dropout",
-    );
+    let batches = (0..4).map(|k| masked(10 + k));
+    same_updates(&mut cpu, &mut burn, batches, "4 updates with dropout");
     cpu.sync_policy().unwrap();
     let s: Vec<f32> = (0..TRUNK).map(|i| 0.2 * i as f32).collect();
     let (mut q1, mut q2) = (vec![0.0; A], vec![0.0; A]);
